@@ -1,0 +1,11 @@
+/* multiproc.h -- Python's multiprocessing for C programs on Linux.  Include this one header;
+ * the areas live under multiproc/.  docs/ARCHITECTURE.md maps them to source files. */
+#ifndef MULTIPROC_H
+#define MULTIPROC_H
+
+#include "multiproc/common.h"
+#include "multiproc/log.h"
+#include "multiproc/process.h"
+#include "multiproc/sync.h"
+
+#endif

@@ -1,0 +1,67 @@
+/* multiproc/common.h -- export macro, timeout type and the error model shared by every area. */
+#ifndef MULTIPROC_COMMON_H
+#define MULTIPROC_COMMON_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every public function is declared with MP_EXTERN; everything else is built hidden so that
+ * the library's internal names can never clash with the host program's. */
+#if defined(MP_BUILDING) && defined(__GNUC__)
+#define MP_EXTERN __attribute__((visibility("default")))
+#else
+#define MP_EXTERN
+#endif
+
+#define MP_VERSION_MAJOR 0
+#define MP_VERSION_MINOR 1
+#define MP_VERSION_PATCH 0
+#define MP_VERSION_STRING "0.1.0"
+
+/* Timeouts.  Every blocking call takes an mp_timeout_ms: a relative number of milliseconds.
+ * MP_FOREVER waits without limit and 0 polls once without sleeping.  Any other negative value
+ * is treated as MP_FOREVER.  Inside the library the value becomes one absolute CLOCK_MONOTONIC
+ * deadline, so retries after EINTR or a spurious wake-up never stretch the total wait. */
+typedef int64_t mp_timeout_ms;
+#define MP_FOREVER ((mp_timeout_ms)-1)
+
+/* Errors.  Functions that can fail return int: 0 on success, otherwise a negative errno value
+ * (-EINVAL, -ENOMEM, ...) or one of the library codes below, which sit outside the errno range.
+ * mp_strerror() describes any of them and mp_err_name() gives its symbolic name. */
+enum {
+  MP_ETIMEDOUT = -ETIMEDOUT, /* the timeout passed before the call could complete */
+  MP_ERRBASE = -10000,
+  MP_EOF = MP_ERRBASE - 1,             /* end of stream: every writer of a channel is gone */
+  MP_ECLOSED = MP_ERRBASE - 2,         /* the object was closed */
+  MP_EFULL = MP_ERRBASE - 3,           /* a bounded queue is full */
+  MP_EEMPTY = MP_ERRBASE - 4,          /* a queue is empty */
+  MP_EOWNERDEAD = MP_ERRBASE - 5,      /* acquired, but the previous owner died holding it */
+  MP_ENOTRECOVERABLE = MP_ERRBASE - 6, /* a lock left inconsistent can no longer be used */
+  MP_EBROKEN = MP_ERRBASE - 7,         /* a barrier is broken, or a peer vanished mid-exchange */
+  MP_EAUTH = MP_ERRBASE - 8,           /* authentication with the peer failed */
+  MP_EWORKER = MP_ERRBASE - 9,         /* a worker process died while running the task */
+  MP_ESTATE = MP_ERRBASE - 10,         /* the object is in the wrong state for this call */
+  MP_ENOTREADY = MP_ERRBASE - 11,      /* a result or exit status is not available yet */
+  MP_ETOOBIG = MP_ERRBASE - 12,        /* a message is larger than the allowed maximum */
+  MP_ECORRUPT = MP_ERRBASE - 13,       /* received data is malformed */
+  MP_ENOTCHILD = MP_ERRBASE - 14,      /* the process is not a child of the calling process */
+  MP_ERRLAST = MP_ERRBASE - 15
+};
+
+/* Describes an error code returned by any multiproc function ("operation timed out", ...).
+ * Accepts library codes, negative errno values and positive errno values alike.  The string is
+ * static and must not be freed; an unknown code yields "unknown error". */
+MP_EXTERN const char *mp_strerror(int err);
+
+/* Gives the symbolic name of an error code ("MP_EOF", "ETIMEDOUT", ...).  The string is static;
+ * an unknown code yields "UNKNOWN". */
+MP_EXTERN const char *mp_err_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

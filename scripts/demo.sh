@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# scripts/demo.sh -- the tour: runs every seed twin under examples/ in seed order, each under a
+# heading.  Usage: scripts/demo.sh [BUILD_DIR]   (default: build; programs in BUILD_DIR/examples)
+#
+# To add an example, append one line to EXAMPLES: its program name (the examples/*.c file name
+# without .c), then what it shows.  The heading's id and seed come from the name.
+EXAMPLES=(
+  "001-1_workers              five processes run a worker"
+  "001-2_worker_args          target with an argument"
+  "001-3_daemon               daemon vs non-daemon, no join"
+  "001-4_daemon_join          daemon and non-daemon, both joined"
+  "001-5_join_timeout         join with a timeout on a 2 s daemon"
+  "004-1_threads_vs_processes threads and processes print their PID under one lock"
+)
+
+build=${1:-build}
+failed=()
+for entry in "${EXAMPLES[@]}"; do
+  read -r name what <<<"$entry"
+  id=${name%%_*}    # 001-1_workers -> 001-1
+  seed=${id%%-*}    # 001-1 -> 001
+  echo "=== $id $what (seed $seed) ==="
+  if [ ! -x "$build/examples/$name" ]; then
+    echo "!!! $name is not built in $build/examples" >&2
+    failed+=("$name")
+  elif ! "$build/examples/$name"; then
+    echo "!!! $name failed" >&2
+    failed+=("$name")
+  fi
+  echo
+done
+
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "demo: ${#failed[@]} example(s) failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "demo: all ${#EXAMPLES[@]} examples ran"

@@ -1,0 +1,77 @@
+/* os.h -- the only Linux-specific layer: clocks and deadlines, futexes, pidfds and fd helpers.
+ * Everything above it calls these wrappers instead of raw system calls, so each kernel quirk is
+ * handled once.  Every function returns 0 or a positive count on success and a negative errno
+ * on failure, and retries EINTR itself unless it says otherwise. */
+#ifndef MP_OS_H
+#define MP_OS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* ---- deadlines (clock.c) ----
+ * A blocking call turns its relative mp_timeout_ms into one absolute CLOCK_MONOTONIC deadline
+ * on entry and derives what is left from it after every wake-up, so EINTR and spurious
+ * wake-ups never extend the total wait.  The monotonic clock is system-wide, so a deadline
+ * also means the same thing in another process. */
+typedef struct mp__deadline {
+  int64_t at_ns; /* absolute CLOCK_MONOTONIC time in ns; -1 = never */
+} mp__deadline;
+
+/* Monotonic time in nanoseconds. */
+int64_t mp__now_ns(void);
+
+/* The deadline timeout ms from now.  Negative timeouts mean forever; 0 is already due. */
+mp__deadline mp__deadline_in(mp_timeout_ms timeout);
+
+/* Whether the deadline is infinite. */
+static inline bool mp__deadline_forever(mp__deadline d) { return d.at_ns < 0; }
+
+/* Milliseconds left, rounded up so a poll() never wakes just before the deadline: -1 for a
+ * deadline that never comes, 0 once it has passed.  Capped at INT32_MAX for poll(). */
+int mp__deadline_poll_ms(mp__deadline d);
+
+/* Whether the deadline has passed (never true for an infinite deadline). */
+bool mp__deadline_passed(mp__deadline d);
+
+/* The deadline as an absolute timespec on CLOCK_MONOTONIC, or NULL for an infinite one. */
+const struct timespec *mp__deadline_abs(mp__deadline d, struct timespec *buf);
+
+/* ---- futexes (futex.c) ----
+ * Shared-memory words only: never FUTEX_PRIVATE_FLAG, because the waiters live in several
+ * processes. */
+
+/* Sleeps while *word == expected, until woken or the deadline passes.  Returns 0 when woken
+ * (possibly spuriously), -EAGAIN when *word != expected on entry, -ETIMEDOUT, or -EINTR (a
+ * signal arrived; the caller re-checks its condition and calls again). */
+int mp__futex_wait(_Atomic uint32_t *word, uint32_t expected, mp__deadline d);
+
+/* Wakes up to n waiters on word; returns how many were woken. */
+int mp__futex_wake(_Atomic uint32_t *word, int n);
+
+/* ---- pidfds (pidfd.c) ---- */
+
+/* Opens a close-on-exec pidfd for pid (a child not yet reaped).  Returns the fd or -errno. */
+int mp__pidfd_open(pid_t pid);
+
+/* Sends sig through a pidfd.  A process that has already ended counts as success. */
+int mp__pidfd_signal(int pidfd, int sig);
+
+/* Reaps the child behind pidfd.  With block false it returns at once.  Returns 1 and sets
+ * *exitcode (exit status, or -signal) when reaped, 0 when the child still runs (non-blocking
+ * only), or -errno (-ECHILD when somebody else reaped it). */
+int mp__pidfd_reap(int pidfd, bool block, int *exitcode);
+
+/* ---- fds (fd.c) ---- */
+
+/* Waits until fd is readable (or hung up) or the deadline passes.  Returns 1 when ready,
+ * 0 on timeout, -errno on error. */
+int mp__poll_readable(int fd, mp__deadline d);
+
+/* close() that ignores EINTR (on Linux the fd is released even then) and tolerates -1. */
+void mp__close(int fd);
+
+#endif

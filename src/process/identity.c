@@ -1,0 +1,78 @@
+/* identity.c -- who the calling process is (current_process), who its parent is
+ * (parent_process), and how children are numbered and named ("Process-1:2"). */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "os/os.h"
+#include "process/process_internal.h"
+
+static mp_process self = {.kind = MP__PROC_SELF, .name = "MainProcess", .pidfd = -1};
+static mp_process parent = {.kind = MP__PROC_PARENT, .pidfd = -1};
+static bool has_parent;
+/* Python's _process_counter: numbers children from 1, restarting in every new process. */
+static atomic_uint next_child = 1;
+
+mp_process *mp_current_process(void) { return &self; }
+
+mp_process *mp_parent_process(void) { return has_parent ? &parent : NULL; }
+
+void mp__identity_next(char ident[MP_PROCESS_NAME_MAX], char name[MP_PROCESS_NAME_MAX]) {
+  unsigned n = atomic_fetch_add(&next_child, 1);
+  /* Very deep process trees outgrow the fixed buffers; the names are then cut, which only
+   * affects their display. */
+  int len = self.ident[0] ? snprintf(ident, MP_PROCESS_NAME_MAX, "%s:%u", self.ident, n)
+                          : snprintf(ident, MP_PROCESS_NAME_MAX, "%u", n);
+  if (snprintf(name, MP_PROCESS_NAME_MAX, "Process-%s", ident) >= MP_PROCESS_NAME_MAX ||
+      len >= MP_PROCESS_NAME_MAX)
+    mp__log(MP_LOG_DEBUG, "process identity %s cut to fit", ident);
+}
+
+void mp__identity_enter_child(const mp_process *p) {
+  /* The parent's pidfd (if the parent was itself a child that had looked at its own parent)
+   * belongs to the grandparent: drop it. */
+  mp__close(parent.pidfd);
+  parent.pidfd = -1;
+  memcpy(parent.name, self.name, sizeof parent.name);
+  memcpy(parent.ident, self.ident, sizeof parent.ident);
+  parent.pid = p->owner_pid;
+  parent.daemon = self.daemon;
+  has_parent = true;
+
+  memcpy(self.name, p->name, sizeof self.name);
+  memcpy(self.ident, p->ident, sizeof self.ident);
+  self.daemon = p->daemon;
+  atomic_store(&next_child, 1);
+}
+
+bool mp__parent_is_alive(mp_process *par) {
+  /* When the parent dies the kernel reparents us at once, so this cannot be fooled by the
+   * parent's pid being reused. */
+  return getppid() == par->pid;
+}
+
+/* Opens a pidfd on the parent the first time one is needed.  The getppid() check after the
+ * open makes sure the pid still named our parent when the fd was taken. */
+static int parent_pidfd(mp_process *par) {
+  if (par->pidfd >= 0) return par->pidfd;
+  int fd = mp__pidfd_open(par->pid);
+  if (fd < 0) return fd == -ESRCH ? MP_ESTATE : fd;
+  if (getppid() != par->pid) {
+    mp__close(fd);
+    return MP_ESTATE;
+  }
+  par->pidfd = fd;
+  return fd;
+}
+
+int mp__parent_join(mp_process *par, mp_timeout_ms timeout) {
+  int fd = parent_pidfd(par);
+  if (fd == MP_ESTATE) return 0; /* already gone */
+  if (fd < 0) return fd;
+  int r = mp__poll_readable(fd, mp__deadline_in(timeout));
+  if (r < 0) return r;
+  return r ? 0 : MP_ETIMEDOUT;
+}
+
+int mp__parent_sentinel(mp_process *par) { return parent_pidfd(par); }

@@ -1,0 +1,82 @@
+/* process_internal.h -- the process handle and the pieces of the process layer that share it:
+ * handle operations (process.c), fork and the child's start (start.c), the registry of
+ * children (registry.c) and the identity of the calling process (identity.c). */
+#ifndef MP_PROCESS_INTERNAL_H
+#define MP_PROCESS_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+typedef enum {
+  MP__PROC_CHILD,  /* made by mp_process_new(): a child of its owner */
+  MP__PROC_SELF,   /* mp_current_process() */
+  MP__PROC_PARENT, /* mp_parent_process() */
+} mp__proc_kind;
+
+typedef enum {
+  MP__PROC_NEW,     /* not started */
+  MP__PROC_RUNNING, /* started, not reaped */
+  MP__PROC_ENDED,   /* reaped; exitcode known */
+  MP__PROC_CLOSED,  /* mp_process_close() released the pidfd */
+} mp__proc_state;
+
+struct mp_process {
+  mp__proc_kind kind;
+  mp__proc_state state;
+  mp_target_fn target;
+  void *arg;
+  char name[MP_PROCESS_NAME_MAX];
+  char ident[MP_PROCESS_NAME_MAX]; /* Python's _identity joined by ':' ("1:2"); "" for main */
+  bool daemon;
+  pid_t pid;       /* the child's pid once started; 0 before */
+  pid_t owner_pid; /* the process that made the handle: only it may start, join or signal */
+  int pidfd;       /* owned while in the registry; -1 otherwise */
+  int exitcode;    /* valid in MP__PROC_ENDED */
+  int reap_error;  /* 0, or -ECHILD when the host program reaped the child behind our back */
+
+  /* Registry links.  A handle is registered from start until close/free, i.e. exactly while it
+   * owns a pidfd; the registry mutex guards state, exitcode and these fields. */
+  bool registered;
+  bool released; /* mp_process_free() ran while the child was running: free it once reaped */
+  struct mp_process *reg_prev, *reg_next;
+};
+
+/* ---- registry.c ---- */
+void mp__registry_lock(void);
+void mp__registry_unlock(void);
+/* Adds a started child (registry lock held). */
+void mp__registry_add(mp_process *p);
+/* Removes p (registry lock held) and closes its pidfd. */
+void mp__registry_remove(mp_process *p);
+/* Reaps p without blocking if it has ended.  Returns 1 when ended (now or before), 0 while it
+ * runs, or a negative error.  Takes the registry lock itself. */
+int mp__process_poll(mp_process *p);
+/* Marks a registered handle as freed by its owner (registry lock held). */
+void mp__registry_mark_released(mp_process *p);
+/* Reaps every child whose handle was freed while it ran and that has ended since. */
+void mp__registry_collect_released(void);
+/* In a freshly forked child: forget the parent's children (closing the inherited pidfds) and
+ * make the registry usable again.  The registry lock was held across fork. */
+void mp__registry_after_fork_child(void);
+/* Python's _exit_function: SIGTERM to running daemon children, then wait for every child. */
+void mp__exit_children(void);
+/* Registers mp__exit_children with atexit() once per process image. */
+void mp__registry_install_atexit(void);
+
+/* ---- identity.c ---- */
+/* Takes the next child number and writes the new child's identity and default name. */
+void mp__identity_next(char ident[MP_PROCESS_NAME_MAX], char name[MP_PROCESS_NAME_MAX]);
+/* In a freshly forked child: become p (name, identity, daemon flag) and remember the parent. */
+void mp__identity_enter_child(const mp_process *p);
+/* Parent-handle operations, for mp_parent_process(). */
+bool mp__parent_is_alive(mp_process *parent);
+int mp__parent_join(mp_process *parent, mp_timeout_ms timeout);
+int mp__parent_sentinel(mp_process *parent);
+
+/* ---- process.c ---- */
+/* Copies a name in, checking its length.  Returns 0 or -EINVAL. */
+int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name);
+
+#endif

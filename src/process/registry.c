@@ -1,0 +1,146 @@
+/* registry.c -- the children of this process: which handles own a pidfd, reaping, the
+ * at-exit policy (terminate daemons, join the rest) and the reset a forked child needs. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "os/os.h"
+#include "process/process_internal.h"
+
+static pthread_mutex_t reg_mutex = PTHREAD_MUTEX_INITIALIZER;
+static mp_process *reg_head;
+static size_t reg_released; /* how many registered handles were freed by their owner */
+
+void mp__registry_lock(void) { pthread_mutex_lock(&reg_mutex); }
+void mp__registry_unlock(void) { pthread_mutex_unlock(&reg_mutex); }
+
+void mp__registry_add(mp_process *p) {
+  p->reg_prev = NULL;
+  p->reg_next = reg_head;
+  if (reg_head) reg_head->reg_prev = p;
+  reg_head = p;
+  p->registered = true;
+}
+
+void mp__registry_remove(mp_process *p) {
+  if (!p->registered) return;
+  if (p->reg_prev) p->reg_prev->reg_next = p->reg_next;
+  else reg_head = p->reg_next;
+  if (p->reg_next) p->reg_next->reg_prev = p->reg_prev;
+  p->reg_prev = p->reg_next = NULL;
+  p->registered = false;
+  mp__close(p->pidfd);
+  p->pidfd = -1;
+  if (p->released) reg_released--;
+}
+
+/* Reaps p if it has ended.  Registry lock held.  A handle its owner already freed is freed
+ * here once reaped; *freed tells the caller not to touch it again. */
+static int poll_locked(mp_process *p, bool *freed) {
+  *freed = false;
+  if (p->state != MP__PROC_RUNNING) return 1;
+  int code = 0;
+  int r = mp__pidfd_reap(p->pidfd, false, &code);
+  if (r == 0) return 0;
+  if (r < 0 && r != -ECHILD) return r;
+  /* -ECHILD: the host program reaped our child itself (a SIGCHLD handler calling
+   * waitpid(-1)); the process is gone but its status is lost. */
+  p->reap_error = r < 0 ? r : 0;
+  p->exitcode = r < 0 ? 0 : code;
+  p->state = MP__PROC_ENDED;
+  mp__log(MP_LOG_DEBUG, "child %s (pid %d) ended with exitcode %d", p->name, (int)p->pid,
+          p->exitcode);
+  if (p->released) {
+    mp__registry_remove(p);
+    free(p);
+    *freed = true;
+  }
+  return 1;
+}
+
+int mp__process_poll(mp_process *p) {
+  bool freed;
+  mp__registry_lock();
+  int r = poll_locked(p, &freed);
+  mp__registry_unlock();
+  return r;
+}
+
+void mp__registry_collect_released(void) {
+  if (reg_released == 0) return; /* racy read is fine: a miss only delays the reaping */
+  mp__registry_lock();
+  for (mp_process *p = reg_head, *next; p; p = next) {
+    next = p->reg_next;
+    bool freed;
+    if (p->released) (void)poll_locked(p, &freed);
+  }
+  mp__registry_unlock();
+}
+
+void mp__registry_mark_released(mp_process *p) {
+  p->released = true;
+  reg_released++;
+}
+
+int mp_active_children(mp_process **out, size_t cap) {
+  if (out == NULL) cap = 0;
+  int alive = 0;
+  mp__registry_lock();
+  for (mp_process *p = reg_head, *next; p; p = next) {
+    next = p->reg_next;
+    bool freed;
+    if (poll_locked(p, &freed) != 0) continue;
+    if ((size_t)alive < cap) out[alive] = p;
+    alive++;
+  }
+  mp__registry_unlock();
+  return alive;
+}
+
+void mp__registry_after_fork_child(void) {
+  /* The forking thread held reg_mutex across fork(), so the list is consistent; the child has
+   * only that thread, and none of these children are its own. */
+  for (mp_process *p = reg_head, *next; p; p = next) {
+    next = p->reg_next;
+    mp__close(p->pidfd);
+    p->pidfd = -1;
+    p->registered = false;
+    p->reg_prev = p->reg_next = NULL;
+  }
+  reg_head = NULL;
+  reg_released = 0;
+  pthread_mutex_init(&reg_mutex, NULL);
+}
+
+void mp__exit_children(void) {
+  /* As Python's util._exit_function: end the daemons first, then wait for everyone. */
+  mp__log(MP_LOG_INFO, "process shutting down");
+  mp__registry_lock();
+  for (mp_process *p = reg_head; p; p = p->reg_next) {
+    if (p->state == MP__PROC_RUNNING && p->daemon) {
+      mp__log(MP_LOG_INFO, "calling terminate() for daemon %s", p->name);
+      (void)mp__pidfd_signal(p->pidfd, SIGTERM);
+    }
+  }
+  for (mp_process *p = reg_head, *next; p; p = next) {
+    next = p->reg_next;
+    if (p->state != MP__PROC_RUNNING) continue;
+    mp__log(MP_LOG_INFO, "calling join() for process %s", p->name);
+    int code = 0;
+    int r = mp__pidfd_reap(p->pidfd, true, &code);
+    p->state = MP__PROC_ENDED;
+    p->exitcode = r == 1 ? code : 0;
+    p->reap_error = r < 0 ? r : 0;
+    if (p->released) {
+      mp__registry_remove(p);
+      free(p);
+    }
+  }
+  mp__registry_unlock();
+}
+
+static void exit_handler(void) { mp__exit_children(); }
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+static void install_atexit(void) { atexit(exit_handler); }
+
+void mp__registry_install_atexit(void) { pthread_once(&atexit_once, install_atexit); }

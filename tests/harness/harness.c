@@ -1,0 +1,111 @@
+/* harness.c -- runs one test file's suite: every case forked, timed, and checked for leaks. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MAX_FDS 256
+#define MAX_SHM 256
+
+static int fds_before[MAX_FDS];
+static int nfds_before;
+static char shm_before[MAX_SHM][256];
+static int nshm_before;
+
+static int list_fds(int *out, int cap) {
+  DIR *d = opendir("/proc/self/fd");
+  ck_assert_ptr_nonnull(d);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    int fd = atoi(e->d_name);
+    if (fd == dirfd(d)) continue;
+    if (n < cap) out[n++] = fd;
+  }
+  closedir(d);
+  return n;
+}
+
+static int list_shm(char (*out)[256], int cap) {
+  DIR *d = opendir("/dev/shm");
+  if (d == NULL) return 0;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    if (n < cap) snprintf(out[n++], 256, "%s", e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
+static void leak_setup(void) {
+  /* Check's forked test process kills its whole process group on SIGTERM; children forked by
+   * a test would inherit that handler and turn a terminate() into the test's own death. */
+  signal(SIGTERM, SIG_DFL);
+  nfds_before = list_fds(fds_before, MAX_FDS);
+  nshm_before = list_shm(shm_before, MAX_SHM);
+}
+
+static void leak_teardown(void) {
+  /* Children: any child still running or unreaped (a zombie) is a leak. */
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT);
+  ck_assert_msg(r == -1 && errno == ECHILD, "test left a child process behind (pid %d)",
+                (int)si.si_pid);
+
+  int now[MAX_FDS];
+  int n = list_fds(now, MAX_FDS);
+  for (int i = 0; i < n; i++) {
+    bool known = false;
+    for (int j = 0; j < nfds_before && !known; j++) known = now[i] == fds_before[j];
+    ck_assert_msg(known, "test left fd %d open", now[i]);
+  }
+
+  static char shm_now[MAX_SHM][256];
+  int ns = list_shm(shm_now, MAX_SHM);
+  for (int i = 0; i < ns; i++) {
+    bool known = false;
+    for (int j = 0; j < nshm_before && !known; j++) known = !strcmp(shm_now[i], shm_before[j]);
+    ck_assert_msg(known, "test left /dev/shm/%s behind", shm_now[i]);
+  }
+}
+
+TCase *mp_tcase(const char *name, double timeout_s) {
+  TCase *tc = tcase_create(name);
+  tcase_add_checked_fixture(tc, leak_setup, leak_teardown);
+  tcase_set_timeout(tc, timeout_s);
+  return tc;
+}
+
+int64_t mp_test_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void mp_test_sleep_ms(int64_t ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+}
+
+bool mp_test_pid_exists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+int main(void) {
+  SRunner *sr = srunner_create(mp_test_suite());
+  srunner_set_fork_status(sr, CK_FORK);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,40 @@
+/* harness.h -- what every test file shares: Check, the leak-checking fixture, and helpers.
+ * Each test file defines mp_test_suite(); harness.c runs it with every case in its own forked
+ * process under a time limit (Check's CK_FORK), and after each case verifies that it left no
+ * child, no open fd and no /dev/shm entry behind. */
+#ifndef MP_TEST_HARNESS_H
+#define MP_TEST_HARNESS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "multiproc.h"
+
+/* Each test file provides its suite. */
+Suite *mp_test_suite(void);
+
+/* A test case with the leak-checking fixture and a timeout in seconds (scaled by Check's
+ * CK_TIMEOUT_MULTIPLIER, which the sanitizer pass raises). */
+TCase *mp_tcase(const char *name, double timeout_s);
+
+/* Asserts that a multiproc call returned the expected code, naming both on failure. */
+#define mp_assert_rc(expr, expected)                                                       \
+  do {                                                                                     \
+    int rc_ = (expr);                                                                      \
+    int ex_ = (expected);                                                                  \
+    ck_assert_msg(rc_ == ex_, "%s returned %d (%s), expected %d (%s)", #expr, rc_,         \
+                  mp_err_name(rc_), ex_, mp_err_name(ex_));                                 \
+  } while (0)
+#define mp_assert_ok(expr) mp_assert_rc((expr), 0)
+
+/* Milliseconds on the monotonic clock, for generous timing bounds. */
+int64_t mp_test_now_ms(void);
+
+/* Sleeps ms milliseconds. */
+void mp_test_sleep_ms(int64_t ms);
+
+/* Whether a process with this pid exists (zombies count as existing). */
+bool mp_test_pid_exists(pid_t pid);
+
+#endif

@@ -1,0 +1,18 @@
+/* consumer.c -- built against an installed multiproc: start a child, join it, check its code. */
+#include <multiproc.h>
+#include <stdio.h>
+
+static int child(void *arg) { return *(int *)arg; }
+
+int main(void) {
+  int want = 42, code = -1;
+  mp_process *p;
+  if (mp_process_new(&p, child, &want, NULL) || mp_process_start(p) ||
+      mp_process_join(p, 10000) || mp_process_exitcode(p, &code) || code != want) {
+    fprintf(stderr, "consumer: unexpected result (exitcode %d)\n", code);
+    return 1;
+  }
+  mp_process_free(p);
+  printf("consumer ok: %s %s\n", MP_VERSION_STRING, mp_strerror(MP_EOF));
+  return 0;
+}
