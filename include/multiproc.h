@@ -4,6 +4,7 @@
 #define MULTIPROC_H
 
 #include "multiproc/common.h"
+#include "multiproc/heap.h"
 #include "multiproc/log.h"
 #include "multiproc/process.h"
 #include "multiproc/sync.h"

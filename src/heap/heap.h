@@ -1,4 +1,5 @@
-/* heap.h -- shared memory for library objects that must be reachable from every process. */
+/* heap.h -- the shared heap inside the library: creation before the first fork, and the
+ * allocation calls every layer above uses for process-shared objects. */
 #ifndef MP_HEAP_H
 #define MP_HEAP_H
 
@@ -6,9 +7,16 @@
 
 #include "internal.h"
 
-/* Returns zeroed memory of at least size bytes, shared with every child forked afterwards,
- * or NULL when out of memory.  Free with mp__shared_free() and the same size. */
-void *mp__shared_alloc(size_t size);
-void mp__shared_free(void *ptr, size_t size);
+/* Creates the heap if this process has none yet.  Called before every fork the library makes,
+ * so that every child shares it.  Returns 0 or -ENOMEM. */
+int mp__heap_ensure(void);
+
+/* Zeroed shared memory for a library object; see mp_shared_alloc().  NULL when exhausted. */
+static inline void *mp__shared_alloc(size_t size) { return mp_shared_alloc(size); }
+static inline void mp__shared_free(void *ptr, size_t size) { mp_shared_free(ptr, size); }
+
+/* Test hook: takes the heap lock and never gives it back, to let a test kill a process while
+ * it holds the allocator. */
+void mp__heap_test_hold_lock(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "heap/heap.h"
 #include "os/os.h"
 #include "process/process_internal.h"
 
@@ -39,6 +40,10 @@ int mp_process_start(mp_process *p) {
   if (p->owner_pid != me) return MP_ENOTCHILD;
   if (mp_current_process()->daemon) return MP_ESTATE; /* daemonic processes may not have children */
 
+  /* The shared heap must exist before the first fork so that every child maps it at the same
+   * address; objects allocated in it later are then visible everywhere. */
+  int r = mp__heap_ensure();
+  if (r != 0) return r;
   mp__registry_install_atexit();
   mp__registry_collect_released();
   /* Flush before fork so that text buffered in the parent is not printed again by the child. */

@@ -1,0 +1,230 @@
+/* heap.c -- the shared heap: one MAP_SHARED mapping made before the first fork, so it sits at
+ * the same address in every descendant, and an allocator inside it that any of those
+ * processes may call.
+ *
+ * Small blocks (<= 2048 bytes) come from size-class free lists, refilled by carving 64 KiB
+ * chunks that are pre-faulted so first touches do not fault one page at a time.  Large blocks
+ * are runs of pages; freeing one punches its pages out of the mapping (MADV_REMOVE), which
+ * gives the memory back to the system, and keeps the run for reuse.
+ *
+ * Crash safety: every operation under the lock ends in one store that commits it (pop: the
+ * list head; push: the list head after the link is written; carve: the cursor; split: the
+ * run's length; bump: top).  A process killed anywhere in between leaves the structures
+ * consistent and at worst leaks the block it was working on, and heap_lock.c hands the lock
+ * to the next caller once the holder is dead. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "heap/heap_internal.h"
+
+#define HEAP_MAGIC UINT64_C(0x6d7068656170) /* "mpheap" */
+
+static const uint32_t class_size[HEAP_NCLASSES] = {
+    16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224,  256,
+    320, 384, 448, 512, 640,  768,  896,  1024, 1280, 1536, 1792, 2048};
+
+static char *heap_base;
+static size_t configured_size;
+static pthread_mutex_t create_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static inline heap_hdr *hdr(void) { return (heap_hdr *)(void *)heap_base; }
+
+/* Parses MP_HEAP_SIZE ("512M", "2G", "1048576"); 0 when unset or malformed. */
+static size_t env_size(void) {
+  const char *s = getenv("MP_HEAP_SIZE");
+  if (s == NULL || *s == 0) return 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  switch (*end) {
+  case 'k': case 'K': v <<= 10; end++; break;
+  case 'm': case 'M': v <<= 20; end++; break;
+  case 'g': case 'G': v <<= 30; end++; break;
+  default: break;
+  }
+  return *end == 0 ? (size_t)v : 0;
+}
+
+static bool size_ok(size_t size) { return size >= ((size_t)1 << 20) && size <= ((size_t)1 << 40); }
+
+int mp_heap_configure(size_t size) {
+  if (!size_ok(size)) return -EINVAL;
+  pthread_mutex_lock(&create_mutex);
+  int r = heap_base ? MP_ESTATE : 0;
+  if (r == 0) configured_size = size;
+  pthread_mutex_unlock(&create_mutex);
+  return r;
+}
+
+int mp__heap_ensure(void) {
+  if (mp__likely(__atomic_load_n(&heap_base, __ATOMIC_ACQUIRE) != NULL)) return 0;
+  pthread_mutex_lock(&create_mutex);
+  int r = 0;
+  if (heap_base == NULL) {
+    size_t size = configured_size ? configured_size : env_size();
+    if (!size_ok(size)) size = MP_HEAP_DEFAULT_SIZE;
+    size = (size + HEAP_PAGE - 1) & ~(size_t)(HEAP_PAGE - 1);
+    /* NORESERVE: only touched pages cost memory, so a large reservation is free. */
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      r = -ENOMEM;
+    } else {
+      heap_hdr *h = p;
+      h->magic = HEAP_MAGIC;
+      h->size = size;
+      h->top = (sizeof(heap_hdr) + HEAP_PAGE - 1) & ~(uint64_t)(HEAP_PAGE - 1);
+      __atomic_store_n(&heap_base, (char *)p, __ATOMIC_RELEASE);
+      mp__log(MP_LOG_DEBUG, "shared heap of %zu bytes at %p", size, p);
+    }
+  }
+  pthread_mutex_unlock(&create_mutex);
+  return r;
+}
+
+static int class_of(size_t n) {
+  if (n <= 128) return (int)((n + 15) / 16) - 1;
+  for (int c = 8; c < HEAP_NCLASSES; c++)
+    if (n <= class_size[c]) return c;
+  return -1;
+}
+
+/* Takes a small block of class c.  Lock held.  Sets *fresh when the memory was never used
+ * (and so is still zero).  Returns its offset, or 0 when the heap is exhausted. */
+static uint64_t small_take(heap_hdr *h, int c, bool *fresh, uint64_t *new_chunk) {
+  heap_class *k = &h->cls[c];
+  uint64_t sz = class_size[c];
+  if (k->free_head) {
+    uint64_t off = k->free_head;
+    k->free_head = *(uint64_t *)(void *)(heap_base + off); /* commit: popped */
+    *fresh = false;
+    return off;
+  }
+  *fresh = true;
+  if (k->carve + sz > k->carve_end) {
+    if (h->top + HEAP_CHUNK > h->size) return 0;
+    uint64_t chunk = h->top;
+    h->top = chunk + HEAP_CHUNK; /* commit: the chunk is this class's (leaked if we die now) */
+    /* carve first: until carve_end moves, carve >= carve_end reads as "exhausted". */
+    k->carve = chunk;
+    k->carve_end = chunk + HEAP_CHUNK;
+    *new_chunk = chunk;
+  }
+  uint64_t off = k->carve;
+  k->carve = off + sz; /* commit: carved */
+  return off;
+}
+
+/* Takes npages pages: a fitting free run (its tail when longer) or fresh ones.  Lock held.
+ * *fresh_len tells how many leading bytes may hold stale data (the run header). */
+static uint64_t large_take(heap_hdr *h, uint64_t npages, size_t *dirty) {
+  *dirty = 0;
+  uint64_t *link = &h->large_head;
+  while (*link) {
+    heap_run *run = (heap_run *)(void *)(heap_base + *link);
+    if (run->npages == npages) {
+      uint64_t off = *link;
+      *link = run->next; /* commit: unlinked */
+      *dirty = sizeof(heap_run);
+      return off;
+    }
+    if (run->npages > npages) {
+      run->npages -= npages; /* commit: the tail is ours; its pages were punched out (zero) */
+      return *link + run->npages * HEAP_PAGE;
+    }
+    link = &run->next;
+  }
+  if (h->top + npages * HEAP_PAGE > h->size) return 0;
+  uint64_t off = h->top;
+  h->top = off + npages * HEAP_PAGE; /* commit: bumped */
+  return off;
+}
+
+void *mp_shared_alloc(size_t size) {
+  if (size == 0 || size > ((size_t)1 << 40)) {
+    errno = size ? ENOMEM : EINVAL;
+    return NULL;
+  }
+  if (mp__heap_ensure() != 0) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  heap_hdr *h = hdr();
+  int c = class_of(size);
+  if (c >= 0) {
+    bool fresh;
+    uint64_t chunk = 0;
+    mp__heap_lock(h);
+    uint64_t off = small_take(h, c, &fresh, &chunk);
+    if (off) h->allocated += class_size[c];
+    mp__heap_unlock(h);
+    if (off == 0) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    if (chunk) (void)madvise(heap_base + chunk, HEAP_CHUNK, MADV_POPULATE_WRITE);
+    void *p = heap_base + off;
+    if (!fresh) memset(p, 0, class_size[c]);
+    return p;
+  }
+  uint64_t npages = (size + HEAP_PAGE - 1) / HEAP_PAGE;
+  size_t dirty;
+  mp__heap_lock(h);
+  uint64_t off = large_take(h, npages, &dirty);
+  if (off) h->allocated += npages * HEAP_PAGE;
+  mp__heap_unlock(h);
+  if (off == 0) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  void *p = heap_base + off;
+  memset(p, 0, dirty);
+  return p;
+}
+
+void mp_shared_free(void *ptr, size_t size) {
+  if (ptr == NULL || heap_base == NULL) return;
+  heap_hdr *h = hdr();
+  uint64_t off = (uint64_t)((char *)ptr - heap_base);
+  if ((char *)ptr < heap_base || off >= h->size || size == 0) {
+    mp__log(MP_LOG_ERROR, "mp_shared_free: %p is not in the shared heap", ptr);
+    return;
+  }
+  int c = class_of(size);
+  if (c >= 0) {
+    mp__heap_lock(h);
+    heap_class *k = &h->cls[c];
+    *(uint64_t *)ptr = k->free_head;
+    k->free_head = off; /* commit: pushed */
+    h->allocated -= class_size[c];
+    mp__heap_unlock(h);
+    return;
+  }
+  uint64_t npages = (size + HEAP_PAGE - 1) / HEAP_PAGE;
+  /* Give the pages back to the system before listing the run; only the header page, which
+   * the write below faults in again, stays resident. */
+  (void)madvise(ptr, npages * HEAP_PAGE, MADV_REMOVE);
+  heap_run *run = ptr;
+  run->npages = npages;
+  mp__heap_lock(h);
+  run->next = h->large_head;
+  h->large_head = off; /* commit: listed */
+  h->allocated -= npages * HEAP_PAGE;
+  mp__heap_unlock(h);
+}
+
+int mp_heap_stats_get(mp_heap_stats *out) {
+  if (out == NULL) return -EINVAL;
+  if (mp__heap_ensure() != 0) return -ENOMEM;
+  heap_hdr *h = hdr();
+  mp__heap_lock(h);
+  *out = (mp_heap_stats){.size = h->size, .used = h->top, .allocated = h->allocated,
+                         .recoveries = h->recoveries};
+  mp__heap_unlock(h);
+  return 0;
+}
+
+void mp__heap_test_hold_lock(void) {
+  if (mp__heap_ensure() == 0) mp__heap_lock(hdr());
+}
