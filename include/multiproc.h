@@ -8,5 +8,7 @@
 #include "multiproc/log.h"
 #include "multiproc/process.h"
 #include "multiproc/sync.h"
+#include "multiproc/shared.h"
+#include "multiproc/shm.h"
 
 #endif

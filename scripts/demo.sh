@@ -5,12 +5,17 @@
 # To add an example, append one line to EXAMPLES: its program name (the examples/*.c file name
 # without .c), then what it shows.  The heading's id and seed come from the name.
 EXAMPLES=(
+  "000-1_global_not_shared    a child's changes to a global list stay in the child"
+  "000-2_value_array          Array('i', 4) and Value('i') shared with a child"
   "001-1_workers              five processes run a worker"
   "001-2_worker_args          target with an argument"
   "001-3_daemon               daemon vs non-daemon, no join"
   "001-4_daemon_join          daemon and non-daemon, both joined"
   "001-5_join_timeout         join with a timeout on a 2 s daemon"
+  "001-9_sharedctypes         Value, RawValue, Array of chars, ints and structs; typecodes"
   "004-1_threads_vs_processes threads and processes print their PID under one lock"
+  "004-4_tickets_not_shared   10 ticket booths on a global that is not shared"
+  "004-4_tickets_shared       the same booths on a shared Value with a Lock: 100 sold"
 )
 
 build=${1:-build}

@@ -19,4 +19,10 @@ extern int mp__log_threshold;
       mp_log((level), __VA_ARGS__);                           \
   } while (0)
 
+/* Registers fn to run at exit() and when a child started by the library leaves (with _exit,
+ * which skips atexit handlers).  Up to 8 hooks; returns 0 or -ENOMEM.  (core/exit_hooks.c) */
+int mp__on_exit(void (*fn)(void));
+/* Runs the hooks, last registered first; the child's exit path calls it. */
+void mp__run_exit_hooks(void);
+
 #endif

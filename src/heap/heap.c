@@ -10,8 +10,8 @@
  * Crash safety: every operation under the lock ends in one store that commits it (pop: the
  * list head; push: the list head after the link is written; carve: the cursor; split: the
  * run's length; bump: top).  A process killed anywhere in between leaves the structures
- * consistent and at worst leaks the block it was working on, and heap_lock.c hands the lock
- * to the next caller once the holder is dead. */
+ * consistent and at worst leaks the block it was working on, and the owner-tracking lock
+ * (os/olock.h) hands the allocator to the next caller once the holder is seen dead. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,18 @@ static size_t configured_size;
 static pthread_mutex_t create_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static inline heap_hdr *hdr(void) { return (heap_hdr *)(void *)heap_base; }
+
+/* Takes the allocator lock.  A holder that died inside the allocator left the structures
+ * consistent (see above), so a take-over is marked consistent at once and only counted. */
+static void lock_heap(heap_hdr *h) {
+  if (mp__unlikely(mp__olock_acquire(&h->lock, MP_FOREVER) == MP_EOWNERDEAD)) {
+    h->recoveries++;
+    mp__olock_consistent(&h->lock);
+    mp__log(MP_LOG_WARNING, "shared heap: took the allocator over from a dead process");
+  }
+}
+
+static void unlock_heap(heap_hdr *h) { mp__olock_release(&h->lock); }
 
 /* Parses MP_HEAP_SIZE ("512M", "2G", "1048576"); 0 when unset or malformed. */
 static size_t env_size(void) {
@@ -155,10 +167,10 @@ void *mp_shared_alloc(size_t size) {
   if (c >= 0) {
     bool fresh;
     uint64_t chunk = 0;
-    mp__heap_lock(h);
+    lock_heap(h);
     uint64_t off = small_take(h, c, &fresh, &chunk);
     if (off) h->allocated += class_size[c];
-    mp__heap_unlock(h);
+    unlock_heap(h);
     if (off == 0) {
       errno = ENOMEM;
       return NULL;
@@ -170,10 +182,10 @@ void *mp_shared_alloc(size_t size) {
   }
   uint64_t npages = (size + HEAP_PAGE - 1) / HEAP_PAGE;
   size_t dirty;
-  mp__heap_lock(h);
+  lock_heap(h);
   uint64_t off = large_take(h, npages, &dirty);
   if (off) h->allocated += npages * HEAP_PAGE;
-  mp__heap_unlock(h);
+  unlock_heap(h);
   if (off == 0) {
     errno = ENOMEM;
     return NULL;
@@ -193,12 +205,12 @@ void mp_shared_free(void *ptr, size_t size) {
   }
   int c = class_of(size);
   if (c >= 0) {
-    mp__heap_lock(h);
+    lock_heap(h);
     heap_class *k = &h->cls[c];
     *(uint64_t *)ptr = k->free_head;
     k->free_head = off; /* commit: pushed */
     h->allocated -= class_size[c];
-    mp__heap_unlock(h);
+    unlock_heap(h);
     return;
   }
   uint64_t npages = (size + HEAP_PAGE - 1) / HEAP_PAGE;
@@ -207,24 +219,24 @@ void mp_shared_free(void *ptr, size_t size) {
   (void)madvise(ptr, npages * HEAP_PAGE, MADV_REMOVE);
   heap_run *run = ptr;
   run->npages = npages;
-  mp__heap_lock(h);
+  lock_heap(h);
   run->next = h->large_head;
   h->large_head = off; /* commit: listed */
   h->allocated -= npages * HEAP_PAGE;
-  mp__heap_unlock(h);
+  unlock_heap(h);
 }
 
 int mp_heap_stats_get(mp_heap_stats *out) {
   if (out == NULL) return -EINVAL;
   if (mp__heap_ensure() != 0) return -ENOMEM;
   heap_hdr *h = hdr();
-  mp__heap_lock(h);
+  lock_heap(h);
   *out = (mp_heap_stats){.size = h->size, .used = h->top, .allocated = h->allocated,
                          .recoveries = h->recoveries};
-  mp__heap_unlock(h);
+  unlock_heap(h);
   return 0;
 }
 
 void mp__heap_test_hold_lock(void) {
-  if (mp__heap_ensure() == 0) mp__heap_lock(hdr());
+  if (mp__heap_ensure() == 0) lock_heap(hdr());
 }

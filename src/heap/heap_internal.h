@@ -1,4 +1,4 @@
-/* heap_internal.h -- layout of the shared heap's header, shared by heap.c and heap_lock.c. */
+/* heap_internal.h -- layout of the shared heap's header. */
 #ifndef MP_HEAP_INTERNAL_H
 #define MP_HEAP_INTERNAL_H
 
@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "heap/heap.h"
+#include "os/olock.h"
 
 /* Small blocks come in size classes up to HEAP_SMALL_MAX; larger ones are whole pages. */
 #define HEAP_SMALL_MAX 2048
@@ -30,16 +31,12 @@ typedef struct {
 typedef struct {
   uint64_t magic;
   uint64_t size;               /* bytes in the mapping */
-  _Atomic uint32_t lock;       /* tid of the holder, 0 when free */
-  _Atomic uint32_t waiters;    /* threads sleeping on lock */
+  mp__olock lock;              /* notices a holder that died, see lock_heap() in heap.c */
   uint64_t top;                /* offset of the first byte never handed out */
   uint64_t allocated;          /* bytes currently allocated */
   uint64_t recoveries;         /* lock take-overs from dead holders */
   uint64_t large_head;         /* first free page run */
   heap_class cls[HEAP_NCLASSES];
 } heap_hdr;
-
-void mp__heap_lock(heap_hdr *h);
-void mp__heap_unlock(heap_hdr *h);
 
 #endif

@@ -27,6 +27,7 @@ __attribute__((noreturn)) static void child_main(mp_process *p) {
   /* Like Python's _bootstrap: deal with our own children, flush, and leave without running
    * the parent's atexit handlers a second time. */
   mp__exit_children();
+  mp__run_exit_hooks();
   fflush(NULL);
   _exit(code & 0xff);
 }
