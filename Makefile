@@ -27,7 +27,7 @@ bench:
 	@scripts/deps.sh bench
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DMP_BUILD_TESTS=OFF \
 	  -DMP_BUILD_EXAMPLES=OFF >/dev/null
-	@cmake --build build-bench -j$(JOBS)
+	@cmake --build build-bench -j$(JOBS) >&2
 	@scripts/bench.sh build-bench
 
 install: build

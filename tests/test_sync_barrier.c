@@ -6,21 +6,6 @@
 #include "harness.h"
 #include "heap/heap.h"
 
-static int finish(mp_process *p) {
-  int code = 99;
-  mp_assert_ok(mp_process_join(p, 60000));
-  mp_assert_ok(mp_process_exitcode(p, &code));
-  mp_process_free(p);
-  return code;
-}
-
-static mp_process *start(mp_target_fn fn, void *arg) {
-  mp_process *p;
-  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
-  mp_assert_ok(mp_process_start(p));
-  return p;
-}
-
 enum { PARTIES = 3, CYCLES = 20 };
 typedef struct {
   mp_barrier_t barrier;
@@ -80,9 +65,9 @@ static int party(void *arg) {
 START_TEST(cycles_indexes_and_action_once) {
   shared *s = shared_new(PARTIES, count_action);
   mp_process *p[PARTIES - 1];
-  for (int i = 0; i < PARTIES - 1; i++) p[i] = start(party, s);
+  for (int i = 0; i < PARTIES - 1; i++) p[i] = mp_test_start(party, s);
   ck_assert_int_eq(party(s), 0);
-  for (int i = 0; i < PARTIES - 1; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < PARTIES - 1; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert_int_eq(atomic_load(&s->actions), CYCLES);
   for (int c = 0; c < CYCLES; c++) {
     ck_assert_int_eq(atomic_load(&s->index_mask[c]), (1 << PARTIES) - 1);
@@ -107,14 +92,14 @@ static void wait_n_waiting(shared *s, int n) {
 /* A timeout breaks the barrier for everyone, until reset(). */
 START_TEST(timeout_breaks_it) {
   shared *s = shared_new(PARTIES, count_action);
-  mp_process *p = start(expect_broken, s);
+  mp_process *p = mp_test_start(expect_broken, s);
   wait_n_waiting(s, 1);
   int64_t t0 = mp_test_now_ms();
   mp_assert_rc(mp_barrier_wait(&s->barrier, 200), MP_ETIMEDOUT);
   int64_t took = mp_test_now_ms() - t0;
   ck_assert_int_ge(took, 190);
   ck_assert_int_lt(took, 5000);
-  ck_assert_int_eq(finish(p), 0);
+  ck_assert_int_eq(mp_test_finish(p), 0);
   ck_assert(mp_barrier_broken(&s->barrier));
   ck_assert_int_eq(mp_barrier_n_waiting(&s->barrier), 0);
   mp_assert_rc(mp_barrier_wait(&s->barrier, 1000), MP_EBROKEN); /* at once */
@@ -127,10 +112,10 @@ END_TEST
 
 START_TEST(abort_releases_waiters) {
   shared *s = shared_new(PARTIES, count_action);
-  mp_process *p[2] = {start(expect_broken, s), start(expect_broken, s)};
+  mp_process *p[2] = {mp_test_start(expect_broken, s), mp_test_start(expect_broken, s)};
   wait_n_waiting(s, 2);
   mp_assert_ok(mp_barrier_abort(&s->barrier));
-  for (int i = 0; i < 2; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < 2; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert(mp_barrier_broken(&s->barrier));
   mp_assert_rc(mp_barrier_wait(&s->barrier, 0), MP_EBROKEN);
   ck_assert_int_eq(atomic_load(&s->actions), 0);
@@ -147,17 +132,17 @@ static int one_cycle(void *arg) {
 /* reset() with waiters: they get MP_EBROKEN, and the barrier works again at once. */
 START_TEST(reset_with_waiters) {
   shared *s = shared_new(PARTIES, count_action);
-  mp_process *p = start(expect_broken, s);
+  mp_process *p = mp_test_start(expect_broken, s);
   wait_n_waiting(s, 1);
   mp_assert_ok(mp_barrier_reset(&s->barrier));
-  ck_assert_int_eq(finish(p), 0);
+  ck_assert_int_eq(mp_test_finish(p), 0);
   ck_assert(!mp_barrier_broken(&s->barrier));
   ck_assert_int_eq(mp_barrier_n_waiting(&s->barrier), 0);
-  mp_process *q[2] = {start(one_cycle, s), start(one_cycle, s)};
+  mp_process *q[2] = {mp_test_start(one_cycle, s), mp_test_start(one_cycle, s)};
   int idx = mp_barrier_wait(&s->barrier, 20000);
   ck_assert_int_ge(idx, 0);
   ck_assert_int_lt(idx, PARTIES);
-  for (int i = 0; i < 2; i++) ck_assert_int_eq(finish(q[i]), 0);
+  for (int i = 0; i < 2; i++) ck_assert_int_eq(mp_test_finish(q[i]), 0);
   ck_assert_int_eq(atomic_load(&s->actions), 1);
   mp__shared_free(s, sizeof *s);
 }

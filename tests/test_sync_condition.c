@@ -6,21 +6,6 @@
 #include "harness.h"
 #include "heap/heap.h"
 
-static int finish(mp_process *p) {
-  int code = 99;
-  mp_assert_ok(mp_process_join(p, 60000));
-  mp_assert_ok(mp_process_exitcode(p, &code));
-  mp_process_free(p);
-  return code;
-}
-
-static mp_process *start(mp_target_fn fn, void *arg) {
-  mp_process *p;
-  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
-  mp_assert_ok(mp_process_start(p));
-  return p;
-}
-
 enum { MAXW = 4 };
 typedef struct {
   mp_condition_t cond;
@@ -120,7 +105,7 @@ static int cond_waiter(void *arg) {
  * are inside wait() (they registered under the lock, which wait() released). */
 static void start_waiters(shared *s, mp_process **p) {
   for (int i = 0; i < MAXW; i++) {
-    p[i] = start(cond_waiter, s);
+    p[i] = mp_test_start(cond_waiter, s);
     for (;;) {
       mp_assert_ok(mp_condition_acquire(&s->cond, 20000));
       int r = s->ready;
@@ -158,7 +143,7 @@ START_TEST(notify_n_wakes_exactly_n) {
   expect_woken(s, 3);
   notify(s, -1);
   expect_woken(s, 4);
-  for (int i = 0; i < MAXW; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < MAXW; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   notify(s, -1); /* nobody left: a no-op */
   mp__shared_free(s, sizeof *s);
 }
@@ -173,7 +158,7 @@ START_TEST(notify_is_fifo) {
     expect_woken(s, i + 1);
   }
   for (int i = 0; i < MAXW; i++) ck_assert_int_eq(atomic_load(&s->order[i]), i);
-  for (int i = 0; i < MAXW; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < MAXW; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -190,7 +175,7 @@ static int short_waiter(void *arg) {
 
 START_TEST(timed_out_waiter_gives_up_its_place) {
   shared *s = shared_new(0);
-  mp_process *a = start(short_waiter, s); /* ticket 0, times out */
+  mp_process *a = mp_test_start(short_waiter, s); /* ticket 0, times out */
   for (;;) {
     mp_assert_ok(mp_condition_acquire(&s->cond, 20000));
     int r = s->ready;
@@ -198,8 +183,8 @@ START_TEST(timed_out_waiter_gives_up_its_place) {
     if (r == 1) break;
     mp_test_sleep_ms(1);
   }
-  mp_process *b = start(cond_waiter, s); /* ticket 1, waits long */
-  mp_process *c = start(cond_waiter, s); /* ticket 2 */
+  mp_process *b = mp_test_start(cond_waiter, s); /* ticket 1, waits long */
+  mp_process *c = mp_test_start(cond_waiter, s); /* ticket 2 */
   for (;;) {
     mp_assert_ok(mp_condition_acquire(&s->cond, 20000));
     int r = s->ready;
@@ -207,13 +192,13 @@ START_TEST(timed_out_waiter_gives_up_its_place) {
     if (r == 3) break;
     mp_test_sleep_ms(1);
   }
-  ck_assert_int_eq(finish(a), 0); /* timed out, gave ticket 0 up */
+  ck_assert_int_eq(mp_test_finish(a), 0); /* timed out, gave ticket 0 up */
   notify(s, 1);
   expect_woken(s, 1);
   notify(s, 1);
   expect_woken(s, 2);
-  ck_assert_int_eq(finish(b), 0);
-  ck_assert_int_eq(finish(c), 0);
+  ck_assert_int_eq(mp_test_finish(b), 0);
+  ck_assert_int_eq(mp_test_finish(c), 0);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -234,13 +219,13 @@ static int bump_value(void *arg) {
 
 START_TEST(wait_for_predicate) {
   shared *s = shared_new(0);
-  mp_process *p = start(bump_value, s);
+  mp_process *p = mp_test_start(bump_value, s);
   mp_assert_ok(mp_condition_acquire(&s->cond, 0));
   mp_assert_ok(mp_condition_wait_for(&s->cond, value_reached, s, 20000));
   ck_assert_int_ge(s->value, 3);
   mp_assert_ok(mp_condition_wait_for(&s->cond, value_reached, s, 0)); /* already true */
   mp_assert_ok(mp_condition_release(&s->cond));
-  ck_assert_int_eq(finish(p), 0);
+  ck_assert_int_eq(mp_test_finish(p), 0);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -279,8 +264,8 @@ static int hammer(void *arg) {
 START_TEST(counter_exact_each_lock_kind) {
   shared *s = shared_new(_i);
   mp_process *p[WORKERS];
-  for (int i = 0; i < WORKERS; i++) p[i] = start(hammer, s);
-  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < WORKERS; i++) p[i] = mp_test_start(hammer, s);
+  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert_int_eq(s->counter, (long)WORKERS * ROUNDS);
   mp__shared_free(s, sizeof *s);
 }

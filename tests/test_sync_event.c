@@ -5,21 +5,6 @@
 #include "harness.h"
 #include "heap/heap.h"
 
-static int finish(mp_process *p) {
-  int code = 99;
-  mp_assert_ok(mp_process_join(p, 20000));
-  mp_assert_ok(mp_process_exitcode(p, &code));
-  mp_process_free(p);
-  return code;
-}
-
-static mp_process *start(mp_target_fn fn, void *arg) {
-  mp_process *p;
-  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
-  mp_assert_ok(mp_process_start(p));
-  return p;
-}
-
 START_TEST(set_clear_and_misuse) {
   mp_event_t *e;
   mp_assert_rc(mp_event_new(NULL), -EINVAL);
@@ -76,13 +61,13 @@ static void run_waiters(bool clear_at_once) {
   ck_assert_ptr_nonnull(s);
   mp_assert_ok(mp_event_init(&s->ev));
   mp_process *p[WAITERS];
-  for (int i = 0; i < WAITERS; i++) p[i] = start(waiter, s);
+  for (int i = 0; i < WAITERS; i++) p[i] = mp_test_start(waiter, s);
   while (atomic_load(&s->waiting) < WAITERS) mp_test_sleep_ms(1);
   mp_test_sleep_ms(100); /* let them fall asleep */
   for (int i = 0; i < WAITERS; i++) ck_assert(mp_process_is_alive(p[i]));
   mp_assert_ok(mp_event_set(&s->ev));
   if (clear_at_once) mp_assert_ok(mp_event_clear(&s->ev));
-  for (int i = 0; i < WAITERS; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < WAITERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert(mp_event_is_set(&s->ev) == !clear_at_once);
   mp__shared_free(s, sizeof *s);
 }
@@ -103,12 +88,12 @@ START_TEST(set_from_child) {
   shared *s = mp__shared_alloc(sizeof *s);
   ck_assert_ptr_nonnull(s);
   mp_assert_ok(mp_event_init(&s->ev));
-  mp_process *p = start(setter, s);
+  mp_process *p = mp_test_start(setter, s);
   int64_t t0 = mp_test_now_ms();
   mp_assert_ok(mp_event_wait(&s->ev, 20000));
   ck_assert_int_ge(mp_test_now_ms() - t0, 100);
   ck_assert(mp_event_is_set(&s->ev));
-  ck_assert_int_eq(finish(p), 0);
+  ck_assert_int_eq(mp_test_finish(p), 0);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST

@@ -32,21 +32,6 @@ static shared *shared_new(void) {
   return s;
 }
 
-static mp_process *start(mp_target_fn fn, void *arg) {
-  mp_process *p;
-  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
-  mp_assert_ok(mp_process_start(p));
-  return p;
-}
-
-static int finish(mp_process *p) {
-  int code = 99;
-  mp_assert_ok(mp_process_join(p, 20000));
-  mp_assert_ok(mp_process_exitcode(p, &code));
-  mp_process_free(p);
-  return code;
-}
-
 static void wait_stage(shared *s, int stage) {
   for (int i = 0; i < 20000 && atomic_load(&s->stage) < stage; i++) mp_test_sleep_ms(1);
   ck_assert_int_ge(atomic_load(&s->stage), stage);
@@ -65,7 +50,7 @@ static int take_lock_and_die(void *arg) {
 /* The parent acquires while the dead child is still an unreaped zombie. */
 START_TEST(lock_owner_process_killed) {
   shared *s = shared_new();
-  mp_process *p = start(take_lock_and_die, s);
+  mp_process *p = mp_test_start(take_lock_and_die, s);
   wait_stage(s, 1);
   int64_t t0 = mp_test_now_ms();
   mp_assert_rc(mp_lock_acquire(&s->lock, 20000), MP_EOWNERDEAD);
@@ -78,7 +63,7 @@ START_TEST(lock_owner_process_killed) {
   mp_assert_ok(mp_lock_acquire(&s->lock, 0));
   mp_assert_ok(mp_lock_release(&s->lock));
   mp_assert_rc(mp_lock_consistent(&s->lock), MP_ESTATE);
-  ck_assert_int_eq(finish(p), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -86,8 +71,8 @@ END_TEST
 /* A poll (timeout 0) also sees the dead owner, here after the child was reaped. */
 START_TEST(lock_poll_sees_dead_owner) {
   shared *s = shared_new();
-  mp_process *p = start(take_lock_and_die, s);
-  ck_assert_int_eq(finish(p), -SIGKILL);
+  mp_process *p = mp_test_start(take_lock_and_die, s);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
   ck_assert(mp_lock_locked(&s->lock));
   mp_assert_rc(mp_lock_acquire(&s->lock, 0), MP_EOWNERDEAD);
   mp_assert_ok(mp_lock_consistent(&s->lock));
@@ -104,15 +89,15 @@ static int acquire_expect_notrec(void *arg) {
 
 START_TEST(lock_not_recoverable) {
   shared *s = shared_new();
-  mp_process *p = start(take_lock_and_die, s);
-  ck_assert_int_eq(finish(p), -SIGKILL);
+  mp_process *p = mp_test_start(take_lock_and_die, s);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
   mp_assert_rc(mp_lock_acquire(&s->lock, 5000), MP_EOWNERDEAD);
   mp_assert_ok(mp_lock_release(&s->lock)); /* without consistent() */
   mp_assert_rc(mp_lock_acquire(&s->lock, 0), MP_ENOTRECOVERABLE);
   mp_assert_rc(mp_lock_acquire(&s->lock, 1000), MP_ENOTRECOVERABLE);
   mp_assert_rc(mp_lock_release(&s->lock), MP_ENOTRECOVERABLE);
   mp_assert_rc(mp_lock_consistent(&s->lock), MP_ESTATE);
-  ck_assert_int_eq(finish(start(acquire_expect_notrec, s)), 0);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(acquire_expect_notrec, s)), 0);
   mp_assert_ok(mp_lock_init(&s->lock)); /* re-initialising is the way back */
   mp_assert_ok(mp_lock_acquire(&s->lock, 0));
   mp_assert_ok(mp_lock_release(&s->lock));
@@ -132,7 +117,7 @@ static int hold_then_die(void *arg) {
 
 START_TEST(lock_sleeping_waiter_gets_it) {
   shared *s = shared_new();
-  mp_process *p = start(hold_then_die, s);
+  mp_process *p = mp_test_start(hold_then_die, s);
   wait_stage(s, 1);
   int64_t t0 = mp_test_now_ms();
   mp_assert_rc(mp_lock_acquire(&s->lock, MP_FOREVER), MP_EOWNERDEAD);
@@ -141,7 +126,7 @@ START_TEST(lock_sleeping_waiter_gets_it) {
   ck_assert_int_lt(took, 300 + DETECT_MS);
   mp_assert_ok(mp_lock_consistent(&s->lock));
   mp_assert_ok(mp_lock_release(&s->lock));
-  ck_assert_int_eq(finish(p), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -157,14 +142,14 @@ static int hold_alive(void *arg) {
 
 START_TEST(live_owner_not_taken) {
   shared *s = shared_new();
-  mp_process *p = start(hold_alive, s);
+  mp_process *p = mp_test_start(hold_alive, s);
   wait_stage(s, 1);
   int64_t t0 = mp_test_now_ms();
   mp_assert_rc(mp_lock_acquire(&s->lock, 400), MP_ETIMEDOUT);
   ck_assert_int_ge(mp_test_now_ms() - t0, 390);
   mp_assert_ok(mp_lock_acquire(&s->lock, 20000)); /* plain 0 once the holder releases */
   mp_assert_ok(mp_lock_release(&s->lock));
-  ck_assert_int_eq(finish(p), 0);
+  ck_assert_int_eq(mp_test_finish(p), 0);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -200,7 +185,7 @@ static int take_rlock_and_die(void *arg) {
 
 START_TEST(rlock_owner_killed) {
   shared *s = shared_new();
-  mp_process *p = start(take_rlock_and_die, s);
+  mp_process *p = mp_test_start(take_rlock_and_die, s);
   wait_stage(s, 1);
   mp_assert_rc(mp_rlock_release(&s->rlock), MP_ESTATE); /* not ours */
   mp_assert_rc(mp_rlock_consistent(&s->rlock), MP_ESTATE);
@@ -214,7 +199,7 @@ START_TEST(rlock_owner_killed) {
   mp_assert_ok(mp_rlock_release(&s->rlock));
   ck_assert_int_eq(mp_rlock_count(&s->rlock), 0);
   mp_assert_rc(mp_rlock_release(&s->rlock), MP_ESTATE);
-  ck_assert_int_eq(finish(p), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
   mp_assert_ok(mp_rlock_acquire(&s->rlock, 0));
   mp_assert_ok(mp_rlock_release(&s->rlock));
   mp__shared_free(s, sizeof *s);
@@ -223,7 +208,7 @@ END_TEST
 
 START_TEST(rlock_not_recoverable) {
   shared *s = shared_new();
-  ck_assert_int_eq(finish(start(take_rlock_and_die, s)), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(take_rlock_and_die, s)), -SIGKILL);
   mp_assert_rc(mp_rlock_acquire(&s->rlock, 5000), MP_EOWNERDEAD);
   mp_assert_ok(mp_rlock_release(&s->rlock));
   mp_assert_rc(mp_rlock_acquire(&s->rlock, 0), MP_ENOTRECOVERABLE);
@@ -245,7 +230,7 @@ static int notify_and_die(void *arg) {
 
 START_TEST(condition_lock_owner_killed) {
   shared *s = shared_new();
-  mp_process *p = start(notify_and_die, s);
+  mp_process *p = mp_test_start(notify_and_die, s);
   mp_assert_ok(mp_condition_acquire(&s->cond, 0));
   atomic_store(&s->stage, 1);
   int64_t t0 = mp_test_now_ms();
@@ -255,7 +240,7 @@ START_TEST(condition_lock_owner_killed) {
   mp_assert_rc(mp_condition_consistent(&s->cond), MP_ESTATE);
   mp_assert_ok(mp_condition_release(&s->cond));
   mp_assert_rc(mp_condition_consistent(&s->cond), MP_ESTATE); /* not held */
-  ck_assert_int_eq(finish(p), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
   mp__shared_free(s, sizeof *s);
 }
 END_TEST
@@ -272,7 +257,7 @@ START_TEST(condition_user_lock_owner_killed) {
   shared *s = shared_new();
   mp_condition_opts o = {.lock = &s->lock};
   mp_assert_ok(mp_condition_init(&s->cond, &o));
-  ck_assert_int_eq(finish(start(cond_take_and_die, s)), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(cond_take_and_die, s)), -SIGKILL);
   mp_assert_rc(mp_condition_acquire(&s->cond, 5000), MP_EOWNERDEAD);
   mp_assert_ok(mp_condition_release(&s->cond)); /* without consistent() */
   mp_assert_rc(mp_condition_acquire(&s->cond, 0), MP_ENOTRECOVERABLE);
@@ -297,22 +282,22 @@ static int wait_for_sem(void *arg) {
 START_TEST(dead_waiters_wedge_nobody) {
   shared *s = shared_new();
   mp_assert_ok(mp_lock_acquire(&s->lock, 0));
-  mp_process *a = start(wait_for_lock, s);
-  mp_process *b = start(wait_for_sem, s);
+  mp_process *a = mp_test_start(wait_for_lock, s);
+  mp_process *b = mp_test_start(wait_for_sem, s);
   wait_stage(s, 2);
   mp_test_sleep_ms(100); /* let both fall asleep */
   mp_assert_ok(mp_process_kill(a));
   mp_assert_ok(mp_process_kill(b));
-  ck_assert_int_eq(finish(a), -SIGKILL);
-  ck_assert_int_eq(finish(b), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(a), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(b), -SIGKILL);
   atomic_store(&s->stage, 0);
-  mp_process *c = start(wait_for_lock, s);
-  mp_process *d = start(wait_for_sem, s);
+  mp_process *c = mp_test_start(wait_for_lock, s);
+  mp_process *d = mp_test_start(wait_for_sem, s);
   wait_stage(s, 2);
   mp_assert_ok(mp_lock_release(&s->lock));
   mp_assert_ok(mp_semaphore_release(&s->sem));
-  ck_assert_int_eq(finish(c), 0);
-  ck_assert_int_eq(finish(d), 0);
+  ck_assert_int_eq(mp_test_finish(c), 0);
+  ck_assert_int_eq(mp_test_finish(d), 0);
   ck_assert(mp_lock_locked(&s->lock)); /* c took it and exited holding it */
   ck_assert_int_eq(mp_semaphore_value(&s->sem), 0);
   mp__shared_free(s, sizeof *s);
@@ -340,14 +325,14 @@ static int barrier_last(void *arg) {
 START_TEST(barrier_action_dies) {
   shared *s = shared_new();
   mp_assert_ok(mp_barrier_init(&s->barrier, 3, action_die, NULL));
-  mp_process *a = start(barrier_party, s);
-  mp_process *last = start(barrier_last, s);
+  mp_process *a = mp_test_start(barrier_party, s);
+  mp_process *last = mp_test_start(barrier_last, s);
   int64_t t0 = mp_test_now_ms();
   mp_assert_rc(mp_barrier_wait(&s->barrier, MP_FOREVER), MP_EBROKEN);
   ck_assert_int_lt(mp_test_now_ms() - t0, 15000);
   ck_assert(mp_barrier_broken(&s->barrier));
-  ck_assert_int_eq(finish(a), 0);
-  ck_assert_int_eq(finish(last), -SIGKILL);
+  ck_assert_int_eq(mp_test_finish(a), 0);
+  ck_assert_int_eq(mp_test_finish(last), -SIGKILL);
   mp_assert_ok(mp_barrier_reset(&s->barrier));
   ck_assert(!mp_barrier_broken(&s->barrier));
   mp__shared_free(s, sizeof *s);

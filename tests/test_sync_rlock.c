@@ -7,21 +7,6 @@
 #include "harness.h"
 #include "heap/heap.h"
 
-static int finish(mp_process *p) {
-  int code = 99;
-  mp_assert_ok(mp_process_join(p, 60000));
-  mp_assert_ok(mp_process_exitcode(p, &code));
-  mp_process_free(p);
-  return code;
-}
-
-static mp_process *start(mp_target_fn fn, void *arg) {
-  mp_process *p;
-  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
-  mp_assert_ok(mp_process_start(p));
-  return p;
-}
-
 START_TEST(recursion_and_misuse) {
   mp_rlock_t *r;
   mp_assert_rc(mp_rlock_new(NULL), -EINVAL);
@@ -84,7 +69,7 @@ START_TEST(child_is_not_owner) {
   mp_rlock_t *r;
   mp_assert_ok(mp_rlock_new(&r));
   mp_assert_ok(mp_rlock_acquire(r, 0));
-  ck_assert_int_eq(finish(start(child_not_owner, r)), 0);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(child_not_owner, r)), 0);
   ck_assert_int_eq(mp_rlock_count(r), 1);
   mp_assert_ok(mp_rlock_release(r));
   mp_rlock_free(r);
@@ -103,7 +88,7 @@ START_TEST(timeout_across_processes) {
   mp_rlock_t *r;
   mp_assert_ok(mp_rlock_new(&r));
   mp_assert_ok(mp_rlock_acquire(r, 0));
-  ck_assert_int_eq(finish(start(timed_child, r)), 0);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(timed_child, r)), 0);
   mp_assert_ok(mp_rlock_release(r));
   mp_rlock_free(r);
 }
@@ -145,8 +130,8 @@ START_TEST(counter_exact_under_contention) {
   ck_assert_ptr_nonnull(c);
   mp_assert_ok(mp_rlock_init(&c->lock));
   mp_process *p[WORKERS];
-  for (int i = 0; i < WORKERS; i++) p[i] = start(hammer, c);
-  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < WORKERS; i++) p[i] = mp_test_start(hammer, c);
+  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert_int_eq(c->counter, (long)WORKERS * THREADS * ROUNDS);
   mp_assert_ok(mp_rlock_acquire(&c->lock, 0)); /* left free */
   mp_assert_ok(mp_rlock_release(&c->lock));

@@ -6,21 +6,6 @@
 #include "harness.h"
 #include "heap/heap.h"
 
-static int finish(mp_process *p) {
-  int code = 99;
-  mp_assert_ok(mp_process_join(p, 60000));
-  mp_assert_ok(mp_process_exitcode(p, &code));
-  mp_process_free(p);
-  return code;
-}
-
-static mp_process *start(mp_target_fn fn, void *arg) {
-  mp_process *p;
-  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
-  mp_assert_ok(mp_process_start(p));
-  return p;
-}
-
 START_TEST(counting_and_misuse) {
   mp_semaphore_t *s;
   mp_assert_rc(mp_semaphore_new(NULL, 1, false), -EINVAL);
@@ -85,9 +70,9 @@ static int producer(void *arg) {
 START_TEST(release_wakes_across_processes) {
   mp_semaphore_t *s;
   mp_assert_ok(mp_semaphore_new(&s, 0, false));
-  mp_process *p = start(producer, s);
+  mp_process *p = mp_test_start(producer, s);
   for (int i = 0; i < N; i++) mp_assert_ok(mp_semaphore_acquire(s, 20000));
-  ck_assert_int_eq(finish(p), 0);
+  ck_assert_int_eq(mp_test_finish(p), 0);
   ck_assert_int_eq(mp_semaphore_value(s), 0);
   mp_semaphore_free(s);
 }
@@ -126,8 +111,8 @@ START_TEST(bounded_admits_at_most_value) {
   mp_assert_ok(mp_semaphore_init(&sh->sem, 2, true));
   mp_assert_ok(mp_lock_init(&sh->lock));
   mp_process *p[WORKERS];
-  for (int i = 0; i < WORKERS; i++) p[i] = start(worker, sh);
-  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(finish(p[i]), 0);
+  for (int i = 0; i < WORKERS; i++) p[i] = mp_test_start(worker, sh);
+  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert_int_eq(sh->counter, (long)WORKERS * ROUNDS);
   ck_assert_int_le(atomic_load(&sh->max_inside), 2);
   ck_assert_int_ge(atomic_load(&sh->max_inside), 1);

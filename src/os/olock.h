@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "os/os.h"
 
@@ -39,7 +40,9 @@
 
 /* A waiter spins this many rounds before sleeping: a lock held for a few hundred cycles is
  * usually free again before a futex round trip would even start. */
+#ifndef MP__SPINS /* overridable to measure the gain: -DMP__SPINS=0 turns spinning off */
 #define MP__SPINS 100
+#endif
 
 static inline void mp__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -61,6 +64,9 @@ static inline uint64_t mp__self(void) {
   uint64_t s = mp__self_cache;
   return mp__likely(s != 0) ? s : mp__self_slow();
 }
+
+/* The calling process's pid from the same cache: getpid() without a system call. */
+static inline pid_t mp__self_pid(void) { return (pid_t)(mp__self() >> 32); }
 
 /* Whether the thread named by an owner id (pid << 32 | tid) is gone: true when no such thread
  * exists or it is a zombie (a dead process not yet reaped by its parent).  False when it lives

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "os/os.h"
+#include "os/olock.h"
 #include "process/process_internal.h"
 
 int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name) {
@@ -26,7 +26,7 @@ int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
   p->target = target;
   p->arg = arg;
   p->pidfd = -1;
-  p->owner_pid = getpid();
+  p->owner_pid = mp__self_pid();
   mp__identity_next(p->ident, p->name);
   if (opts) {
     p->daemon = opts->daemon;
@@ -44,7 +44,7 @@ static int check_started_child(const mp_process *p) {
   if (p == NULL) return -EINVAL;
   if (p->kind != MP__PROC_CHILD) return MP_ESTATE;
   if (p->state == MP__PROC_CLOSED) return MP_ECLOSED;
-  if (p->owner_pid != getpid()) return MP_ENOTCHILD;
+  if (p->owner_pid != mp__self_pid()) return MP_ENOTCHILD;
   if (p->state == MP__PROC_NEW) return MP_ESTATE;
   return 0;
 }
@@ -77,7 +77,7 @@ int mp_process_exitcode(mp_process *p, int *code) {
   if (p->state == MP__PROC_CLOSED) return MP_ECLOSED;
   if (p->state == MP__PROC_NEW) return MP_ENOTREADY;
   if (p->state == MP__PROC_RUNNING) {
-    if (p->owner_pid != getpid()) return MP_ENOTCHILD;
+    if (p->owner_pid != mp__self_pid()) return MP_ENOTCHILD;
     int r = mp__process_poll(p);
     if (r < 0) return r;
     if (r == 0) return MP_ENOTREADY;
@@ -102,7 +102,7 @@ int mp_process_kill(mp_process *p) { return send_signal(p, SIGKILL); }
 
 pid_t mp_process_pid(const mp_process *p) {
   if (p == NULL) return 0;
-  if (p->kind == MP__PROC_SELF) return getpid();
+  if (p->kind == MP__PROC_SELF) return mp__self_pid();
   return p->pid;
 }
 
@@ -138,7 +138,7 @@ int mp_process_close(mp_process *p) {
   if (p == NULL || p->kind != MP__PROC_CHILD) return p ? MP_ESTATE : -EINVAL;
   if (p->state == MP__PROC_CLOSED) return 0;
   if (p->state == MP__PROC_RUNNING) {
-    if (p->owner_pid != getpid()) return MP_ENOTCHILD;
+    if (p->owner_pid != mp__self_pid()) return MP_ENOTCHILD;
     int r = mp__process_poll(p);
     if (r < 0) return r;
     if (r == 0) return MP_ESTATE; /* still running: join or terminate it first */

@@ -109,7 +109,9 @@ void mp__registry_after_fork_child(void) {
   }
   reg_head = NULL;
   reg_released = 0;
-  pthread_mutex_init(&reg_mutex, NULL);
+  /* A plain store, not pthread_mutex_init(): that would be the child's first call into it and
+   * pay for lazy symbol binding in every child. */
+  reg_mutex = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 void mp__exit_children(void) {

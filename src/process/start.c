@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "heap/heap.h"
-#include "os/os.h"
+#include "os/olock.h"
 #include "process/process_internal.h"
 
 /* The child's whole life after fork().  Never returns. */
@@ -37,7 +37,7 @@ int mp_process_start(mp_process *p) {
   if (p->kind != MP__PROC_CHILD) return MP_ESTATE;
   if (p->state == MP__PROC_CLOSED) return MP_ECLOSED;
   if (p->state != MP__PROC_NEW) return MP_ESTATE;
-  pid_t me = getpid();
+  pid_t me = mp__self_pid();
   if (p->owner_pid != me) return MP_ENOTCHILD;
   if (mp_current_process()->daemon) return MP_ESTATE; /* daemonic processes may not have children */
 

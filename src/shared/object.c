@@ -106,24 +106,22 @@ int mp__shobj_unlock(mp__shobj *o, int lock_rc) {
   return rc < 0 ? rc : lock_rc;
 }
 
-static int copy(mp__shobj *o, size_t start, size_t count, void *dst, const void *src) {
-  if (o == NULL || (count && dst == NULL && src == NULL)) return -EINVAL;
+/* Copies count elements from start out to buf (reading) or in from buf (writing). */
+static int copy(mp__shobj *o, size_t start, size_t count, void *buf, bool reading) {
+  if (o == NULL || buf == NULL) return -EINVAL;
   if (start > o->length || count > o->length - start) return -ERANGE;
   if (count == 0) return 0;
   int lk = mp__shobj_lock(o);
   if (lk != 0 && lk != MP_EOWNERDEAD) return lk;
   unsigned char *p = o->data + start * o->elem_size;
-  if (dst) memcpy(dst, p, count * o->elem_size);
-  else memcpy(p, src, count * o->elem_size);
+  memcpy(reading ? buf : p, reading ? p : buf, count * o->elem_size);
   return mp__shobj_unlock(o, lk);
 }
 
 int mp__shobj_read(mp__shobj *o, size_t start, size_t count, void *out) {
-  if (out == NULL) return -EINVAL;
-  return copy(o, start, count, out, NULL);
+  return copy(o, start, count, out, true);
 }
 
 int mp__shobj_write(mp__shobj *o, size_t start, size_t count, const void *in) {
-  if (in == NULL) return -EINVAL;
-  return copy(o, start, count, NULL, in);
+  return copy(o, start, count, (void *)(uintptr_t)in, false);
 }

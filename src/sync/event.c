@@ -4,9 +4,10 @@
  * word counts sleepers so set() skips the FUTEX_WAKE when nobody waits; a waiter that dies
  * leaves it too high, which costs a needless wake, never a lost one. */
 #include <limits.h>
+#include <stdatomic.h>
 
 #include "heap/heap.h"
-#include "os/olock.h"
+#include "os/olock.h" /* MP__SPINS, mp__cpu_relax */
 
 typedef struct {
   _Atomic uint32_t word; /* (sets << 1) | flag */
@@ -62,6 +63,13 @@ int mp_event_wait(mp_event_t *e, mp_timeout_ms timeout) {
   uint32_t w = atomic_load(&ei->word);
   if (w & 1) return 0;
   if (timeout == 0) return MP_ETIMEDOUT;
+  /* A set() that comes within a few hundred nanoseconds -- the other side of a hand-off that
+   * is itself awake -- is caught without sleeping, so two processes handing control back and
+   * forth stay off the futex entirely.  Only set() changes an unset word (see above). */
+  for (int i = 0; i < MP__SPINS; i++) {
+    if (atomic_load_explicit(&ei->word, memory_order_acquire) != w) return 0;
+    mp__cpu_relax();
+  }
   mp__deadline d = mp__deadline_in(timeout);
   atomic_fetch_add(&ei->sleepers, 1);
   int rc = MP_ETIMEDOUT;
@@ -72,7 +80,10 @@ int mp_event_wait(mp_event_t *e, mp_timeout_ms timeout) {
       break;
     }
     if (mp__deadline_passed(d)) break;
-    mp__futex_wait(&ei->word, w, mp__slice(d));
+    /* No periodic re-check is needed: set() wakes every sleeper, and a sleeper that dies takes
+     * no wake-up from anyone else.  An untimed wait (MP_FOREVER) also spares the kernel a
+     * timer per wait, which is most of a hand-off's cost beyond the two context switches. */
+    mp__futex_wait(&ei->word, w, d);
   }
   atomic_fetch_sub(&ei->sleepers, 1);
   return rc;

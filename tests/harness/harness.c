@@ -87,6 +87,21 @@ TCase *mp_tcase(const char *name, double timeout_s) {
   return tc;
 }
 
+mp_process *mp_test_start(mp_target_fn fn, void *arg) {
+  mp_process *p;
+  mp_assert_ok(mp_process_new(&p, fn, arg, NULL));
+  mp_assert_ok(mp_process_start(p));
+  return p;
+}
+
+int mp_test_finish(mp_process *p) {
+  int code = 99;
+  mp_assert_ok(mp_process_join(p, 60000));
+  mp_assert_ok(mp_process_exitcode(p, &code));
+  mp_process_free(p);
+  return code;
+}
+
 int64_t mp_test_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -28,6 +28,13 @@ TCase *mp_tcase(const char *name, double timeout_s);
   } while (0)
 #define mp_assert_ok(expr) mp_assert_rc((expr), 0)
 
+/* Makes and starts a child running fn(arg), failing the test on any error. */
+mp_process *mp_test_start(mp_target_fn fn, void *arg);
+
+/* Joins a child (60 s at most), frees it and returns its exit code, failing the test if it
+ * does not end or its code cannot be read. */
+int mp_test_finish(mp_process *p);
+
 /* Milliseconds on the monotonic clock, for generous timing bounds. */
 int64_t mp_test_now_ms(void);
 

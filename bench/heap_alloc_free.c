@@ -1,0 +1,60 @@
+/* heap_alloc_free.c -- workload "heap_alloc_free": small blocks from the shared heap.
+ *
+ * multiproc: mp_shared_alloc + mp_shared_free of 16..256-byte blocks, cycling a working set of
+ * 64 live blocks so free lists are exercised, one process.  limit: the same pattern with
+ * malloc/free (not a system call, but the floor the issue names: a process-local allocator).
+ * Unit: alloc+free pairs per second, higher is better.  Python has no counterpart. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "multiproc.h"
+
+#define BASE_ITERS 2000000
+#define LIVE 64
+
+static size_t size_of(long i) { return (size_t)(16 << (i % 5)); } /* 16..256 bytes */
+
+static double run_multiproc(void *ctx, long iters) {
+  void *live[LIVE] = {0};
+  size_t len[LIVE] = {0};
+  (void)ctx;
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    int s = (int)(i % LIVE);
+    if (live[s]) mp_shared_free(live[s], len[s]);
+    len[s] = size_of(i);
+    live[s] = mp_shared_alloc(len[s]);
+    if (live[s] == NULL) bench_die("mp_shared_alloc(%zu) failed", len[s]);
+    *(volatile char *)live[s] = 1;
+  }
+  uint64_t t1 = bench_now_ns();
+  for (int s = 0; s < LIVE; s++) mp_shared_free(live[s], len[s]);
+  return bench_ops_per_s(t1 - t0, iters);
+}
+
+static double run_limit(void *ctx, long iters) {
+  void *live[LIVE] = {0};
+  (void)ctx;
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    int s = (int)(i % LIVE);
+    free(live[s]);
+    /* calloc: the shared heap hands out zeroed memory too. */
+    live[s] = calloc(1, size_of(i));
+    if (live[s] == NULL) bench_die("calloc failed");
+    *(volatile char *)live[s] = 1;
+  }
+  uint64_t t1 = bench_now_ns();
+  for (int s = 0; s < LIVE; s++) free(live[s]);
+  return bench_ops_per_s(t1 - t0, iters);
+}
+
+int main(void) {
+  bench_opts o = bench_default_opts("heap_alloc_free", BASE_ITERS);
+  o.higher = true;
+  double mp, limit;
+  bench_compare(&o, run_multiproc, NULL, run_limit, NULL, &mp, &limit);
+  bench_report("heap_alloc_free", "ops/s", true, mp, limit);
+  return 0;
+}

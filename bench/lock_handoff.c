@@ -1,0 +1,104 @@
+/* lock_handoff.c -- workload "lock_handoff": two processes hand control back and forth.
+ *
+ * multiproc: two Events; the parent sets "ping" and waits for "pong", the child waits for
+ * "ping", clears it and sets "pong" (and the parent clears "pong").  limit: the same hand-off
+ * on two raw futex words (store + FUTEX_WAKE, FUTEX_WAIT while unchanged).
+ * Unit: microseconds per round trip, lower is better.
+ * Python twin: python/lock_handoff.py (two multiprocessing.Events). */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "multiproc.h"
+#include "raw_futex.h"
+
+#define BASE_ITERS 20000
+
+typedef struct {
+  mp_event_t *ping, *pong;
+  long n;
+} mp_pair;
+
+static int mp_responder(void *arg) {
+  mp_pair *pp = arg;
+  for (long i = 0; i < pp->n; i++) {
+    if (mp_event_wait(pp->ping, 10000) != 0) return 1;
+    mp_event_clear(pp->ping);
+    mp_event_set(pp->pong);
+  }
+  return 0;
+}
+
+static double run_multiproc(void *ctx, long iters) {
+  mp_pair *pp = ctx;
+  pp->n = iters;
+  mp_process *p;
+  bench_check_mp(mp_process_new(&p, mp_responder, pp, NULL), "mp_process_new");
+  bench_check_mp(mp_process_start(p), "mp_process_start");
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    mp_event_set(pp->ping);
+    bench_check_mp(mp_event_wait(pp->pong, 10000), "mp_event_wait");
+    mp_event_clear(pp->pong);
+  }
+  uint64_t t1 = bench_now_ns();
+  int code = -1;
+  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
+  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
+  if (code != 0) bench_die("responder failed");
+  mp_process_free(p);
+  return bench_us_per_op(t1 - t0, iters);
+}
+
+typedef struct {
+  _Atomic uint32_t ping, pong;
+} raw_pair;
+
+/* Waits until *w becomes 1, then resets it: the raw form of wait + clear. */
+static void raw_wait_take(_Atomic uint32_t *w) {
+  while (atomic_load(w) == 0) raw_futex_wait(w, 0);
+  atomic_store(w, 0);
+}
+
+static void raw_post(_Atomic uint32_t *w) {
+  atomic_store(w, 1);
+  raw_futex_wake(w, 1);
+}
+
+static double run_limit(void *ctx, long iters) {
+  raw_pair *rp = ctx;
+  pid_t pid = fork();
+  if (pid < 0) bench_die("fork failed");
+  if (pid == 0) {
+    for (long i = 0; i < iters; i++) {
+      raw_wait_take(&rp->ping);
+      raw_post(&rp->pong);
+    }
+    _exit(0);
+  }
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    raw_post(&rp->ping);
+    raw_wait_take(&rp->pong);
+  }
+  uint64_t t1 = bench_now_ns();
+  waitpid(pid, NULL, 0);
+  return bench_us_per_op(t1 - t0, iters);
+}
+
+int main(void) {
+  mp_pair pp;
+  bench_check_mp(mp_event_new(&pp.ping), "mp_event_new");
+  bench_check_mp(mp_event_new(&pp.pong), "mp_event_new");
+  raw_pair *rp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (rp == MAP_FAILED) bench_die("mmap failed");
+  bench_opts o = bench_default_opts("lock_handoff", BASE_ITERS);
+  double mp, limit;
+  bench_compare(&o, run_multiproc, &pp, run_limit, rp, &mp, &limit);
+  bench_report("lock_handoff", "us", false, mp, limit);
+  mp_event_free(pp.ping);
+  mp_event_free(pp.pong);
+  return 0;
+}
