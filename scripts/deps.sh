@@ -4,7 +4,7 @@
 # on a fresh Debian 12 machine.  Usage: deps.sh [build|test|bench]
 set -euo pipefail
 
-need=(gcc make cmake pkg-config)
+need=(gcc make cmake pkg-config libmsgpack-dev)
 case "${1:-build}" in
   build) ;;
   test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils) ;;
