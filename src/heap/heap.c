@@ -77,9 +77,16 @@ int mp__heap_ensure(void) {
     size_t size = configured_size ? configured_size : env_size();
     if (!size_ok(size)) size = MP_HEAP_DEFAULT_SIZE;
     size = (size + HEAP_PAGE - 1) & ~(size_t)(HEAP_PAGE - 1);
-    /* NORESERVE: only touched pages cost memory, so a large reservation is free. */
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* NORESERVE: only touched pages cost memory, so a large reservation is free -- except
+     * under strict overcommit accounting, where the kernel refuses it: then settle for the
+     * largest half that it grants, down to 1 MiB. */
+    void *p;
+    for (;;) {
+      p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+               -1, 0);
+      if (p != MAP_FAILED || size / 2 < ((size_t)1 << 20)) break;
+      size = (size / 2) & ~(size_t)(HEAP_PAGE - 1);
+    }
     if (p == MAP_FAILED) {
       r = -ENOMEM;
     } else {
