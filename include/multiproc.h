@@ -7,8 +7,11 @@
 #include "multiproc/heap.h"
 #include "multiproc/log.h"
 #include "multiproc/process.h"
+#include "multiproc/queue.h"
 #include "multiproc/sync.h"
 #include "multiproc/shared.h"
 #include "multiproc/shm.h"
+#include "multiproc/obj.h"
+#include "multiproc/connection.h"
 
 #endif

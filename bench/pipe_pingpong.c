@@ -1,0 +1,114 @@
+/* pipe_pingpong.c -- workload "pipe_pingpong": two processes bounce an 8-byte message.
+ *
+ * multiproc: a duplex mp_pipe; the parent sends with mp_conn_send_bytes and waits with
+ * mp_conn_recv_bytes_into, the child echoes each message back.  limit: the same ping-pong
+ * with write()/read() of 8 bytes on a raw socketpair (no framing).
+ * Unit: microseconds per round trip, lower is better.
+ * Python twin: python/pipe_pingpong.py (Pipe().send_bytes / recv_bytes). */
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "multiproc.h"
+
+#define BASE_ITERS 50000
+
+typedef struct {
+  mp_conn *parent, *child;
+  long n;
+} mp_ctx;
+
+static int mp_echo(void *arg) {
+  mp_ctx *cx = arg;
+  mp_conn_close(cx->parent);
+  uint64_t msg;
+  size_t n;
+  for (long i = 0; i < cx->n; i++) {
+    if (mp_conn_recv_bytes_into(cx->child, &msg, sizeof msg, 0, &n, MP_FOREVER) != 0 ||
+        mp_conn_send_bytes(cx->child, &msg, 0, sizeof msg, MP_FOREVER) != 0)
+      return 1;
+  }
+  return 0;
+}
+
+static double run_multiproc(void *ctx, long iters) {
+  mp_ctx *cx = ctx;
+  bench_check_mp(mp_pipe(&cx->parent, &cx->child, true), "mp_pipe");
+  cx->n = iters;
+  mp_process *p;
+  bench_check_mp(mp_process_new(&p, mp_echo, cx, NULL), "mp_process_new");
+  bench_check_mp(mp_process_start(p), "mp_process_start");
+  mp_conn_close(cx->child);
+  uint64_t msg = 0, back = 0;
+  size_t n;
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    msg = (uint64_t)i;
+    bench_check_mp(mp_conn_send_bytes(cx->parent, &msg, 0, sizeof msg, MP_FOREVER), "send");
+    bench_check_mp(
+        mp_conn_recv_bytes_into(cx->parent, &back, sizeof back, 0, &n, MP_FOREVER), "recv");
+    if (back != msg || n != sizeof back) bench_die("wrong echo");
+  }
+  uint64_t t1 = bench_now_ns();
+  int code = -1;
+  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
+  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
+  if (code != 0) bench_die("echo child failed");
+  mp_process_free(p);
+  mp_conn_free(cx->parent);
+  mp_conn_free(cx->child);
+  return bench_us_per_op(t1 - t0, iters);
+}
+
+/* Reads exactly len bytes (a stream may split them). */
+static void read_full(int fd, void *buf, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t r = read(fd, (char *)buf + got, len - got);
+    if (r <= 0) bench_die("raw read failed");
+    got += (size_t)r;
+  }
+}
+
+static double run_limit(void *ctx, long iters) {
+  (void)ctx;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) bench_die("socketpair");
+  pid_t pid = fork();
+  if (pid < 0) bench_die("fork failed");
+  if (pid == 0) {
+    close(sv[0]);
+    uint64_t msg;
+    for (long i = 0; i < iters; i++) {
+      read_full(sv[1], &msg, sizeof msg);
+      if (write(sv[1], &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(1);
+    }
+    _exit(0);
+  }
+  close(sv[1]);
+  uint64_t msg, back;
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    msg = (uint64_t)i;
+    if (write(sv[0], &msg, sizeof msg) != (ssize_t)sizeof msg) bench_die("raw write failed");
+    read_full(sv[0], &back, sizeof back);
+    if (back != msg) bench_die("wrong raw echo");
+  }
+  uint64_t t1 = bench_now_ns();
+  int st;
+  waitpid(pid, &st, 0);
+  close(sv[0]);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) bench_die("raw echo child failed");
+  return bench_us_per_op(t1 - t0, iters);
+}
+
+int main(void) {
+  mp_ctx cx = {0};
+  bench_opts o = bench_default_opts("pipe_pingpong", BASE_ITERS);
+  double mp, limit;
+  bench_compare(&o, run_multiproc, &cx, run_limit, NULL, &mp, &limit);
+  bench_report("pipe_pingpong", "us", false, mp, limit);
+  return 0;
+}

@@ -1,0 +1,108 @@
+/* queue_latency.c -- workload "queue_latency": put -> get wake-up between two processes, as a
+ * ping-pong over two Queues (the parent puts on one and gets from the other, the child the
+ * reverse); microseconds per round trip (two wake-ups), lower is better.
+ *
+ * multiproc: two mp_queue_new(0), 8-byte put_bytes / get_bytes.
+ * limit: the same ping-pong on two raw futex words (store + FUTEX_WAKE, FUTEX_WAIT while
+ * unchanged), as in lock_handoff.
+ * Python twin: python/queue_latency.py. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "multiproc.h"
+#include "raw_futex.h"
+
+#define BASE_ITERS 20000
+
+typedef struct {
+  mp_queue *ping, *pong;
+  long n;
+} mp_pair;
+
+static int mp_responder(void *arg) {
+  mp_pair *pp = arg;
+  for (long i = 0; i < pp->n; i++) {
+    long v;
+    size_t len;
+    if (mp_queue_get_bytes(pp->ping, &v, sizeof v, &len, 10000) != 0) return 1;
+    if (mp_queue_put_bytes(pp->pong, &v, sizeof v, 10000) != 0) return 2;
+  }
+  return 0;
+}
+
+static double run_multiproc(void *ctx, long iters) {
+  mp_pair *pp = ctx;
+  pp->n = iters;
+  mp_process *p;
+  bench_check_mp(mp_process_new(&p, mp_responder, pp, NULL), "mp_process_new");
+  bench_check_mp(mp_process_start(p), "mp_process_start");
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    long v;
+    size_t len;
+    bench_check_mp(mp_queue_put_bytes(pp->ping, &i, sizeof i, 10000), "mp_queue_put_bytes");
+    bench_check_mp(mp_queue_get_bytes(pp->pong, &v, sizeof v, &len, 10000), "get_bytes");
+    if (v != i) bench_die("wrong reply");
+  }
+  uint64_t t1 = bench_now_ns();
+  int code = -1;
+  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
+  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
+  if (code != 0) bench_die("responder failed");
+  mp_process_free(p);
+  return bench_us_per_op(t1 - t0, iters);
+}
+
+typedef struct {
+  _Atomic uint32_t ping, pong;
+} raw_pair;
+
+static void raw_wait_take(_Atomic uint32_t *w) {
+  while (atomic_load(w) == 0) raw_futex_wait(w, 0);
+  atomic_store(w, 0);
+}
+
+static void raw_post(_Atomic uint32_t *w) {
+  atomic_store(w, 1);
+  raw_futex_wake(w, 1);
+}
+
+static double run_limit(void *ctx, long iters) {
+  raw_pair *rp = ctx;
+  pid_t pid = fork();
+  if (pid < 0) bench_die("fork failed");
+  if (pid == 0) {
+    for (long i = 0; i < iters; i++) {
+      raw_wait_take(&rp->ping);
+      raw_post(&rp->pong);
+    }
+    _exit(0);
+  }
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    raw_post(&rp->ping);
+    raw_wait_take(&rp->pong);
+  }
+  uint64_t t1 = bench_now_ns();
+  waitpid(pid, NULL, 0);
+  return bench_us_per_op(t1 - t0, iters);
+}
+
+int main(void) {
+  mp_pair pp;
+  bench_check_mp(mp_queue_new(&pp.ping, 0), "mp_queue_new");
+  bench_check_mp(mp_queue_new(&pp.pong, 0), "mp_queue_new");
+  raw_pair *rp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (rp == MAP_FAILED) bench_die("mmap failed");
+  bench_opts o = bench_default_opts("queue_latency", BASE_ITERS);
+  double mp, limit;
+  bench_compare(&o, run_multiproc, &pp, run_limit, rp, &mp, &limit);
+  bench_report("queue_latency", "us", false, mp, limit);
+  mp_queue_free(pp.ping);
+  mp_queue_free(pp.pong);
+  return 0;
+}
