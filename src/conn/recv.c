@@ -26,6 +26,25 @@ static int wait_readable(const mp_conn *c, mp__deadline d) {
   return p == 0 ? MP_ETIMEDOUT : p;
 }
 
+/* How long a receive that finds nothing looks again before it sleeps.  A reply from a peer
+ * that is awake arrives within a few microseconds; sleeping instead costs a wake-up, which on
+ * a virtual machine with an idle vCPU is tens of microseconds.  A receive that really has to
+ * wait spends at most this much CPU first. */
+#define CONN_SPIN_NS 20000
+
+/* recv() without blocking, retried for up to CONN_SPIN_NS while nothing is there. */
+static ssize_t recv_spin(int fd, void *buf, size_t len) {
+  int64_t end = 0;
+  for (;;) {
+    ssize_t r = mp__sock_recv(fd, buf, len, true);
+    if (r != -EAGAIN) return r;
+    int64_t now = mp__now_ns();
+    if (end == 0) end = now + CONN_SPIN_NS;
+    else if (now >= end) return -EAGAIN;
+    mp__cpu_relax();
+  }
+}
+
 /* Buffers at least need (<= MP__CONN_RBUF) unconsumed bytes.  Called only between messages,
  * so an end of stream with nothing buffered is a clean MP_EOF and one inside a header is a
  * broken stream. */
@@ -42,9 +61,12 @@ static int fill(mp_conn *c, size_t need, mp__deadline d, bool forever) {
       c->rend -= c->rpos;
       c->rpos = 0;
     }
-    /* An untimed receive blocks in the kernel (one system call for a waiting message); a
-     * timed one polls, leaving the fd's flags, shared with other processes, alone. */
-    ssize_t r = mp__sock_recv(c->fd, c->rbuf + c->rend, MP__CONN_RBUF - c->rend, !forever);
+    /* Look without blocking first (for a little while, see recv_spin); then an untimed
+     * receive blocks in the kernel and a timed one polls, leaving the fd's flags, shared with
+     * other processes, alone. */
+    ssize_t r = recv_spin(c->fd, c->rbuf + c->rend, MP__CONN_RBUF - c->rend);
+    if (r == -EAGAIN)
+      r = mp__sock_recv(c->fd, c->rbuf + c->rend, MP__CONN_RBUF - c->rend, !forever);
     if (r > 0) {
       c->rend += (size_t)r;
     } else if (r == 0 || r == -ECONNRESET) {

@@ -44,13 +44,6 @@
 #define MP__SPINS 100
 #endif
 
-static inline void mp__cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield" ::: "memory");
-#endif
-}
 
 /* ---- the calling thread's identity ---- */
 

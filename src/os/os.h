@@ -40,6 +40,15 @@ bool mp__deadline_passed(mp__deadline d);
 /* The deadline as an absolute timespec on CLOCK_MONOTONIC, or NULL for an infinite one. */
 const struct timespec *mp__deadline_abs(mp__deadline d, struct timespec *buf);
 
+/* The CPU's spin-wait hint, for the brief spins before a sleep. */
+static inline void mp__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield" ::: "memory");
+#endif
+}
+
 /* ---- futexes (futex.c) ----
  * Shared-memory words only: never FUTEX_PRIVATE_FLAG, because the waiters live in several
  * processes. */
