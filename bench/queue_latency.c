@@ -57,41 +57,6 @@ static double run_multiproc(void *ctx, long iters) {
   return bench_us_per_op(t1 - t0, iters);
 }
 
-typedef struct {
-  _Atomic uint32_t ping, pong;
-} raw_pair;
-
-static void raw_wait_take(_Atomic uint32_t *w) {
-  while (atomic_load(w) == 0) raw_futex_wait(w, 0);
-  atomic_store(w, 0);
-}
-
-static void raw_post(_Atomic uint32_t *w) {
-  atomic_store(w, 1);
-  raw_futex_wake(w, 1);
-}
-
-static double run_limit(void *ctx, long iters) {
-  raw_pair *rp = ctx;
-  pid_t pid = fork();
-  if (pid < 0) bench_die("fork failed");
-  if (pid == 0) {
-    for (long i = 0; i < iters; i++) {
-      raw_wait_take(&rp->ping);
-      raw_post(&rp->pong);
-    }
-    _exit(0);
-  }
-  uint64_t t0 = bench_now_ns();
-  for (long i = 0; i < iters; i++) {
-    raw_post(&rp->ping);
-    raw_wait_take(&rp->pong);
-  }
-  uint64_t t1 = bench_now_ns();
-  waitpid(pid, NULL, 0);
-  return bench_us_per_op(t1 - t0, iters);
-}
-
 int main(void) {
   mp_pair pp;
   bench_check_mp(mp_queue_new(&pp.ping, 0), "mp_queue_new");
@@ -100,7 +65,7 @@ int main(void) {
   if (rp == MAP_FAILED) bench_die("mmap failed");
   bench_opts o = bench_default_opts("queue_latency", BASE_ITERS);
   double mp, limit;
-  bench_compare(&o, run_multiproc, &pp, run_limit, rp, &mp, &limit);
+  bench_compare(&o, run_multiproc, &pp, raw_pingpong, rp, &mp, &limit);
   bench_report("queue_latency", "us", false, mp, limit);
   mp_queue_free(pp.ping);
   mp_queue_free(pp.pong);

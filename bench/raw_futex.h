@@ -5,10 +5,13 @@
 #define MP_BENCH_RAW_FUTEX_H
 
 #include <linux/futex.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 static inline void raw_futex_wait(_Atomic uint32_t *w, uint32_t val) {
   syscall(SYS_futex, w, FUTEX_WAIT, val, NULL, NULL, 0);
@@ -34,6 +37,46 @@ static inline void raw_unlock(_Atomic uint32_t *w) {
     atomic_store(w, 0);
     raw_futex_wake(w, 1);
   }
+}
+
+/* ---- the floor of the hand-off workloads (lock_handoff, queue_latency) ----
+ * Two processes hand control back and forth on two futex words: store + FUTEX_WAKE to post,
+ * FUTEX_WAIT while unchanged to wait.  The pair lives in a MAP_SHARED page. */
+typedef struct {
+  _Atomic uint32_t ping, pong;
+} raw_pair;
+
+/* Waits until *w becomes 1, then resets it: the raw form of wait + clear. */
+static inline void raw_wait_take(_Atomic uint32_t *w) {
+  while (atomic_load(w) == 0) raw_futex_wait(w, 0);
+  atomic_store(w, 0);
+}
+
+static inline void raw_post(_Atomic uint32_t *w) {
+  atomic_store(w, 1);
+  raw_futex_wake(w, 1);
+}
+
+/* A bench_fn: iters round trips with a forked responder; us per round trip. */
+static inline double raw_pingpong(void *ctx, long iters) {
+  raw_pair *rp = ctx;
+  pid_t pid = fork();
+  if (pid < 0) bench_die("fork failed");
+  if (pid == 0) {
+    for (long i = 0; i < iters; i++) {
+      raw_wait_take(&rp->ping);
+      raw_post(&rp->pong);
+    }
+    _exit(0);
+  }
+  uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < iters; i++) {
+    raw_post(&rp->ping);
+    raw_wait_take(&rp->pong);
+  }
+  uint64_t t1 = bench_now_ns();
+  waitpid(pid, NULL, 0);
+  return bench_us_per_op(t1 - t0, iters);
 }
 
 #endif

@@ -98,7 +98,7 @@ int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
   }
 }
 
-int mp__olock_release(mp__olock *l) {
+int mp__olock_release_slow(mp__olock *l) {
   uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
   for (;;) {
     if (w == 0) return MP_ESTATE;

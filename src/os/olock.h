@@ -92,8 +92,18 @@ static inline int mp__olock_acquire(mp__olock *l, mp_timeout_ms timeout) {
 }
 
 /* Releases, whoever holds it.  A lock still in the DIED state becomes NOTREC for good and every
- * waiter is woken to see that.  Returns 0, MP_ESTATE (not held), MP_ENOTRECOVERABLE. */
-int mp__olock_release(mp__olock *l);
+ * waiter is woken to see that.  Returns 0, MP_ESTATE (not held), MP_ENOTRECOVERABLE.  The
+ * common case -- held, no flags -- is one CAS inline; the rest is mp__olock_release_slow(). */
+int mp__olock_release_slow(mp__olock *l);
+
+static inline int mp__olock_release(mp__olock *l) {
+  uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
+  if (mp__likely(w != 0 && w != MP__OWN_NOTREC && !(w & MP__OWN_FLAGS)) &&
+      atomic_compare_exchange_strong_explicit(&l->word, &w, 0, memory_order_release,
+                                              memory_order_relaxed))
+    return 0;
+  return mp__olock_release_slow(l);
+}
 
 /* Clears DIED.  MP_ESTATE unless the lock is held in the DIED state. */
 int mp__olock_consistent(mp__olock *l);
