@@ -113,17 +113,7 @@ static void *bump(void *arg) {
   return NULL;
 }
 
-static int hammer(void *arg) {
-  pthread_t t[THREADS];
-  for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, bump, arg);
-  int bad = 0;
-  for (int i = 0; i < THREADS; i++) {
-    void *r;
-    pthread_join(t[i], &r);
-    bad |= r != NULL;
-  }
-  return bad;
-}
+static int hammer(void *arg) { return mp_test_threads(bump, arg, THREADS) != 0; }
 
 START_TEST(counter_exact_under_contention) {
   shared_counter *c = mp__shared_alloc(sizeof *c);

@@ -298,17 +298,7 @@ static void *bump_held(void *arg) {
 
 static void *(*bump_fn)(void *);
 
-static int hammer(void *arg) {
-  pthread_t t[THREADS];
-  for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, bump_fn, arg);
-  int bad = 0;
-  for (int i = 0; i < THREADS; i++) {
-    void *r;
-    pthread_join(t[i], &r);
-    bad |= r != NULL;
-  }
-  return bad;
-}
+static int hammer(void *arg) { return mp_test_threads(bump_fn, arg, THREADS) != 0; }
 
 static void run_hammer(mp_value *v, void *(*fn)(void *)) {
   bump_fn = fn;

@@ -1,6 +1,7 @@
 /* harness.c -- runs one test file's suite: every case forked, timed, and checked for leaks. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,19 @@ int mp_test_finish(mp_process *p) {
   mp_assert_ok(mp_process_exitcode(p, &code));
   mp_process_free(p);
   return code;
+}
+
+int mp_test_threads(void *(*fn)(void *), void *arg, int n) {
+  pthread_t t[16];
+  ck_assert_int_le(n, 16);
+  for (int i = 0; i < n; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, fn, arg), 0);
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    bad += r != NULL;
+  }
+  return bad;
 }
 
 int64_t mp_test_now_ms(void) {

@@ -35,6 +35,10 @@ mp_process *mp_test_start(mp_target_fn fn, void *arg);
  * does not end or its code cannot be read. */
 int mp_test_finish(mp_process *p);
 
+/* Runs fn(arg) on n threads (n <= 16) and joins them; returns how many returned non-NULL (a
+ * thread reports a failure by returning non-NULL). */
+int mp_test_threads(void *(*fn)(void *), void *arg, int n);
+
 /* Milliseconds on the monotonic clock, for generous timing bounds. */
 int64_t mp_test_now_ms(void);
 
