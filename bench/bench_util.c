@@ -174,3 +174,18 @@ void bench_report(const char *workload, const char *unit, bool higher, double mp
          limit_value);
   fflush(stdout);
 }
+
+mp_process *bench_start(mp_target_fn fn, void *arg) {
+  mp_process *p = NULL;
+  bench_check_mp(mp_process_new(&p, fn, arg, NULL), "mp_process_new");
+  bench_check_mp(mp_process_start(p), "mp_process_start");
+  return p;
+}
+
+void bench_finish(mp_process *p, const char *who) {
+  int code = -1;
+  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
+  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
+  if (code != 0) bench_die("%s exited with code %d", who, code);
+  mp_process_free(p);
+}

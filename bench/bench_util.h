@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "multiproc.h"
+
 /* Nanoseconds from CLOCK_MONOTONIC. */
 uint64_t bench_now_ns(void);
 
@@ -73,6 +75,13 @@ void bench_compare(const bench_opts *opts, bench_fn mp_fn, void *mp_ctx, bench_f
 /* Converts a batch's elapsed time to the usual units. */
 double bench_us_per_op(uint64_t elapsed_ns, long iters);
 double bench_ops_per_s(uint64_t elapsed_ns, long iters);
+
+/* Makes and starts a child running fn(arg); any failure ends the bench (bench_die). */
+mp_process *bench_start(mp_target_fn fn, void *arg);
+
+/* Joins a child started by bench_start(), ends the bench unless it exited with 0 (who names
+ * it in the message), and frees it. */
+void bench_finish(mp_process *p, const char *who);
 
 /* Prints the one result line on stdout and flushes it. */
 void bench_report(const char *workload, const char *unit, bool higher, double mp_result,

@@ -34,9 +34,7 @@ static int mp_responder(void *arg) {
 static double run_multiproc(void *ctx, long iters) {
   mp_pair *pp = ctx;
   pp->n = iters;
-  mp_process *p;
-  bench_check_mp(mp_process_new(&p, mp_responder, pp, NULL), "mp_process_new");
-  bench_check_mp(mp_process_start(p), "mp_process_start");
+  mp_process *p = bench_start(mp_responder, pp);
   uint64_t t0 = bench_now_ns();
   for (long i = 0; i < iters; i++) {
     mp_event_set(pp->ping);
@@ -44,11 +42,7 @@ static double run_multiproc(void *ctx, long iters) {
     mp_event_clear(pp->pong);
   }
   uint64_t t1 = bench_now_ns();
-  int code = -1;
-  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
-  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
-  if (code != 0) bench_die("responder failed");
-  mp_process_free(p);
+  bench_finish(p, "responder");
   return bench_us_per_op(t1 - t0, iters);
 }
 

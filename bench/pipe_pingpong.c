@@ -37,9 +37,7 @@ static double run_multiproc(void *ctx, long iters) {
   mp_ctx *cx = ctx;
   bench_check_mp(mp_pipe(&cx->parent, &cx->child, true), "mp_pipe");
   cx->n = iters;
-  mp_process *p;
-  bench_check_mp(mp_process_new(&p, mp_echo, cx, NULL), "mp_process_new");
-  bench_check_mp(mp_process_start(p), "mp_process_start");
+  mp_process *p = bench_start(mp_echo, cx);
   mp_conn_close(cx->child);
   uint64_t msg = 0, back = 0;
   size_t n;
@@ -52,11 +50,7 @@ static double run_multiproc(void *ctx, long iters) {
     if (back != msg || n != sizeof back) bench_die("wrong echo");
   }
   uint64_t t1 = bench_now_ns();
-  int code = -1;
-  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
-  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
-  if (code != 0) bench_die("echo child failed");
-  mp_process_free(p);
+  bench_finish(p, "echo child");
   mp_conn_free(cx->parent);
   mp_conn_free(cx->child);
   return bench_us_per_op(t1 - t0, iters);

@@ -40,21 +40,15 @@ static int mp_producer(void *arg) {
 static double run_multiproc(void *ctx, long iters) {
   mp_ctx *c = ctx;
   c->n = iters;
-  mp_process *p;
   uint64_t t0 = bench_now_ns();
-  bench_check_mp(mp_process_new(&p, mp_producer, c, NULL), "mp_process_new");
-  bench_check_mp(mp_process_start(p), "mp_process_start");
+  mp_process *p = bench_start(mp_producer, c);
   for (long i = 0; i < iters; i++) {
     size_t len;
     bench_check_mp(mp_queue_get_bytes(c->q, c->dst, MSG, &len, 10000), "mp_queue_get_bytes");
     if (len != MSG || c->dst[0] != (unsigned char)i) bench_die("bad message %ld", i);
   }
   uint64_t t1 = bench_now_ns();
-  int code = -1;
-  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
-  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
-  if (code != 0) bench_die("producer failed");
-  mp_process_free(p);
+  bench_finish(p, "producer");
   return (double)iters * MSG / ((double)(t1 - t0) / 1e9) / 1e6;
 }
 

@@ -42,17 +42,8 @@ static double run_multiproc(void *ctx, long iters) {
   c->n = iters / 2;
   mp_process *p[4];
   uint64_t t0 = bench_now_ns();
-  for (int i = 0; i < 4; i++) {
-    bench_check_mp(mp_process_new(&p[i], i < 2 ? mp_producer : mp_consumer, c, NULL), "new");
-    bench_check_mp(mp_process_start(p[i]), "mp_process_start");
-  }
-  for (int i = 0; i < 4; i++) {
-    int code = -1;
-    bench_check_mp(mp_process_join(p[i], MP_FOREVER), "mp_process_join");
-    bench_check_mp(mp_process_exitcode(p[i], &code), "mp_process_exitcode");
-    if (code != 0) bench_die("worker failed");
-    mp_process_free(p[i]);
-  }
+  for (int i = 0; i < 4; i++) p[i] = bench_start(i < 2 ? mp_producer : mp_consumer, c);
+  for (int i = 0; i < 4; i++) bench_finish(p[i], "worker");
   uint64_t t1 = bench_now_ns();
   return bench_ops_per_s(t1 - t0, c->n * 2);
 }

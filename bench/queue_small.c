@@ -36,10 +36,8 @@ static int mp_producer(void *arg) {
 static double run_multiproc(void *ctx, long iters) {
   mp_ctx *c = ctx;
   c->n = iters;
-  mp_process *p;
   uint64_t t0 = bench_now_ns();
-  bench_check_mp(mp_process_new(&p, mp_producer, c, NULL), "mp_process_new");
-  bench_check_mp(mp_process_start(p), "mp_process_start");
+  mp_process *p = bench_start(mp_producer, c);
   for (long i = 0; i < iters; i++) {
     long v;
     size_t len;
@@ -47,11 +45,7 @@ static double run_multiproc(void *ctx, long iters) {
     if (v != i) bench_die("out of order: %ld for %ld", v, i);
   }
   uint64_t t1 = bench_now_ns();
-  int code = -1;
-  bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
-  bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
-  if (code != 0) bench_die("producer failed");
-  mp_process_free(p);
+  bench_finish(p, "producer");
   return bench_ops_per_s(t1 - t0, iters);
 }
 

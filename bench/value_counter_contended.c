@@ -34,17 +34,8 @@ static double run_multiproc(void *ctx, long iters) {
   bench_check_mp(mp_value_set_i64(job.v, 0), "mp_value_set_i64");
   mp_process *p[WORKERS];
   uint64_t t0 = bench_now_ns();
-  for (int i = 0; i < WORKERS; i++) {
-    bench_check_mp(mp_process_new(&p[i], mp_worker, &job, NULL), "mp_process_new");
-    bench_check_mp(mp_process_start(p[i]), "mp_process_start");
-  }
-  for (int i = 0; i < WORKERS; i++) {
-    int code = -1;
-    bench_check_mp(mp_process_join(p[i], MP_FOREVER), "mp_process_join");
-    bench_check_mp(mp_process_exitcode(p[i], &code), "mp_process_exitcode");
-    if (code != 0) bench_die("worker failed");
-    mp_process_free(p[i]);
-  }
+  for (int i = 0; i < WORKERS; i++) p[i] = bench_start(mp_worker, &job);
+  for (int i = 0; i < WORKERS; i++) bench_finish(p[i], "worker");
   uint64_t t1 = bench_now_ns();
   int64_t total;
   bench_check_mp(mp_value_get_i64(job.v, &total), "mp_value_get_i64");

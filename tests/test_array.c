@@ -146,17 +146,8 @@ START_TEST(elements_exact_under_contention) {
   mp_array *a;
   mp_assert_ok(mp_array_new(&a, 'q', LEN, NULL, NULL));
   mp_process *p[WORKERS];
-  for (int i = 0; i < WORKERS; i++) {
-    mp_assert_ok(mp_process_new(&p[i], bump_all, a, NULL));
-    mp_assert_ok(mp_process_start(p[i]));
-  }
-  for (int i = 0; i < WORKERS; i++) {
-    int code;
-    mp_assert_ok(mp_process_join(p[i], 60000));
-    mp_assert_ok(mp_process_exitcode(p[i], &code));
-    ck_assert_int_eq(code, 0);
-    mp_process_free(p[i]);
-  }
+  for (int i = 0; i < WORKERS; i++) p[i] = mp_test_start(bump_all, a);
+  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   long long out[LEN];
   mp_assert_ok(mp_array_read(a, 0, LEN, out));
   for (int i = 0; i < LEN; i++) ck_assert_int_eq(out[i], (long long)WORKERS * ROUNDS);

@@ -93,17 +93,8 @@ START_TEST(counter_exact_under_contention) {
   ck_assert_ptr_nonnull(c);
   mp_assert_ok(mp_lock_init(&c->lock));
   mp_process *p[WORKERS];
-  for (int i = 0; i < WORKERS; i++) {
-    mp_assert_ok(mp_process_new(&p[i], hammer, c, NULL));
-    mp_assert_ok(mp_process_start(p[i]));
-  }
-  for (int i = 0; i < WORKERS; i++) {
-    int code;
-    mp_assert_ok(mp_process_join(p[i], 60000));
-    mp_assert_ok(mp_process_exitcode(p[i], &code));
-    ck_assert_int_eq(code, 0);
-    mp_process_free(p[i]);
-  }
+  for (int i = 0; i < WORKERS; i++) p[i] = mp_test_start(hammer, c);
+  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   ck_assert_int_eq(c->counter, (long)WORKERS * THREADS * ROUNDS);
   ck_assert(!mp_lock_locked(&c->lock));
   mp__shared_free(c, sizeof *c);

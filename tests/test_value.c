@@ -303,17 +303,8 @@ static int hammer(void *arg) { return mp_test_threads(bump_fn, arg, THREADS) != 
 static void run_hammer(mp_value *v, void *(*fn)(void *)) {
   bump_fn = fn;
   mp_process *p[WORKERS];
-  for (int i = 0; i < WORKERS; i++) {
-    mp_assert_ok(mp_process_new(&p[i], hammer, v, NULL));
-    mp_assert_ok(mp_process_start(p[i]));
-  }
-  for (int i = 0; i < WORKERS; i++) {
-    int code;
-    mp_assert_ok(mp_process_join(p[i], 60000));
-    mp_assert_ok(mp_process_exitcode(p[i], &code));
-    ck_assert_int_eq(code, 0);
-    mp_process_free(p[i]);
-  }
+  for (int i = 0; i < WORKERS; i++) p[i] = mp_test_start(hammer, v);
+  for (int i = 0; i < WORKERS; i++) ck_assert_int_eq(mp_test_finish(p[i]), 0);
   int64_t s;
   mp_assert_ok(mp_value_get_i64(v, &s));
   ck_assert_int_eq(s, (int64_t)WORKERS * THREADS * ROUNDS);
