@@ -13,5 +13,6 @@
 #include "multiproc/shm.h"
 #include "multiproc/obj.h"
 #include "multiproc/connection.h"
+#include "multiproc/listener.h"
 
 #endif

@@ -1,0 +1,94 @@
+/* multiproc/listener.h -- Python's multiprocessing.connection.Listener and Client: message
+ * connections between unrelated processes and machines, over AF_UNIX paths, Linux abstract
+ * names and TCP (IPv4 and IPv6), with the auth-key challenge/response.
+ *
+ * The connections they give are ordinary mp_conn handles (connection.h): same framing, same
+ * send/recv/poll, same limits.  The wire format and the handshake are Python's own, so a
+ * Python 3 `multiprocessing.connection.Client(address, authkey=...)` can talk to an
+ * mp_listener with send_bytes/recv_bytes, and mp_client() can talk to a Python Listener.
+ *
+ * Addresses are strings:
+ *   "/run/x.sock", "./x.sock"  an AF_UNIX path (anything containing '/')
+ *   "@name"                    a Linux abstract AF_UNIX name (no file; gone with the socket)
+ *   "host:port"                TCP over IPv4 ("127.0.0.1:6000", "localhost:0")
+ *   "[addr]:port"              TCP over IPv6 ("[::1]:6000")
+ * Port 0 lets the kernel pick a free port; mp_listener_address() then tells which.
+ *
+ * Authentication (authkey non-NULL on both sides): the listener sends a random challenge and
+ * checks the HMAC the client answers with, then the client challenges the listener the same way
+ * (Python's deliver_challenge/answer_challenge, both directions).  Both digest forms are
+ * understood: Python 3.11's bare HMAC-MD5 and the "{sha256}" prefixed form newer Pythons send.
+ * A wrong key fails the handshake with MP_EAUTH on whichever side detects it. */
+#ifndef MULTIPROC_LISTENER_H
+#define MULTIPROC_LISTENER_H
+
+#include <stddef.h>
+
+#include "common.h"
+#include "connection.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A listening socket.  Opaque; made by mp_listener_new() and released by mp_listener_free(). */
+typedef struct mp_listener mp_listener;
+
+/* The longest address string accepted or reported, terminating NUL included. */
+#define MP_ADDRESS_MAX 128
+
+/* Options for mp_listener_new(); NULL or a zeroed struct means the defaults. */
+typedef struct mp_listener_opts {
+  const void *authkey; /* NULL: no authentication; otherwise authkey_len bytes, copied */
+  size_t authkey_len;
+  int backlog; /* listen() backlog; 0 means 128 */
+  /* How long accept() gives a new client to complete the handshake before it is dropped with
+   * MP_ETIMEDOUT, so a client that connects and says nothing cannot stall the listener.
+   * 0 means 5000 ms. */
+  mp_timeout_ms handshake_timeout;
+} mp_listener_opts;
+
+/* Binds and listens on address (see the top of this file).  NULL address picks a fresh
+ * abstract AF_UNIX name, as Python's arbitrary_address does.  An AF_UNIX path that already
+ * exists is refused with -EADDRINUSE; the path is unlinked again by mp_listener_close().
+ * Errors: -EINVAL (malformed address or options), -EADDRINUSE, -ENAMETOOLONG, other negative
+ * errno from socket/bind/listen, -ENOMEM. */
+MP_EXTERN int mp_listener_new(mp_listener **out, const char *address,
+                              const mp_listener_opts *opts);
+
+/* Waits for a client for at most timeout ms, then runs the handshake (bounded by the
+ * handshake timeout of the options) and gives the connection in *out, which the caller owns
+ * (mp_conn_free).  A client that fails authentication is closed and the call returns MP_EAUTH;
+ * one that stays silent past the handshake timeout is closed with MP_ETIMEDOUT; either way the
+ * listener is unharmed and the next accept serves the next client.
+ * Errors: MP_ETIMEDOUT (nobody connected in time), MP_EAUTH, MP_ECLOSED, MP_EOF (the client
+ * left during the handshake), -ENOMEM, negative errno. */
+MP_EXTERN int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout);
+
+/* The address actually bound, in the string form above (with the real port for port 0, "@name"
+ * for an abstract name).  Owned by the listener; valid until mp_listener_free(). */
+MP_EXTERN const char *mp_listener_address(const mp_listener *l);
+
+/* The listening socket's fd, readable when a client is waiting (for poll/mp_wait); -1 once
+ * closed.  Owned by the listener. */
+MP_EXTERN int mp_listener_fileno(const mp_listener *l);
+
+/* Closes the socket and unlinks an AF_UNIX path it created.  Idempotent; NULL accepted. */
+MP_EXTERN void mp_listener_close(mp_listener *l);
+
+/* Closes and frees; NULL accepted. */
+MP_EXTERN void mp_listener_free(mp_listener *l);
+
+/* Connects to address and, when authkey is non-NULL, answers the listener's challenge and
+ * challenges it back.  The whole call (connect and handshake) is bounded by timeout.
+ * On success *out is a new connection the caller owns.
+ * Errors: -EINVAL (malformed address), -ECONNREFUSED / -ENOENT (nobody listening), MP_EAUTH
+ * (wrong key on either side), MP_ETIMEDOUT, MP_EOF (the listener hung up), MP_ECORRUPT (the
+ * peer does not speak the protocol), -ENOMEM, negative errno. */
+MP_EXTERN int mp_client(mp_conn **out, const char *address, const void *authkey,
+                        size_t authkey_len, mp_timeout_ms timeout);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
