@@ -244,6 +244,14 @@ int mp_heap_stats_get(mp_heap_stats *out) {
   return 0;
 }
 
+bool mp__heap_contains(const void *p, size_t len) {
+  const char *base = __atomic_load_n(&heap_base, __ATOMIC_ACQUIRE);
+  if (base == NULL || p == NULL) return false;
+  uint64_t size = hdr()->size;
+  uintptr_t off = (uintptr_t)p - (uintptr_t)base;
+  return (uintptr_t)p >= (uintptr_t)base && off <= size && len <= size - off;
+}
+
 void mp__heap_test_hold_lock(void) {
   if (mp__heap_ensure() == 0) lock_heap(hdr());
 }

@@ -3,6 +3,7 @@
 #ifndef MP_HEAP_H
 #define MP_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "internal.h"
@@ -14,6 +15,10 @@ int mp__heap_ensure(void);
 /* Zeroed shared memory for a library object; see mp_shared_alloc().  NULL when exhausted. */
 static inline void *mp__shared_alloc(size_t size) { return mp_shared_alloc(size); }
 static inline void mp__shared_free(void *ptr, size_t size) { mp_shared_free(ptr, size); }
+
+/* Whether [p, p + len) lies inside the shared heap's mapping, i.e. is visible at the same
+ * address in every process forked after the heap was made. */
+bool mp__heap_contains(const void *p, size_t len);
 
 /* Test hook: takes the heap lock and never gives it back, to let a test kill a process while
  * it holds the allocator. */

@@ -1,0 +1,240 @@
+/* result.c -- AsyncResult in the pool's process: waiting (a short spin, then the futex on the
+ * job's finished-chunk count), reading items and errors, imap's next(), and the result's life. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "os/os.h"
+#include "pool/pool_internal.h"
+
+/* How long a waiter spins before it sleeps: a short task finishes within it, and a futex round
+ * trip on this path costs more than the spin. */
+#define WAIT_SPIN_NS 50000
+
+typedef bool (*job_cond)(const pool_job *j, uint64_t arg);
+
+static bool cond_finished(const pool_job *j, uint64_t arg) {
+  (void)arg;
+  return mp__job_finished(j);
+}
+static bool cond_chunk(const pool_job *j, uint64_t c) {
+  return mp__ld(&j->chunk_state[c]) >= CHUNK_DONE;
+}
+static bool cond_order(const pool_job *j, uint64_t k) { return mp__ld(&j->order_n) > k; }
+
+static int wait_for(pool_job *j, job_cond cond, uint64_t arg, mp__deadline d) {
+  if (cond(j, arg)) return 0;
+  if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
+  int64_t until = mp__now_ns() + WAIT_SPIN_NS;
+  do {
+    for (int k = 0; k < 64; k++) {
+      mp__cpu_relax();
+      if (cond(j, arg)) return 0;
+    }
+  } while (mp__now_ns() < until);
+  _Atomic uint32_t *futex = (_Atomic uint32_t *)(void *)&j->done_chunks;
+  atomic_fetch_add_explicit(&j->waiters, 1, memory_order_seq_cst);
+  int rc = 0;
+  for (;;) {
+    uint32_t v = atomic_load_explicit(futex, memory_order_seq_cst);
+    if (cond(j, arg)) break;
+    if (mp__deadline_passed(d)) {
+      rc = MP_ETIMEDOUT;
+      break;
+    }
+    (void)mp__futex_wait(futex, v, mp__slice(d));
+  }
+  atomic_fetch_sub_explicit(&j->waiters, 1, memory_order_relaxed);
+  return rc;
+}
+
+mp_async_result *mp__result_new(pool_job *j, const mp_async_opts *opts) {
+  mp_async_result *r = calloc(1, sizeof *r);
+  if (r == NULL) return NULL;
+  r->job = j;
+  if (opts) r->opts = *opts;
+  atomic_init(&r->refs, (j->flags & JOB_CALLBACK) ? 2 : 1);
+  pthread_mutex_init(&r->copy_mu, NULL);
+  j->owner = r;
+  return r;
+}
+
+void mp__result_unref(mp_async_result *r) {
+  if (atomic_fetch_sub(&r->refs, 1) != 1) return;
+  mp__job_free(r->job);
+  pthread_mutex_destroy(&r->copy_mu);
+  free(r);
+}
+
+void mp__result_copy_out(mp_async_result *r) {
+  if (r->user_out == NULL || !mp__job_finished(r->job)) return;
+  pthread_mutex_lock(&r->copy_mu);
+  if (!r->copied) {
+    memcpy(r->user_out, r->job->out, r->job->n * r->job->out_size);
+    r->copied = true;
+  }
+  pthread_mutex_unlock(&r->copy_mu);
+}
+
+void mp_async_result_free(mp_async_result *r) {
+  if (r == NULL) return;
+  pool_job *j = r->job;
+  if (!mp__job_finished(j) && !(j->flags & JOB_CALLBACK)) {
+    /* Workers still hold or will claim its chunks: hand the job to the result thread, which
+     * frees it once the last chunk is counted.  (The pool exists: a pool is only freed after
+     * every job of it finished.) */
+    pool_shared *sh = r->pool->sh;
+    mp__pool_lock(sh);
+    if (!mp__job_finished(j)) {
+      atomic_fetch_add(&r->refs, 1); /* the result thread's, dropped by deliver() */
+      j->flags |= JOB_ORPHAN;        /* read by workers under the same lock */
+    }
+    mp__pool_unlock(sh);
+  }
+  mp__result_unref(r);
+}
+
+int mp_async_result_wait(mp_async_result *r, mp_timeout_ms timeout) {
+  if (r == NULL) return -EINVAL;
+  int rc = wait_for(r->job, cond_finished, 0, mp__deadline_in(timeout));
+  if (rc == 0) mp__result_copy_out(r);
+  return rc;
+}
+
+static pool_error *chunk_error(const pool_job *j, uint64_t c) {
+  uint64_t st = mp__ld(&j->chunk_state[c]);
+  return chunk_failed(st) ? (pool_error *)(uintptr_t)st : NULL;
+}
+
+static pool_error *first_error(const pool_job *j) {
+  uint64_t f = mp__ld(&j->first_error);
+  return f ? chunk_error(j, f - 1) : NULL;
+}
+
+int mp_async_result_get(mp_async_result *r, mp_timeout_ms timeout) {
+  int rc = mp_async_result_wait(r, timeout);
+  if (rc) return rc;
+  pool_error *e = first_error(r->job);
+  return e ? e->code : 0;
+}
+
+bool mp_async_result_ready(mp_async_result *r) { return r && mp__job_finished(r->job); }
+
+int mp_async_result_successful(mp_async_result *r) {
+  if (r == NULL) return -EINVAL;
+  if (!mp__job_finished(r->job)) return MP_ENOTREADY;
+  return first_error(r->job) == NULL;
+}
+
+static int report(const pool_error *e, int *code, int *status, const char **message) {
+  if (code) *code = e->code;
+  if (status) *status = e->status;
+  if (message) *message = e->message;
+  return 0;
+}
+
+int mp_async_result_error(mp_async_result *r, int *code, int *status, const char **message) {
+  if (r == NULL) return -EINVAL;
+  if (!mp__job_finished(r->job)) return MP_ENOTREADY;
+  pool_error *e = first_error(r->job);
+  return e ? report(e, code, status, message) : MP_ESTATE;
+}
+
+size_t mp_async_result_len(const mp_async_result *r) { return r ? r->job->n : 0; }
+
+void mp_async_result_progress(mp_async_result *r, size_t *done, size_t *total) {
+  if (done) *done = r ? mp__ld(&r->job->done_items) : 0;
+  if (total) *total = r ? r->job->n : 0;
+}
+
+/* The state of item i's chunk: 0 when it succeeded, else its error code or MP_ENOTREADY. */
+static int item_state(const mp_async_result *r, size_t i) {
+  const pool_job *j = r->job;
+  uint64_t st = mp__ld(&j->chunk_state[i / j->chunksize]);
+  if (st < CHUNK_DONE) return MP_ENOTREADY;
+  return chunk_failed(st) ? ((pool_error *)(uintptr_t)st)->code : 0;
+}
+
+int mp_async_result_item(mp_async_result *r, size_t i, const void **data, size_t *len) {
+  if (r == NULL || i >= r->job->n || r->job->kind != JOB_GENERIC) return -EINVAL;
+  int rc = item_state(r, i);
+  if (rc) return rc;
+  const pool_res *res = &r->job->res[i];
+  const void *p = "";
+  size_t n = 0;
+  if (res->flags & RES_SET) {
+    p = (res->flags & RES_INLINE) ? (const void *)res->u.inline_ : res->u.heap.block;
+    n = res->len;
+  }
+  if (data) *data = p;
+  if (len) *len = n;
+  return 0;
+}
+
+int mp_async_result_item_obj(mp_async_result *r, size_t i, mp_obj **out) {
+  if (out == NULL) return -EINVAL;
+  const void *p;
+  size_t n;
+  int rc = mp_async_result_item(r, i, &p, &n);
+  if (rc) return rc;
+  uint32_t flags = r->job->res[i].flags;
+  if (!(flags & RES_SET)) *out = mp_obj_none();
+  else if (flags & RES_RAW) *out = mp_obj_bytes(p, n);
+  else return mp_obj_decode(p, n, NULL, out);
+  return *out ? 0 : -ENOMEM;
+}
+
+int mp_async_result_item_error(mp_async_result *r, size_t i, int *code, int *status,
+                               const char **message) {
+  if (r == NULL || i >= r->job->n) return -EINVAL;
+  const pool_job *j = r->job;
+  uint64_t c = i / j->chunksize;
+  if (mp__ld(&j->chunk_state[c]) < CHUNK_DONE) return MP_ENOTREADY;
+  pool_error *e = chunk_error(j, c);
+  return e ? report(e, code, status, message) : MP_ESTATE;
+}
+
+int mp_async_result_list(mp_async_result *r, mp_obj **out) {
+  if (r == NULL || out == NULL || r->job->kind != JOB_GENERIC) return -EINVAL;
+  if (!mp__job_finished(r->job)) return MP_ENOTREADY;
+  pool_error *e = first_error(r->job);
+  if (e) return e->code;
+  mp_obj *list = mp_obj_list();
+  if (list == NULL) return -ENOMEM;
+  for (size_t i = 0; i < r->job->n; i++) {
+    mp_obj *v;
+    int rc = mp_async_result_item_obj(r, i, &v);
+    if (rc == 0) rc = mp_obj_list_append_new(list, v);
+    if (rc) {
+      mp_obj_decref(list);
+      return rc;
+    }
+  }
+  *out = list;
+  return 0;
+}
+
+int mp_async_result_next(mp_async_result *r, size_t *index, mp_timeout_ms timeout) {
+  if (r == NULL || index == NULL || r->job->kind != JOB_GENERIC) return -EINVAL;
+  pool_job *j = r->job;
+  mp__deadline d = mp__deadline_in(timeout);
+  uint64_t i;
+  if (!(j->flags & JOB_UNORDERED)) {
+    if (r->next_item >= j->n) return MP_EOF;
+    int rc = wait_for(j, cond_chunk, r->next_item / j->chunksize, d);
+    if (rc) return rc;
+    i = r->next_item++;
+  } else {
+    if (r->next_order >= j->nchunks) return MP_EOF;
+    int rc = wait_for(j, cond_order, r->next_order, d);
+    if (rc) return rc;
+    uint64_t c = mp__ld(&j->order[r->next_order]);
+    i = mp__chunk_begin(j, c) + r->next_in_chunk;
+    if (++r->next_in_chunk == mp__chunk_end(j, c) - mp__chunk_begin(j, c)) {
+      r->next_order++;
+      r->next_in_chunk = 0;
+    }
+  }
+  *index = (size_t)i;
+  return item_state(r, i);
+}

@@ -1,0 +1,70 @@
+/* task.c -- what a task function sees in the worker: its argument, its result, its error. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool/pool_internal.h"
+#include "pool/task_internal.h"
+
+_Thread_local char mp__task_msg[MP_TASK_MSG_MAX];
+_Thread_local bool mp__task_running;
+
+int mp_task_error(int status, const char *fmt, ...) {
+  if (mp__task_running && fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mp__task_msg, sizeof mp__task_msg, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+const void *mp_task_arg(const mp_task *t, size_t *len) {
+  if (t == NULL) {
+    if (len) *len = 0;
+    return NULL;
+  }
+  const pool_job *j = t->job;
+  uint64_t a = j->arg_off[t->index] & ~ARG_RAW, b = j->arg_off[t->index + 1] & ~ARG_RAW;
+  if (len) *len = b - a;
+  return j->args + a;
+}
+
+int mp_task_arg_obj(const mp_task *t, mp_obj **out) {
+  if (t == NULL || out == NULL) return -EINVAL;
+  size_t len;
+  const void *p = mp_task_arg(t, &len);
+  if (t->job->arg_off[t->index] & ARG_RAW) {
+    *out = mp_obj_bytes(p, len);
+    return *out ? 0 : -ENOMEM;
+  }
+  return mp_obj_decode(p, len, NULL, out);
+}
+
+size_t mp_task_index(const mp_task *t) { return t ? t->index : 0; }
+
+int mp_task_return(mp_task *t, const void *buf, size_t len) {
+  if (t == NULL || (buf == NULL && len > 0)) return -EINVAL;
+  int r = mp__job_set_result(t->job, t->index, buf, len, true);
+  if (r) t->store_error = r;
+  return r;
+}
+
+int mp_task_return_obj(mp_task *t, const mp_obj *o) {
+  if (t == NULL || o == NULL) return -EINVAL;
+  if (mp_obj_type_of(o) == MP_OBJ_BYTES) {
+    size_t len;
+    const void *p = mp_obj_bytes_data(o, &len);
+    return mp_task_return(t, p, len);
+  }
+  void *buf;
+  size_t len;
+  int r = mp_obj_encode(o, &buf, &len);
+  if (r == 0) {
+    r = mp__job_set_result(t->job, t->index, buf, len, false);
+    free(buf);
+  }
+  if (r) t->store_error = r;
+  return r;
+}

@@ -1,0 +1,17 @@
+/* task_internal.h -- the task handle given to task functions, and the per-thread error message
+ * of the task running on this thread. */
+#ifndef MP_POOL_TASK_INTERNAL_H
+#define MP_POOL_TASK_INTERNAL_H
+
+#include "pool/pool_internal.h"
+
+struct mp_task {
+  pool_job *job;
+  uint64_t index;
+  int store_error; /* a result that could not be stored fails the task */
+};
+
+extern _Thread_local char mp__task_msg[MP_TASK_MSG_MAX];
+extern _Thread_local bool mp__task_running;
+
+#endif

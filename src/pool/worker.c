@@ -1,0 +1,140 @@
+/* worker.c -- the worker loop (the same for a process and a thread): finish the chunk held and
+ * claim the next one in one logged critical section, run it outside the lock, wait for work
+ * when there is none. */
+#include <limits.h>
+#include <string.h>
+
+#include "os/os.h"
+#include "pool/pool_internal.h"
+#include "pool/task_internal.h"
+
+/* How long one idle worker spins for new work before it sleeps: long enough to catch the next
+ * task of a caller submitting one by one without a futex round trip on either side. */
+#define IDLE_SPIN_NS 50000
+
+static uint64_t chunk_error(int status, uint64_t item, int store_error) {
+  pool_error *e;
+  if (store_error)
+    e = mp__error_new(MP_ETASK, store_error, "the result of item %llu could not be stored: %s",
+                      (unsigned long long)item, mp_strerror(store_error));
+  else if (mp__task_msg[0])
+    e = mp__error_new(MP_ETASK, status, "%s", mp__task_msg);
+  else
+    e = mp__error_new(MP_ETASK, status, "task %llu returned status %d", (unsigned long long)item,
+                      status);
+  return (uint64_t)(uintptr_t)(e ? e : &mp__error_nomem);
+}
+
+uint64_t mp__run_chunk(pool_job *j, uint64_t c) {
+  uint64_t b = mp__chunk_begin(j, c), e = mp__chunk_end(j, c);
+  uint64_t result = CHUNK_DONE;
+  mp__task_msg[0] = '\0';
+  mp__task_running = true;
+  if (j->kind == JOB_ARRAY) {
+    mp_map_fn fn = j->fn.elem;
+    const unsigned char *in = j->in + b * j->in_size;
+    unsigned char *out = j->out ? j->out + b * j->out_size : NULL;
+    for (uint64_t i = b; i < e; i++) {
+      int st = fn(in, out);
+      if (mp__unlikely(st != 0)) {
+        result = chunk_error(st, i, 0);
+        break;
+      }
+      in += j->in_size;
+      if (out) out += j->out_size;
+    }
+  } else {
+    for (uint64_t i = b; i < e; i++) {
+      mp_task t = {.job = j, .index = i, .store_error = 0};
+      int st = j->fn.task(&t);
+      if (mp__unlikely(st != 0 || t.store_error != 0)) {
+        result = chunk_error(st, i, st ? 0 : t.store_error);
+        break;
+      }
+    }
+  }
+  mp__task_running = false;
+  return result;
+}
+
+/* Waits until work_seq moves on from seq (or a slice passes).  One idle worker at a time spins
+ * first; the others sleep at once, so idle workers never crowd out busy ones. */
+static void wait_for_work(pool_shared *sh, uint32_t seq) {
+  uint32_t no = 0;
+  if (atomic_compare_exchange_strong(&sh->spinner, &no, 1)) {
+    int64_t until = mp__now_ns() + IDLE_SPIN_NS;
+    bool moved = false;
+    do {
+      for (int k = 0; k < 64 && !moved; k++) {
+        mp__cpu_relax();
+        moved = atomic_load_explicit(&sh->work_seq, memory_order_acquire) != seq;
+      }
+    } while (!moved && mp__now_ns() < until);
+    atomic_store(&sh->spinner, 0);
+    if (moved) return;
+  }
+  atomic_fetch_add(&sh->idle_sleepers, 1);
+  (void)mp__futex_wait(&sh->work_seq, seq, mp__deadline_in(100));
+  atomic_fetch_sub(&sh->idle_sleepers, 1);
+}
+
+int mp__worker_main(mp_pool *p, uint32_t i) {
+  pool_shared *sh = p->sh;
+  pool_slot *s = &sh->slots[i];
+  if (p->initializer) {
+    int st = p->initializer(p->initarg);
+    if (st != 0) return (st & 0xff) ? (st & 0xff) : 1;
+  }
+  atomic_store(&s->init_done, 1);
+
+  pool_job *held = NULL;
+  uint64_t hc = 0, hstate = 0;
+  for (;;) {
+    uint32_t seq = atomic_load_explicit(&sh->work_seq, memory_order_acquire);
+    int64_t now = sh->task_timeout_ns ? mp__now_ns() : 0;
+    mp__pool_lock(sh);
+    pool_txn *t = &s->txn;
+    mp__txn_begin(t);
+    pool_job *done_job = held;
+    int how = 0;
+    uint64_t tasks = s->tasks;
+    if (held) {
+      how = mp__complete_log(sh, t, held, hc, hstate);
+      mp__txn_set(t, &s->job, 0);
+      mp__txn_set(t, &s->tasks, ++tasks);
+      held = NULL;
+    }
+    bool leave = false;
+    uint32_t state = atomic_load(&sh->state);
+    if ((sh->maxtasks && tasks >= sh->maxtasks) || state == POOL_TERMINATE ||
+        state == POOL_BROKEN) {
+      leave = true;
+    } else if (sh->active_head) {
+      pool_job *j = (pool_job *)(uintptr_t)sh->active_head;
+      uint64_t c = j->next_chunk;
+      mp__txn_set(t, &j->next_chunk, c + 1);
+      if (c + 1 == j->nchunks) { /* fully claimed: off the active list */
+        mp__txn_set(t, &sh->active_head, j->next_active);
+        if (sh->active_tail == (uint64_t)(uintptr_t)j) mp__txn_set(t, &sh->active_tail, 0);
+      }
+      mp__txn_set(t, &j->chunk_state[c], CHUNK_CLAIMED);
+      mp__txn_set(t, &s->chunk, c);
+      mp__txn_set(t, &s->claim_seq, s->claim_seq + 1);
+      mp__txn_set(t, &s->job, (uint64_t)(uintptr_t)j);
+      if (now) atomic_store(&s->started_ns, now);
+      held = j;
+      hc = c;
+    } else if (state == POOL_CLOSE) {
+      leave = true;
+    }
+    if (t->n) mp__txn_commit(t);
+    mp__pool_unlock(sh);
+    if (done_job) mp__complete_wake(sh, done_job, how);
+    if (leave) return 0;
+    if (held) {
+      hstate = mp__run_chunk(held, hc);
+      continue;
+    }
+    wait_for_work(sh, seq);
+  }
+}
