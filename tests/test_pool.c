@@ -89,12 +89,23 @@ static int name_task(mp_task *t) {
   return mp_task_return(t, n, strlen(n));
 }
 
-/* -1: raise SIGKILL; -2: SIGSEGV-like crash via raise(SIGSEGV); -3: exit(7); else square. */
+/* LeakSanitizer asks this hook at exit() whether to check for leaks; a worker that calls exit()
+ * in the middle of a task leaves the pool's memory behind on purpose, and the check would turn
+ * its exit status 7 into the sanitizer's.  (Unused outside sanitizer builds.) */
+static volatile int exiting_on_purpose;
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void) { return exiting_on_purpose; }
+
+/* -1: raise SIGKILL; -2: a crash (abort(): SIGABRT, which the sanitizers leave alone, unlike
+ * SIGSEGV); -3: exit(7); else square. */
 static int dying_task(mp_task *t) {
   int64_t x = arg_i64(t);
   if (x == -1) raise(SIGKILL);
-  if (x == -2) raise(SIGSEGV);
-  if (x == -3) exit(7);
+  if (x == -2) abort();
+  if (x == -3) {
+    exiting_on_purpose = 1;
+    exit(7);
+  }
   int64_t y = x * x;
   return mp_task_return(t, &y, sizeof y);
 }
@@ -451,8 +462,8 @@ START_TEST(dying_workers_fail_only_their_task) {
       ck_assert_int_eq(status, -SIGKILL);
       ck_assert_msg(strstr(msg, "killed by signal 9 (SIGKILL)") != NULL, "%s", msg);
     } else if (xs[i] == -2) {
-      ck_assert_int_eq(status, -SIGSEGV);
-      ck_assert_msg(strstr(msg, "SIGSEGV") != NULL, "%s", msg);
+      ck_assert_int_eq(status, -SIGABRT);
+      ck_assert_msg(strstr(msg, "SIGABRT") != NULL, "%s", msg);
     } else {
       ck_assert_int_eq(status, 7);
       ck_assert_msg(strstr(msg, "exited with status 7") != NULL, "%s", msg);

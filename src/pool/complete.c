@@ -36,7 +36,9 @@ int mp__complete_log(pool_shared *sh, pool_txn *t, pool_job *j, uint64_t c, uint
 }
 
 void mp__result_thread_kick(pool_shared *sh) {
-  atomic_thread_fence(memory_order_seq_cst);
+  /* The count tells a result thread about to sleep that something happened since it last
+   * looked; the eventfd wakes one already asleep. */
+  atomic_fetch_add_explicit(&sh->kicks, 1, memory_order_seq_cst);
   if (atomic_load_explicit(&sh->result_sleeping, memory_order_relaxed)) {
     uint64_t one = 1;
     ssize_t w = write(sh->efd, &one, sizeof one);

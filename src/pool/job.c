@@ -73,8 +73,8 @@ void mp__job_free(pool_job *j) {
     }
   }
   if (j->bulk_error) mp__shared_free(j->bulk_error, sizeof *j->bulk_error);
-  if (j->in_owned) mp__shared_free((void *)(uintptr_t)j->in, j->in_owned);
-  if (j->out_owned) mp__shared_free(j->out, j->out_owned);
+  if (j->in_owned) mp__stage_give(j->stage, (void *)(uintptr_t)j->in, j->in_owned);
+  if (j->out_owned) mp__stage_give(j->stage, j->out, j->out_owned);
   mp__shared_free(j->arrays, j->arrays_size);
   mp__shared_free(j, sizeof *j);
 }

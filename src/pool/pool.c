@@ -24,6 +24,7 @@ static void kill_workers(mp_pool *p) {
 }
 
 static void release(mp_pool *p) {
+  mp__stage_close(p->stage);
   if (p->sh) {
     mp__close(p->sh->efd);
     mp__shared_free(p->sh, p->sh_size);
@@ -58,8 +59,9 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   p->initializer = opts->initializer;
   p->initarg = opts->initarg;
   p->workers = calloc((size_t)n, sizeof *p->workers);
+  p->stage = mp__stage_new();
   p->sh_size = sizeof(pool_shared) + (size_t)n * sizeof(pool_slot);
-  p->sh = p->workers ? mp__shared_alloc(p->sh_size) : NULL;
+  p->sh = p->workers && p->stage ? mp__shared_alloc(p->sh_size) : NULL;
   if (p->sh == NULL) {
     release(p);
     return -ENOMEM;

@@ -107,6 +107,7 @@ typedef struct pool_job {
   uint64_t arrays_size;
   uint64_t in_owned, out_owned; /* bytes of the copies of in/out made at submission, or 0 */
   pool_error *bulk_error; /* the one record of chunks failed together (terminate), or NULL */
+  struct pool_stage *stage; /* where in_owned/out_owned blocks go back to (parent only) */
   void *owner;         /* the mp_async_result in the pool's process (never read by workers) */
 } pool_job;
 
@@ -147,6 +148,7 @@ typedef struct pool_shared {
   _Atomic uint32_t idle_sleepers;
   _Atomic uint32_t spinner;        /* an idle worker is spinning for work (at most one) */
   _Atomic uint32_t result_sleeping; /* the result thread sleeps in poll(): write efd to wake */
+  _Atomic uint32_t kicks;           /* bumped by every mp__result_thread_kick() */
   int efd;                          /* eventfd of the result thread */
   uint32_t nslots;
   uint32_t maxtasks;
@@ -155,6 +157,26 @@ typedef struct pool_shared {
   uint64_t done_head, done_tail;     /* [lock] finished callback jobs, oldest first */
   pool_slot slots[];
 } pool_shared;
+
+/* ---- stage.c: the cache of staging blocks for arrays outside the heap ---- */
+#define STAGE_BLOCKS 4
+typedef struct pool_stage {
+  pthread_mutex_t mu;
+  int refs;  /* the pool's, plus one per block handed out */
+  bool open; /* the pool still exists: given blocks are kept */
+  struct {
+    void *ptr;
+    size_t size;
+  } blk[STAGE_BLOCKS];
+} pool_stage;
+pool_stage *mp__stage_new(void);
+/* A heap block of at least size bytes (*got: its real size), cached or fresh; NULL when the
+ * heap is full.  Not zeroed. */
+void *mp__stage_take(pool_stage *st, size_t size, size_t *got);
+/* Gives a block back (kept while the pool is open, else freed) and drops its reference. */
+void mp__stage_give(pool_stage *st, void *p, size_t size);
+/* The pool is going: frees the cached blocks and drops the pool's reference. */
+void mp__stage_close(pool_stage *st);
 
 /* ---- the pool handle, in the process that made it ---- */
 typedef struct pool_worker {
@@ -165,6 +187,7 @@ typedef struct pool_worker {
 
 struct mp_pool {
   pool_shared *sh;
+  pool_stage *stage;
   size_t sh_size;
   bool threads;
   int nworkers;
@@ -189,7 +212,7 @@ struct mp_async_result {
   mp_async_opts opts;
   /* JOB_ARRAY with the caller's output outside the heap: copied out once, when done. */
   void *user_out;
-  pthread_mutex_t copy_mu;
+  pthread_mutex_t copy_mu; /* the copy happens once, whoever sees the job finished first */
   bool copied;
   /* next(): the cursor */
   uint64_t next_item;  /* ordered: the next item index */

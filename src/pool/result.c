@@ -70,7 +70,19 @@ void mp__result_copy_out(mp_async_result *r) {
   if (r->user_out == NULL || !mp__job_finished(r->job)) return;
   pthread_mutex_lock(&r->copy_mu);
   if (!r->copied) {
-    memcpy(r->user_out, r->job->out, r->job->n * r->job->out_size);
+    /* Only the chunks that succeeded: a failed chunk's elements keep what the caller had
+     * there, rather than whatever the staging block held. */
+    const pool_job *j = r->job;
+    for (uint64_t c = 0; c < j->nchunks; c++) {
+      if (mp__ld(&j->chunk_state[c]) != CHUNK_DONE) continue;
+      uint64_t b = mp__chunk_begin(j, c), e = mp__chunk_end(j, c);
+      uint64_t run = c + 1; /* merge neighbouring successful chunks into one copy */
+      while (run < j->nchunks && mp__ld(&j->chunk_state[run]) == CHUNK_DONE) run++;
+      e = mp__chunk_end(j, run - 1);
+      memcpy((unsigned char *)r->user_out + b * j->out_size, j->out + b * j->out_size,
+             (e - b) * j->out_size);
+      c = run - 1;
+    }
     r->copied = true;
   }
   pthread_mutex_unlock(&r->copy_mu);

@@ -278,20 +278,24 @@ int mp_pool_map_array_async(mp_pool *p, mp_map_fn fn, const void *in, size_t n, 
   if (p->threads || n == 0 || mp__heap_contains(in, in_bytes)) {
     j->in = in;
   } else {
-    void *copy = mp__shared_alloc(in_bytes);
+    size_t got;
+    void *copy = mp__stage_take(p->stage, in_bytes, &got);
     if (copy == NULL) goto nomem;
     memcpy(copy, in, in_bytes);
+    j->stage = p->stage;
     j->in = copy;
-    j->in_owned = in_bytes;
+    j->in_owned = got;
   }
   void *user_out = NULL;
   if (out) {
     if (p->threads || n == 0 || mp__heap_contains(out, out_bytes)) {
       j->out = out;
     } else {
-      j->out = mp__shared_alloc(out_bytes);
+      size_t got;
+      j->out = mp__stage_take(p->stage, out_bytes, &got);
       if (j->out == NULL) goto nomem;
-      j->out_owned = out_bytes;
+      j->stage = p->stage;
+      j->out_owned = got;
       user_out = out;
     }
   }

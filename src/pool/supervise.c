@@ -257,6 +257,7 @@ void *mp__result_thread(void *arg) {
   pool_shared *sh = p->sh;
   struct pollfd *fds = calloc((size_t)p->nworkers + 1, sizeof *fds);
   for (;;) {
+    uint32_t kicks = atomic_load(&sh->kicks);
     deliver(p);
     int running = reap(p);
     running += replace(p);
@@ -274,7 +275,8 @@ void *mp__result_thread(void *arg) {
           fds[n++] = (struct pollfd){.fd = mp_process_sentinel(p->workers[i].proc), .events = POLLIN};
     atomic_store(&sh->result_sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (mp__ld(&sh->done_head) == 0 && fds) (void)poll(fds, n, timeout);
+    if (atomic_load(&sh->kicks) == kicks && mp__ld(&sh->done_head) == 0 && fds)
+      (void)poll(fds, n, timeout);
     else if (fds == NULL) usleep(1000); /* no memory for the poll set: poll the slow way */
     atomic_store(&sh->result_sleeping, 0);
     uint64_t v;

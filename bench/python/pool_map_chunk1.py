@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Python twin of bench/pool_map_chunk1.c: Pool().map(f, range(n), chunksize=1) of trivial tasks,
+each scheduled on its own; tasks per second.  (20 k tasks per map rather than the C side's
+100 k: the rate is what is compared, and Python needs ~30 us per task.)"""
+import multiprocessing
+import time
+
+import benchlib
+
+N = 20000
+
+
+def tiny(x):
+    return 2 * x + 1
+
+
+def main():
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool() as pool:
+        data = range(N)
+
+        def batch(iters):
+            t0 = time.perf_counter_ns()
+            for _ in range(iters):
+                out = pool.map(tiny, data, chunksize=1)
+            dt = time.perf_counter_ns() - t0
+            assert out[1234] == tiny(1234)
+            return iters * N / (dt / 1e9)
+
+        benchlib.measure("pool_map_chunk1", batch, benchlib.iters(1), batches=5)
+
+
+if __name__ == "__main__":
+    main()
