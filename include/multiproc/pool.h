@@ -102,11 +102,14 @@ typedef struct mp_pool_opts {
   bool threads; /* true: a ThreadPool (multiprocessing.dummy) with the same API */
 } mp_pool_opts;
 
-/* Starts a pool: forks its workers (named "ForkPoolWorker-N" like Python's; threads for a
- * ThreadPool) and its result thread.  Workers are daemons: they die with the process that
- * made the pool, even if it is killed.  An initializer that fails (non-zero) in three workers
- * in a row, before any worker got through it, breaks the pool: every task then fails with
- * MP_EWORKER instead of workers being restarted forever.
+/* Starts a pool: its result thread, which forks the workers (named "ForkPoolWorker-N" like
+ * Python's; threads for a ThreadPool).  Workers are daemons: they die with the process that
+ * made the pool, even if it is killed (and are not tied to the thread that called this).  An
+ * initializer that fails (non-zero) in three workers in a row, before any worker got through
+ * it, breaks the pool: its pending tasks fail with MP_EWORKER and later submissions with
+ * MP_EBROKEN, instead of workers being restarted forever.  A pool still open when the process
+ * exits is terminated, as Python's finalizers do.  Only the process that made the pool may use
+ * it (others get MP_ESTATE; mp_pool_free() there does nothing).
  * Errors: -EINVAL (processes < 0), -ENOTSUP (task_timeout with threads), -ENOMEM, negative
  * errno from fork/pthread_create. */
 MP_EXTERN int mp_pool_new(mp_pool **out, const mp_pool_opts *opts);
@@ -147,8 +150,8 @@ typedef struct mp_async_opts {
 
 /* apply_async(fn, arg): runs fn on one worker with a copy of len bytes at arg (NULL for
  * none).  *out is a new result the caller frees.  opts may be NULL.
- * Errors: -EINVAL, MP_ECLOSED (pool closed or terminated), MP_ESTATE (not the pool's
- * process), -ENOMEM.  Never blocks. */
+ * Errors: -EINVAL, MP_ECLOSED (pool closed or terminated), MP_EBROKEN (the initializer keeps
+ * failing), MP_ESTATE (not the pool's process), -ENOMEM.  Never blocks. */
 MP_EXTERN int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t len,
                                   const mp_async_opts *opts, mp_async_result **out);
 

@@ -7,8 +7,52 @@
 #include <unistd.h>
 
 #include "heap/heap.h"
+#include "os/olock.h"
 #include "os/os.h"
 #include "pool/pool_internal.h"
+
+/* ---- pools still open at exit are terminated, as Python's finalizers do ---- */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static mp_pool *live_head;
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static void terminate_live_pools(void) {
+  pthread_mutex_lock(&live_mu);
+  for (mp_pool *p = live_head; p; p = p->next_live) {
+    if (p->owner_pid != getpid() || p->joined) continue; /* a forked copy of a parent's pool */
+    (void)mp_pool_terminate(p);
+    /* A thread worker cannot be stopped: wait for its current chunk, but not forever. */
+    (void)mp_pool_join(p, p->threads ? 10000 : MP_FOREVER);
+  }
+  pthread_mutex_unlock(&live_mu);
+}
+
+/* Registered after the first workers started, so that it runs before the process layer's own
+ * exit handler (which would otherwise end the workers while the result thread replaces them). */
+static void install_hook(void) { (void)mp__on_exit(terminate_live_pools); }
+
+static void live_add(mp_pool *p) {
+  pthread_once(&hook_once, install_hook);
+  pthread_mutex_lock(&live_mu);
+  p->next_live = live_head;
+  live_head = p;
+  pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(mp_pool *p) {
+  pthread_mutex_lock(&live_mu);
+  for (mp_pool **pp = &live_head; *pp; pp = &(*pp)->next_live) {
+    if (*pp == p) {
+      *pp = p->next_live;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&live_mu);
+}
+
+/* The pool's calls are for the process that made it: a forked child holds a copy of the handle
+ * but must not close or terminate the parent's pool through it. */
+static bool foreign(const mp_pool *p) { return p->owner_pid != mp__self_pid(); }
 
 static void wake_workers(pool_shared *sh) {
   atomic_fetch_add(&sh->work_seq, 1);
@@ -78,25 +122,20 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   sh->maxtasks = opts->maxtasksperchild;
   sh->task_timeout_ns = opts->task_timeout > 0 ? opts->task_timeout * 1000000 : 0;
 
-  for (int i = 0; i < n && rc == 0; i++) rc = mp__worker_start(p, (uint32_t)i);
+  rc = -pthread_create(&p->result_thread, NULL, mp__result_thread, p);
   if (rc == 0) {
-    rc = -pthread_create(&p->result_thread, NULL, mp__result_thread, p);
-    p->result_thread_started = rc == 0;
+    pthread_mutex_lock(&p->mu);
+    while (!p->started) pthread_cond_wait(&p->cond, &p->mu);
+    rc = p->start_rc;
+    pthread_mutex_unlock(&p->mu);
+    if (rc != 0) pthread_join(p->result_thread, NULL); /* it stopped what it started */
   }
   if (rc != 0) {
-    /* Undo: stop what started, reap it, free everything. */
-    atomic_store(&sh->state, POOL_TERMINATE);
-    wake_workers(sh);
-    kill_workers(p);
-    for (int i = 0; i < n; i++) {
-      pool_worker *w = &p->workers[i];
-      if (!w->running) continue;
-      if (p->threads) pthread_join(w->thread, NULL);
-      else (void)mp_process_join(w->proc, MP_FOREVER), mp_process_free(w->proc);
-    }
     release(p);
     return rc;
   }
+  p->result_thread_started = true;
+  live_add(p);
   *out = p;
   return 0;
 }
@@ -105,6 +144,7 @@ int mp_pool_size(const mp_pool *p) { return p ? p->nworkers : 0; }
 
 int mp_pool_close(mp_pool *p) {
   if (p == NULL) return -EINVAL;
+  if (foreign(p)) return MP_ESTATE;
   pool_shared *sh = p->sh;
   mp__pool_lock(sh);
   uint32_t expect = POOL_RUN;
@@ -117,6 +157,7 @@ int mp_pool_close(mp_pool *p) {
 
 int mp_pool_terminate(mp_pool *p) {
   if (p == NULL) return -EINVAL;
+  if (foreign(p)) return MP_ESTATE;
   pool_shared *sh = p->sh;
   mp__pool_lock(sh);
   atomic_store(&sh->state, POOL_TERMINATE);
@@ -130,6 +171,7 @@ int mp_pool_terminate(mp_pool *p) {
 
 int mp_pool_join(mp_pool *p, mp_timeout_ms timeout) {
   if (p == NULL) return -EINVAL;
+  if (foreign(p)) return MP_ESTATE;
   if (atomic_load(&p->sh->state) == POOL_RUN) return MP_ESTATE;
   if (p->result_thread_started && pthread_equal(pthread_self(), p->result_thread))
     return MP_ESTATE;
@@ -152,6 +194,12 @@ int mp_pool_join(mp_pool *p, mp_timeout_ms timeout) {
 
 void mp_pool_free(mp_pool *p) {
   if (p == NULL) return;
+  if (foreign(p)) return; /* a forked copy: the parent's pool is not ours to end */
+  if (pthread_equal(pthread_self(), p->result_thread)) {
+    mp__log(MP_LOG_ERROR, "mp_pool_free: called from a callback of the same pool; ignored");
+    return;
+  }
+  live_remove(p);
   if (!p->joined) {
     (void)mp_pool_terminate(p);
     (void)mp_pool_join(p, MP_FOREVER);

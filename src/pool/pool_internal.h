@@ -199,7 +199,10 @@ struct mp_pool {
   bool result_thread_started;
   pthread_mutex_t mu; /* guards the fields below */
   pthread_cond_t cond;
+  bool started;  /* the result thread has started the first workers ... */
+  int start_rc;  /* ... with this result */
   bool result_thread_done;
+  struct mp_pool *next_live; /* the list of pools terminated at exit (pool.c) */
   bool joined;
   int init_failures; /* consecutive workers that died in the initializer */
   uint64_t pending_callbacks; /* callback jobs submitted and not yet delivered */

@@ -13,15 +13,17 @@
 static int check_pool(mp_pool *p) {
   if (p == NULL) return -EINVAL;
   if (p->owner_pid != mp__self_pid()) return MP_ESTATE;
-  return atomic_load(&p->sh->state) == POOL_RUN ? 0 : MP_ECLOSED;
+  uint32_t state = atomic_load(&p->sh->state);
+  return state == POOL_RUN ? 0 : state == POOL_BROKEN ? MP_EBROKEN : MP_ECLOSED;
 }
 
 int mp__pool_submit(mp_pool *p, pool_job *j) {
   pool_shared *sh = p->sh;
   mp__pool_lock(sh);
-  if (atomic_load(&sh->state) != POOL_RUN) {
+  uint32_t state = atomic_load(&sh->state);
+  if (state != POOL_RUN) {
     mp__pool_unlock(sh);
-    return MP_ECLOSED;
+    return state == POOL_BROKEN ? MP_EBROKEN : MP_ECLOSED;
   }
   uint64_t me = (uint64_t)(uintptr_t)j;
   if (j->nchunks == 0 && (j->flags & JOB_CALLBACK)) {

@@ -252,9 +252,46 @@ static int check_timeouts(mp_pool *p) {
   return (int)((next - now + 999999) / 1000000);
 }
 
+/* Starts the first workers.  They are forked from this thread rather than the caller's, because
+ * a daemon child's parent-death signal follows the thread that forked it: the pool's workers
+ * then live exactly as long as the pool, whatever becomes of the thread that made it. */
+static int start_all(mp_pool *p) {
+  int rc = 0;
+  for (int i = 0; i < p->nworkers && rc == 0; i++) {
+    pthread_mutex_lock(&p->mu);
+    rc = mp__worker_start(p, (uint32_t)i);
+    pthread_mutex_unlock(&p->mu);
+  }
+  if (rc == 0) return 0;
+  atomic_store(&p->sh->state, POOL_TERMINATE);
+  atomic_fetch_add(&p->sh->work_seq, 1);
+  (void)mp__futex_wake(&p->sh->work_seq, INT_MAX);
+  for (int i = 0; i < p->nworkers; i++) {
+    pool_worker *w = &p->workers[i];
+    if (!w->running) continue;
+    if (p->threads) {
+      pthread_join(w->thread, NULL);
+    } else {
+      (void)mp_process_kill(w->proc);
+      (void)mp_process_join(w->proc, MP_FOREVER);
+      mp_process_free(w->proc);
+      w->proc = NULL;
+    }
+    w->running = false;
+  }
+  return rc;
+}
+
 void *mp__result_thread(void *arg) {
   mp_pool *p = arg;
   pool_shared *sh = p->sh;
+  int rc = start_all(p);
+  pthread_mutex_lock(&p->mu);
+  p->start_rc = rc;
+  p->started = true;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->mu);
+  if (rc != 0) return NULL;
   struct pollfd *fds = calloc((size_t)p->nworkers + 1, sizeof *fds);
   for (;;) {
     uint32_t kicks = atomic_load(&sh->kicks);
