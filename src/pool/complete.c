@@ -51,7 +51,8 @@ void mp__complete_wake(pool_shared *sh, pool_job *j, int how) {
    * heap block, so this read sees reused memory at worst and the wake is then spurious.  The
    * fence orders the count's store before this load (a waiter does the mirror image). */
   atomic_thread_fence(memory_order_seq_cst);
-  if (atomic_load_explicit(&j->waiters, memory_order_relaxed))
+  if (atomic_load_explicit(&j->waiters, memory_order_relaxed) &&
+      mp__ld(&j->done_chunks) >= atomic_load_explicit(&j->wake_at, memory_order_relaxed))
     (void)mp__futex_wake((_Atomic uint32_t *)(void *)&j->done_chunks, INT_MAX);
   if (how & COMPLETE_KICK) mp__result_thread_kick(sh);
 }

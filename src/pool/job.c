@@ -27,6 +27,7 @@ pool_job *mp__job_new(pool_job_kind kind, uint64_t n, uint64_t chunksize, uint64
   j->n = n;
   j->chunksize = chunksize;
   j->nchunks = nchunks;
+  atomic_init(&j->wake_at, UINT64_MAX);
   if (unordered) j->flags |= JOB_UNORDERED;
 
   uint64_t sz = align16(nchunks * 8);

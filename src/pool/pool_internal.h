@@ -85,7 +85,8 @@ typedef struct pool_job {
   uint64_t order_n;     /* [lock] JOB_UNORDERED: entries in order[] */
   uint64_t next_active; /* [lock] link in the pool's list of jobs with unclaimed chunks */
   uint64_t next_done;   /* [lock] link in the pool's list of finished callback jobs */
-  _Atomic uint32_t waiters; /* somebody in the pool's process sleeps on done_chunks */
+  _Atomic uint32_t waiters; /* somebody in the pool's process sleeps on done_chunks ... */
+  _Atomic uint64_t wake_at; /* ... and wants a wake-up once it reaches this (the least asked) */
 
   uint64_t *chunk_state; /* nchunks words */
   uint64_t *order;       /* JOB_UNORDERED: chunk indices in completion order, else NULL */
@@ -135,6 +136,7 @@ typedef struct pool_slot {
   _Atomic uint64_t killed_seq; /* claim_seq the result thread killed the worker for (timeout) */
   _Atomic uint32_t init_done;  /* the occupant got through the initializer */
   _Atomic uint32_t exited;     /* a thread worker has left its loop */
+  _Atomic uint32_t sleeping;   /* counted in idle_sleepers */
   pool_txn txn;
 } __attribute__((aligned(64))) pool_slot;
 
@@ -146,7 +148,7 @@ typedef struct pool_shared {
   _Atomic uint32_t state;    /* POOL_* */
   _Atomic uint32_t work_seq; /* futex: bumped when work appears or the state changes */
   _Atomic uint32_t idle_sleepers;
-  _Atomic uint32_t spinner;        /* an idle worker is spinning for work (at most one) */
+  _Atomic uint32_t spinner;        /* slot + 1 of the one idle worker spinning for work, or 0 */
   _Atomic uint32_t result_sleeping; /* the result thread sleeps in poll(): write efd to wake */
   _Atomic uint32_t kicks;           /* bumped by every mp__result_thread_kick() */
   int efd;                          /* eventfd of the result thread */

@@ -13,6 +13,14 @@
 
 typedef bool (*job_cond)(const pool_job *j, uint64_t arg);
 
+/* Lowers the count at which completing workers wake the waiters (never raises it: another
+ * waiter may want an earlier one; a stale low value only costs spurious wake-ups). */
+static void want_wake_at(pool_job *j, uint64_t target) {
+  uint64_t cur = atomic_load(&j->wake_at);
+  while (target < cur && !atomic_compare_exchange_weak(&j->wake_at, &cur, target)) {
+  }
+}
+
 static bool cond_finished(const pool_job *j, uint64_t arg) {
   (void)arg;
   return mp__job_finished(j);
@@ -22,7 +30,9 @@ static bool cond_chunk(const pool_job *j, uint64_t c) {
 }
 static bool cond_order(const pool_job *j, uint64_t k) { return mp__ld(&j->order_n) > k; }
 
-static int wait_for(pool_job *j, job_cond cond, uint64_t arg, mp__deadline d) {
+/* Waits until cond(j, arg) holds or the deadline passes.  all: the condition needs every chunk
+ * finished, so only the last completion has to wake us. */
+static int wait_for(pool_job *j, job_cond cond, uint64_t arg, bool all, mp__deadline d) {
   if (cond(j, arg)) return 0;
   if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
   int64_t until = mp__now_ns() + WAIT_SPIN_NS;
@@ -37,6 +47,8 @@ static int wait_for(pool_job *j, job_cond cond, uint64_t arg, mp__deadline d) {
   int rc = 0;
   for (;;) {
     uint32_t v = atomic_load_explicit(futex, memory_order_seq_cst);
+    want_wake_at(j, all ? j->nchunks : mp__ld(&j->done_chunks) + 1);
+    atomic_thread_fence(memory_order_seq_cst);
     if (cond(j, arg)) break;
     if (mp__deadline_passed(d)) {
       rc = MP_ETIMEDOUT;
@@ -108,7 +120,7 @@ void mp_async_result_free(mp_async_result *r) {
 
 int mp_async_result_wait(mp_async_result *r, mp_timeout_ms timeout) {
   if (r == NULL) return -EINVAL;
-  int rc = wait_for(r->job, cond_finished, 0, mp__deadline_in(timeout));
+  int rc = wait_for(r->job, cond_finished, 0, true, mp__deadline_in(timeout));
   if (rc == 0) mp__result_copy_out(r);
   return rc;
 }
@@ -233,12 +245,12 @@ int mp_async_result_next(mp_async_result *r, size_t *index, mp_timeout_ms timeou
   uint64_t i;
   if (!(j->flags & JOB_UNORDERED)) {
     if (r->next_item >= j->n) return MP_EOF;
-    int rc = wait_for(j, cond_chunk, r->next_item / j->chunksize, d);
+    int rc = wait_for(j, cond_chunk, r->next_item / j->chunksize, false, d);
     if (rc) return rc;
     i = r->next_item++;
   } else {
     if (r->next_order >= j->nchunks) return MP_EOF;
-    int rc = wait_for(j, cond_order, r->next_order, d);
+    int rc = wait_for(j, cond_order, r->next_order, false, d);
     if (rc) return rc;
     uint64_t c = mp__ld(&j->order[r->next_order]);
     i = mp__chunk_begin(j, c) + r->next_in_chunk;

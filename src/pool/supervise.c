@@ -125,6 +125,10 @@ static void worker_ended(mp_pool *p, uint32_t i, int code, const char *name, pid
   }
   bool got_through_init = atomic_load(&s->init_done);
   mp__pool_unlock(sh);
+  /* A worker killed while idle leaves no spinner role or sleeper count behind. */
+  uint32_t me = i + 1;
+  atomic_compare_exchange_strong(&sh->spinner, &me, 0);
+  if (atomic_exchange(&s->sleeping, 0)) atomic_fetch_sub(&sh->idle_sleepers, 1);
   if (j) mp__complete_wake(sh, j, how);
 
   pthread_mutex_lock(&p->mu);

@@ -59,9 +59,9 @@ uint64_t mp__run_chunk(pool_job *j, uint64_t c) {
 
 /* Waits until work_seq moves on from seq (or a slice passes).  One idle worker at a time spins
  * first; the others sleep at once, so idle workers never crowd out busy ones. */
-static void wait_for_work(pool_shared *sh, uint32_t seq) {
+static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t seq) {
   uint32_t no = 0;
-  if (atomic_compare_exchange_strong(&sh->spinner, &no, 1)) {
+  if (atomic_compare_exchange_strong(&sh->spinner, &no, me + 1)) {
     int64_t until = mp__now_ns() + IDLE_SPIN_NS;
     bool moved = false;
     do {
@@ -73,8 +73,11 @@ static void wait_for_work(pool_shared *sh, uint32_t seq) {
     atomic_store(&sh->spinner, 0);
     if (moved) return;
   }
+  /* The slot's flag lets the result thread take back the count of a worker killed asleep. */
   atomic_fetch_add(&sh->idle_sleepers, 1);
+  atomic_store(&s->sleeping, 1);
   (void)mp__futex_wait(&sh->work_seq, seq, mp__deadline_in(100));
+  atomic_store(&s->sleeping, 0);
   atomic_fetch_sub(&sh->idle_sleepers, 1);
 }
 
@@ -135,6 +138,6 @@ int mp__worker_main(mp_pool *p, uint32_t i) {
       hstate = mp__run_chunk(held, hc);
       continue;
     }
-    wait_for_work(sh, seq);
+    wait_for_work(sh, s, i, seq);
   }
 }
