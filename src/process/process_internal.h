@@ -65,6 +65,11 @@ void mp__exit_children(void);
 /* Registers mp__exit_children with atexit() once per process image. */
 void mp__registry_install_atexit(void);
 
+/* The single cached free handle: take it (NULL when none; its memory is stale), or offer p to
+ * be kept (false when the slot is taken: free p then).  Lock-free, any thread. */
+mp_process *mp__registry_take_spare(void);
+bool mp__registry_keep_spare(mp_process *p);
+
 /* ---- identity.c ---- */
 /* Takes the next child number and writes the new child's identity and default name. */
 void mp__identity_next(char ident[MP_PROCESS_NAME_MAX], char name[MP_PROCESS_NAME_MAX]);

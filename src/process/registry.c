@@ -1,6 +1,7 @@
 /* registry.c -- the children of this process: which handles own a pidfd, reaping, the
  * at-exit policy (terminate daemons, join the rest) and the reset a forked child needs. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -10,6 +11,22 @@
 static pthread_mutex_t reg_mutex = PTHREAD_MUTEX_INITIALIZER;
 static mp_process *reg_head;
 static size_t reg_released; /* how many registered handles were freed by their owner */
+/* One freed handle kept for the next mp_process_new().  A start-join loop then never calls
+ * malloc/free, whose writes (the arena, errno in the thread's TLS) land on pages that the last
+ * fork made copy-on-write: two page faults per child saved.  Kept next to the registry
+ * globals, which the start writes anyway, so the slot costs no page of its own. */
+static _Atomic(mp_process *) reg_spare;
+
+mp_process *mp__registry_take_spare(void) {
+  if (atomic_load_explicit(&reg_spare, memory_order_relaxed) == NULL) return NULL;
+  return atomic_exchange_explicit(&reg_spare, NULL, memory_order_acquire);
+}
+
+bool mp__registry_keep_spare(mp_process *p) {
+  mp_process *expected = NULL;
+  return atomic_compare_exchange_strong_explicit(&reg_spare, &expected, p, memory_order_release,
+                                                 memory_order_relaxed);
+}
 
 void mp__registry_lock(void) { pthread_mutex_lock(&reg_mutex); }
 void mp__registry_unlock(void) { pthread_mutex_unlock(&reg_mutex); }
