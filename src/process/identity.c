@@ -55,14 +55,21 @@ bool mp__parent_is_alive(mp_process *par) {
 /* Opens a pidfd on the parent the first time one is needed.  The getppid() check after the
  * open makes sure the pid still named our parent when the fd was taken. */
 static int parent_pidfd(mp_process *par) {
-  if (par->pidfd >= 0) return par->pidfd;
-  int fd = mp__pidfd_open(par->pid);
-  if (fd < 0) return fd == -ESRCH ? MP_ESTATE : fd;
-  if (getppid() != par->pid) {
-    mp__close(fd);
-    return MP_ESTATE;
+  /* Under the registry lock, so that two threads asking at once open one fd, not two. */
+  mp__registry_lock();
+  int fd = par->pidfd;
+  if (fd < 0) {
+    fd = mp__pidfd_open(par->pid);
+    if (fd < 0) {
+      fd = fd == -ESRCH ? MP_ESTATE : fd;
+    } else if (getppid() != par->pid) {
+      mp__close(fd);
+      fd = MP_ESTATE;
+    } else {
+      par->pidfd = fd;
+    }
   }
-  par->pidfd = fd;
+  mp__registry_unlock();
   return fd;
 }
 

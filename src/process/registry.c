@@ -10,7 +10,9 @@
 
 static pthread_mutex_t reg_mutex = PTHREAD_MUTEX_INITIALIZER;
 static mp_process *reg_head;
-static size_t reg_released; /* how many registered handles were freed by their owner */
+/* How many registered handles were freed by their owner.  Changed under the lock, read without
+ * it by mp__registry_collect_released() (from any thread), hence atomic. */
+static atomic_size_t reg_released;
 /* One freed handle kept for the next mp_process_new().  A start-join loop then never calls
  * malloc/free, whose writes (the arena, errno in the thread's TLS) land on pages that the last
  * fork made copy-on-write: two page faults per child saved.  Kept next to the registry
@@ -48,7 +50,7 @@ void mp__registry_remove(mp_process *p) {
   p->registered = false;
   mp__close(p->pidfd);
   p->pidfd = -1;
-  if (p->released) reg_released--;
+  if (p->released) atomic_fetch_sub_explicit(&reg_released, 1, memory_order_relaxed);
 }
 
 /* Reaps p if it has ended.  Registry lock held.  A handle its owner already freed is freed
@@ -84,7 +86,8 @@ int mp__process_poll(mp_process *p) {
 }
 
 void mp__registry_collect_released(void) {
-  if (reg_released == 0) return; /* racy read is fine: a miss only delays the reaping */
+  /* Unlocked look: a miss only delays the reaping to the next start. */
+  if (atomic_load_explicit(&reg_released, memory_order_relaxed) == 0) return;
   mp__registry_lock();
   for (mp_process *p = reg_head, *next; p; p = next) {
     next = p->reg_next;
@@ -96,7 +99,7 @@ void mp__registry_collect_released(void) {
 
 void mp__registry_mark_released(mp_process *p) {
   p->released = true;
-  reg_released++;
+  atomic_fetch_add_explicit(&reg_released, 1, memory_order_relaxed);
 }
 
 int mp_active_children(mp_process **out, size_t cap) {
@@ -125,7 +128,7 @@ void mp__registry_after_fork_child(void) {
     p->reg_prev = p->reg_next = NULL;
   }
   reg_head = NULL;
-  reg_released = 0;
+  atomic_store_explicit(&reg_released, 0, memory_order_relaxed);
   /* A plain store, not pthread_mutex_init(): that would be the child's first call into it and
    * pay for lazy symbol binding in every child. */
   reg_mutex = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
