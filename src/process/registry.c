@@ -13,6 +13,10 @@ static mp_process *reg_head;
 /* How many registered handles were freed by their owner.  Changed under the lock, read without
  * it by mp__registry_collect_released() (from any thread), hence atomic. */
 static atomic_size_t reg_released;
+/* How many handles are registered: changed under the lock, read without it to skip taking the
+ * lock when there is nothing to look at (a leaving child usually has no children of its own,
+ * and taking the lock would run code and write a page it has not touched yet). */
+static atomic_size_t reg_count;
 /* One freed handle kept for the next mp_process_new().  A start-join loop then never calls
  * malloc/free, whose writes (the arena, errno in the thread's TLS) land on pages that the last
  * fork made copy-on-write: two page faults per child saved.  Kept next to the registry
@@ -39,6 +43,7 @@ void mp__registry_add(mp_process *p) {
   if (reg_head) reg_head->reg_prev = p;
   reg_head = p;
   p->registered = true;
+  atomic_fetch_add_explicit(&reg_count, 1, memory_order_relaxed);
 }
 
 void mp__registry_remove(mp_process *p) {
@@ -48,6 +53,7 @@ void mp__registry_remove(mp_process *p) {
   if (p->reg_next) p->reg_next->reg_prev = p->reg_prev;
   p->reg_prev = p->reg_next = NULL;
   p->registered = false;
+  atomic_fetch_sub_explicit(&reg_count, 1, memory_order_relaxed);
   mp__close(p->pidfd);
   p->pidfd = -1;
   if (p->released) atomic_fetch_sub_explicit(&reg_released, 1, memory_order_relaxed);
@@ -129,6 +135,7 @@ void mp__registry_after_fork_child(void) {
   }
   reg_head = NULL;
   atomic_store_explicit(&reg_released, 0, memory_order_relaxed);
+  atomic_store_explicit(&reg_count, 0, memory_order_relaxed);
   /* A plain store, not pthread_mutex_init(): that would be the child's first call into it and
    * pay for lazy symbol binding in every child. */
   reg_mutex = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
@@ -137,6 +144,9 @@ void mp__registry_after_fork_child(void) {
 void mp__exit_children(void) {
   /* As Python's util._exit_function: end the daemons first, then wait for everyone. */
   mp__log(MP_LOG_INFO, "process shutting down");
+  /* No registered handle: no child to end or wait for.  One registered concurrently by
+   * another thread would have missed this pass under the lock just the same. */
+  if (atomic_load_explicit(&reg_count, memory_order_relaxed) == 0) return;
   mp__registry_lock();
   for (mp_process *p = reg_head; p; p = p->reg_next) {
     if (p->state == MP__PROC_RUNNING && p->daemon) {
