@@ -4,6 +4,7 @@
 #ifndef MP_PROCESS_INTERNAL_H
 #define MP_PROCESS_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -24,7 +25,10 @@ typedef enum {
 
 struct mp_process {
   mp__proc_kind kind;
-  mp__proc_state state;
+  /* Atomic: a thread other than the owner may reap the child (mp_active_children) and move
+   * RUNNING to ENDED under the registry lock while the owner looks at the state without it;
+   * exitcode and reap_error are written before that store and read after a load. */
+  _Atomic(mp__proc_state) state;
   mp_target_fn target;
   void *arg;
   char name[MP_PROCESS_NAME_MAX];
