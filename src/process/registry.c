@@ -1,8 +1,8 @@
 /* registry.c -- the children of this process: which handles own a pidfd, reaping, the
  * at-exit policy (terminate daemons, join the rest) and the reset a forked child needs. */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "os/os.h"
