@@ -3,12 +3,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "harness.h"
 
@@ -311,6 +313,69 @@ START_TEST(stdio_flushed_once) {
 }
 END_TEST
 
+/* A child's output left in stdio buffers when its target returns is written exactly once,
+ * whether it sits in stdout or in a stream the target opened and never flushed or closed (the
+ * child skips its flush only when no stream holds anything). */
+static int leave_narrow(void *arg) {
+  FILE *narrow = fdopen(dup((int)(intptr_t)arg), "w");
+  if (narrow == NULL) return 1;
+  setvbuf(narrow, NULL, _IOFBF, 4096);
+  fputs("narrow;", narrow); /* no fflush, no fclose */
+  return 0;
+}
+static int leave_unflushed(void *arg) {
+  FILE *wide = fdopen(dup((int)(intptr_t)arg), "w");
+  if (wide == NULL) return 1;
+  fwprintf(wide, L"wide;"); /* a wide-oriented stream */
+  return leave_narrow(arg);
+}
+static void *nap(void *arg) {
+  (void)arg;
+  mp_test_sleep_ms(10000);
+  return NULL;
+}
+static int leave_unflushed_threaded(void *arg) {
+  /* With a second thread still alive when the child leaves (its exit ends that thread), the
+   * streams are flushed under glibc's lock. */
+  pthread_t t;
+  if (pthread_create(&t, NULL, nap, NULL) != 0) return 1;
+  pthread_detach(t);
+  return leave_unflushed(arg);
+}
+static int print_nothing(void *arg) {
+  (void)arg;
+  return 0;
+}
+
+/* Runs target(wfd) in a child and returns what it wrote to the pipe, sorted into one string. */
+static void child_output(mp_target_fn target, char *out, size_t cap) {
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  mp_process *p = mp_test_start(target, (void *)(intptr_t)fds[1]);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  close(fds[1]);
+  size_t len = 0;
+  ssize_t r;
+  while ((r = read(fds[0], out + len, cap - 1 - len)) > 0) len += (size_t)r;
+  out[len] = 0;
+  close(fds[0]);
+}
+
+START_TEST(child_buffers_flushed_once) {
+  char out[256];
+  child_output(leave_narrow, out, sizeof out);
+  ck_assert_str_eq(out, "narrow;");
+  child_output(leave_unflushed, out, sizeof out);
+  ck_assert(strstr(out, "narrow;") != NULL && strstr(out, "wide;") != NULL);
+  ck_assert_uint_eq(strlen(out), strlen("narrow;wide;"));
+  child_output(leave_unflushed_threaded, out, sizeof out);
+  ck_assert(strstr(out, "narrow;") != NULL && strstr(out, "wide;") != NULL);
+  ck_assert_uint_eq(strlen(out), strlen("narrow;wide;"));
+  child_output(print_nothing, out, sizeof out);
+  ck_assert_str_eq(out, "");
+}
+END_TEST
+
 /* ---- at exit: daemons are terminated, other children are waited for ---- */
 static int daemon_body(void *arg) {
   mp_test_sleep_ms(20000);
@@ -433,6 +498,85 @@ START_TEST(threads_start_children) {
 }
 END_TEST
 
+/* ---- a manager thread starting children while another thread uses the process API ---- */
+#define NAMED_PER_THREAD 25
+typedef struct {
+  char names[NAMED_PER_THREAD][MP_PROCESS_NAME_MAX];
+  mp_process *slot; /* the handle being started, read by the child from its copy */
+} named_run;
+static _Atomic int spawners_left;
+
+/* In the child: its own name and identity must be those of the handle it was started from. */
+static int check_own_name(void *arg) {
+  mp_process *const *slot = arg;
+  const char *mine = mp_process_name(mp_current_process());
+  if (strcmp(mine, mp_process_name(*slot)) != 0) return 1;
+  if (mp_parent_process() == NULL) return 2;
+  if (strcmp(mp_process_name(mp_parent_process()), "MainProcess") != 0) return 3;
+  return 0;
+}
+
+static void *named_spawner(void *arg) {
+  named_run *run = arg;
+  void *fail = NULL;
+  for (int i = 0; i < NAMED_PER_THREAD && fail == NULL; i++) {
+    mp_process *p;
+    if (mp_process_new(&p, check_own_name, &run->slot, NULL) != 0) {
+      fail = (void *)1;
+      break;
+    }
+    run->slot = p;
+    snprintf(run->names[i], MP_PROCESS_NAME_MAX, "%s", mp_process_name(p));
+    int code = -1;
+    if (mp_process_start(p) || mp_process_join(p, 10000) || mp_process_exitcode(p, &code) ||
+        code != 0)
+      fail = (void *)2;
+    mp_process_free(p);
+  }
+  atomic_fetch_sub(&spawners_left, 1);
+  return fail;
+}
+
+/* Lists the active children until the spawners are done, as a user thread would. */
+static void *lister(void *arg) {
+  (void)arg;
+  mp_process *live[8];
+  while (atomic_load(&spawners_left) > 0)
+    if (mp_active_children(live, 8) > 2) return (void *)1; /* at most one per spawner */
+  return NULL;
+}
+
+static int cmp_int(const void *a, const void *b) {
+  return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+START_TEST(threads_number_children_distinctly) {
+  static named_run runs[2];
+  memset(runs, 0, sizeof runs);
+  atomic_store(&spawners_left, 2);
+  pthread_t t[3];
+  ck_assert_int_eq(pthread_create(&t[0], NULL, named_spawner, &runs[0]), 0);
+  ck_assert_int_eq(pthread_create(&t[1], NULL, named_spawner, &runs[1]), 0);
+  ck_assert_int_eq(pthread_create(&t[2], NULL, lister, NULL), 0);
+  for (int i = 0; i < 3; i++) {
+    void *res;
+    pthread_join(t[i], &res);
+    ck_assert_ptr_null(res);
+  }
+  /* Every name is Process-N, and the N are 2 * NAMED_PER_THREAD consecutive numbers. */
+  int nums[2 * NAMED_PER_THREAD];
+  for (int r = 0; r < 2; r++)
+    for (int i = 0; i < NAMED_PER_THREAD; i++) {
+      const char *name = runs[r].names[i];
+      ck_assert_msg(strncmp(name, "Process-", 8) == 0, "bad name %s", name);
+      nums[r * NAMED_PER_THREAD + i] = atoi(name + 8);
+    }
+  qsort(nums, 2 * NAMED_PER_THREAD, sizeof nums[0], cmp_int);
+  for (int i = 1; i < 2 * NAMED_PER_THREAD; i++) ck_assert_int_eq(nums[i], nums[i - 1] + 1);
+  ck_assert_int_eq(mp_active_children(NULL, 0), 0);
+}
+END_TEST
+
 /* ---- cpu counts ---- */
 START_TEST(cpu_counts) {
   int all = mp_cpu_count(), usable = mp_usable_cpu_count();
@@ -463,10 +607,12 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, not_a_child);
   tcase_add_test(tc, daemon_cannot_fork);
   tcase_add_test(tc, stdio_flushed_once);
+  tcase_add_test(tc, child_buffers_flushed_once);
   tcase_add_test(tc, exit_policy);
   tcase_add_test(tc, daemon_dies_with_killed_parent);
   tcase_add_test(tc, host_sigchld_handler_untouched);
   tcase_add_test(tc, threads_start_children);
+  tcase_add_test(tc, threads_number_children_distinctly);
   tcase_add_test(tc, cpu_counts);
   suite_add_tcase(s, tc);
   return s;

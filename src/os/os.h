@@ -83,4 +83,18 @@ int mp__poll_readable(int fd, mp__deadline d);
 /* close() that ignores EINTR (on Linux the fd is released even then) and tolerates -1. */
 void mp__close(int fd);
 
+/* ---- stdio and exit in a forked child (stdio.c) ---- */
+
+/* Whether some stdio stream may hold output not yet written: false only when every stream's
+ * write buffer is known to be empty (looked at without writing memory; true whenever it
+ * cannot tell, e.g. while other threads exist). */
+bool mp__stdio_pending(void);
+
+/* fflush(NULL), skipped when mp__stdio_pending() says nothing is buffered. */
+void mp__stdio_flush_all(void);
+
+/* _exit(code) through syscall(), whose binding the parent already resolved, so a forked child
+ * leaving does not pay for lazy symbol binding. */
+__attribute__((noreturn)) void mp__exit_now(int code);
+
 #endif

@@ -18,15 +18,32 @@ mp_process *mp_current_process(void) { return &self; }
 
 mp_process *mp_parent_process(void) { return has_parent ? &parent : NULL; }
 
+/* Appends src to dst (holding *len chars) within MP_PROCESS_NAME_MAX; false if it was cut. */
+static bool append(char dst[MP_PROCESS_NAME_MAX], size_t *len, const char *src) {
+  while (*src && *len + 1 < MP_PROCESS_NAME_MAX) dst[(*len)++] = *src++;
+  dst[*len] = '\0';
+  return *src == '\0';
+}
+
 void mp__identity_next(char ident[MP_PROCESS_NAME_MAX], char name[MP_PROCESS_NAME_MAX]) {
   unsigned n = atomic_fetch_add(&next_child, 1);
+  /* Formatted by hand rather than with snprintf: printf's deep stack frames would touch a
+   * stack page that the last fork made copy-on-write, one more page fault per child. */
+  char digits[16];
+  char *d = digits + sizeof digits;
+  *--d = '\0';
+  do *--d = (char)('0' + n % 10);
+  while ((n /= 10) != 0);
+  size_t ilen = 0, nlen = 0;
+  bool whole = true;
+  ident[0] = '\0';
+  if (self.ident[0]) whole = append(ident, &ilen, self.ident) && append(ident, &ilen, ":");
+  whole = append(ident, &ilen, d) && whole;
+  name[0] = '\0';
+  whole = append(name, &nlen, "Process-") && append(name, &nlen, ident) && whole;
   /* Very deep process trees outgrow the fixed buffers; the names are then cut, which only
    * affects their display. */
-  int len = self.ident[0] ? snprintf(ident, MP_PROCESS_NAME_MAX, "%s:%u", self.ident, n)
-                          : snprintf(ident, MP_PROCESS_NAME_MAX, "%u", n);
-  if (snprintf(name, MP_PROCESS_NAME_MAX, "Process-%s", ident) >= MP_PROCESS_NAME_MAX ||
-      len >= MP_PROCESS_NAME_MAX)
-    mp__log(MP_LOG_DEBUG, "process identity %s cut to fit", ident);
+  if (!whole) mp__log(MP_LOG_DEBUG, "process identity %s cut to fit", ident);
 }
 
 void mp__identity_enter_child(const mp_process *p) {
@@ -55,14 +72,21 @@ bool mp__parent_is_alive(mp_process *par) {
 /* Opens a pidfd on the parent the first time one is needed.  The getppid() check after the
  * open makes sure the pid still named our parent when the fd was taken. */
 static int parent_pidfd(mp_process *par) {
-  if (par->pidfd >= 0) return par->pidfd;
-  int fd = mp__pidfd_open(par->pid);
-  if (fd < 0) return fd == -ESRCH ? MP_ESTATE : fd;
-  if (getppid() != par->pid) {
-    mp__close(fd);
-    return MP_ESTATE;
+  /* Under the registry lock, so that two threads asking at once open one fd, not two. */
+  mp__registry_lock();
+  int fd = par->pidfd;
+  if (fd < 0) {
+    fd = mp__pidfd_open(par->pid);
+    if (fd < 0) {
+      fd = fd == -ESRCH ? MP_ESTATE : fd;
+    } else if (getppid() != par->pid) {
+      mp__close(fd);
+      fd = MP_ESTATE;
+    } else {
+      par->pidfd = fd;
+    }
   }
-  par->pidfd = fd;
+  mp__registry_unlock();
   return fd;
 }
 

@@ -19,7 +19,9 @@ int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
                    const mp_process_opts *opts) {
   if (out) *out = NULL;
   if (out == NULL || target == NULL) return -EINVAL;
-  mp_process *p = calloc(1, sizeof *p);
+  mp_process *p = mp__registry_take_spare();
+  if (p != NULL) memset(p, 0, sizeof *p);
+  else p = calloc(1, sizeof *p);
   if (p == NULL) return -ENOMEM;
   p->kind = MP__PROC_CHILD;
   p->state = MP__PROC_NEW;
@@ -31,7 +33,7 @@ int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
   if (opts) {
     p->daemon = opts->daemon;
     if (opts->name && mp__process_copy_name(p->name, opts->name) != 0) {
-      free(p);
+      if (!mp__registry_keep_spare(p)) free(p);
       return -EINVAL;
     }
   }
@@ -161,6 +163,6 @@ void mp_process_free(mp_process *p) {
   }
   mp__registry_remove(p);
   mp__registry_unlock();
-  free(p);
+  if (!mp__registry_keep_spare(p)) free(p);
 }
 

@@ -4,6 +4,7 @@
 #ifndef MP_PROCESS_INTERNAL_H
 #define MP_PROCESS_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -24,7 +25,10 @@ typedef enum {
 
 struct mp_process {
   mp__proc_kind kind;
-  mp__proc_state state;
+  /* Atomic: a thread other than the owner may reap the child (mp_active_children) and move
+   * RUNNING to ENDED under the registry lock while the owner looks at the state without it;
+   * exitcode and reap_error are written before that store and read after a load. */
+  _Atomic(mp__proc_state) state;
   mp_target_fn target;
   void *arg;
   char name[MP_PROCESS_NAME_MAX];
@@ -64,6 +68,11 @@ void mp__registry_after_fork_child(void);
 void mp__exit_children(void);
 /* Registers mp__exit_children with atexit() once per process image. */
 void mp__registry_install_atexit(void);
+
+/* The single cached free handle: take it (NULL when none; its memory is stale), or offer p to
+ * be kept (false when the slot is taken: free p then).  Lock-free, any thread. */
+mp_process *mp__registry_take_spare(void);
+bool mp__registry_keep_spare(mp_process *p);
 
 /* ---- identity.c ---- */
 /* Takes the next child number and writes the new child's identity and default name. */

@@ -2,6 +2,7 @@
  * at-exit policy (terminate daemons, join the rest) and the reset a forked child needs. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "os/os.h"
@@ -9,7 +10,29 @@
 
 static pthread_mutex_t reg_mutex = PTHREAD_MUTEX_INITIALIZER;
 static mp_process *reg_head;
-static size_t reg_released; /* how many registered handles were freed by their owner */
+/* How many registered handles were freed by their owner.  Changed under the lock, read without
+ * it by mp__registry_collect_released() (from any thread), hence atomic. */
+static atomic_size_t reg_released;
+/* How many handles are registered: changed under the lock, read without it to skip taking the
+ * lock when there is nothing to look at (a leaving child usually has no children of its own,
+ * and taking the lock would run code and write a page it has not touched yet). */
+static atomic_size_t reg_count;
+/* One freed handle kept for the next mp_process_new().  A start-join loop then never calls
+ * malloc/free, whose writes (the arena, errno in the thread's TLS) land on pages that the last
+ * fork made copy-on-write: two page faults per child saved.  Kept next to the registry
+ * globals, which the start writes anyway, so the slot costs no page of its own. */
+static _Atomic(mp_process *) reg_spare;
+
+mp_process *mp__registry_take_spare(void) {
+  if (atomic_load_explicit(&reg_spare, memory_order_relaxed) == NULL) return NULL;
+  return atomic_exchange_explicit(&reg_spare, NULL, memory_order_acquire);
+}
+
+bool mp__registry_keep_spare(mp_process *p) {
+  mp_process *expected = NULL;
+  return atomic_compare_exchange_strong_explicit(&reg_spare, &expected, p, memory_order_release,
+                                                 memory_order_relaxed);
+}
 
 void mp__registry_lock(void) { pthread_mutex_lock(&reg_mutex); }
 void mp__registry_unlock(void) { pthread_mutex_unlock(&reg_mutex); }
@@ -20,6 +43,7 @@ void mp__registry_add(mp_process *p) {
   if (reg_head) reg_head->reg_prev = p;
   reg_head = p;
   p->registered = true;
+  atomic_fetch_add_explicit(&reg_count, 1, memory_order_relaxed);
 }
 
 void mp__registry_remove(mp_process *p) {
@@ -29,9 +53,10 @@ void mp__registry_remove(mp_process *p) {
   if (p->reg_next) p->reg_next->reg_prev = p->reg_prev;
   p->reg_prev = p->reg_next = NULL;
   p->registered = false;
+  atomic_fetch_sub_explicit(&reg_count, 1, memory_order_relaxed);
   mp__close(p->pidfd);
   p->pidfd = -1;
-  if (p->released) reg_released--;
+  if (p->released) atomic_fetch_sub_explicit(&reg_released, 1, memory_order_relaxed);
 }
 
 /* Reaps p if it has ended.  Registry lock held.  A handle its owner already freed is freed
@@ -67,7 +92,8 @@ int mp__process_poll(mp_process *p) {
 }
 
 void mp__registry_collect_released(void) {
-  if (reg_released == 0) return; /* racy read is fine: a miss only delays the reaping */
+  /* Unlocked look: a miss only delays the reaping to the next start. */
+  if (atomic_load_explicit(&reg_released, memory_order_relaxed) == 0) return;
   mp__registry_lock();
   for (mp_process *p = reg_head, *next; p; p = next) {
     next = p->reg_next;
@@ -79,7 +105,7 @@ void mp__registry_collect_released(void) {
 
 void mp__registry_mark_released(mp_process *p) {
   p->released = true;
-  reg_released++;
+  atomic_fetch_add_explicit(&reg_released, 1, memory_order_relaxed);
 }
 
 int mp_active_children(mp_process **out, size_t cap) {
@@ -108,7 +134,8 @@ void mp__registry_after_fork_child(void) {
     p->reg_prev = p->reg_next = NULL;
   }
   reg_head = NULL;
-  reg_released = 0;
+  atomic_store_explicit(&reg_released, 0, memory_order_relaxed);
+  atomic_store_explicit(&reg_count, 0, memory_order_relaxed);
   /* A plain store, not pthread_mutex_init(): that would be the child's first call into it and
    * pay for lazy symbol binding in every child. */
   reg_mutex = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
@@ -117,6 +144,9 @@ void mp__registry_after_fork_child(void) {
 void mp__exit_children(void) {
   /* As Python's util._exit_function: end the daemons first, then wait for everyone. */
   mp__log(MP_LOG_INFO, "process shutting down");
+  /* No registered handle: no child to end or wait for.  One registered concurrently by
+   * another thread would have missed this pass under the lock just the same. */
+  if (atomic_load_explicit(&reg_count, memory_order_relaxed) == 0) return;
   mp__registry_lock();
   for (mp_process *p = reg_head; p; p = p->reg_next) {
     if (p->state == MP__PROC_RUNNING && p->daemon) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "heap/heap.h"
@@ -18,18 +19,20 @@ __attribute__((noreturn)) static void child_main(mp_process *p) {
     /* A daemon must not outlive a parent killed before it could run its exit handlers.  The
      * kernel sends PDEATHSIG when the thread that forked us exits; if the parent is already
      * gone (we were reparented before prctl ran), act as if the signal had come. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != p->owner_pid) raise(SIGKILL);
+    (void)syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if ((pid_t)syscall(SYS_getppid) != p->owner_pid) raise(SIGKILL);
   }
   mp__log(MP_LOG_INFO, "child process calling self.run()");
   int code = p->target(p->arg);
   mp__log(MP_LOG_INFO, "process exiting with exitcode %d", code & 0xff);
   /* Like Python's _bootstrap: deal with our own children, flush, and leave without running
-   * the parent's atexit handlers a second time. */
+   * the parent's atexit handlers a second time.  The flush is skipped when no stream holds
+   * output, and the exit goes through syscall(): both spare the child page faults (the
+   * prctl/getppid above go through syscall() for the same reason: no lazy binding). */
   mp__exit_children();
   mp__run_exit_hooks();
-  fflush(NULL);
-  _exit(code & 0xff);
+  mp__stdio_flush_all();
+  mp__exit_now(code & 0xff);
 }
 
 int mp_process_start(mp_process *p) {
@@ -48,7 +51,7 @@ int mp_process_start(mp_process *p) {
   mp__registry_install_atexit();
   mp__registry_collect_released();
   /* Flush before fork so that text buffered in the parent is not printed again by the child. */
-  fflush(NULL);
+  mp__stdio_flush_all();
   /* Hold the registry lock across fork so the child's copy of the list is consistent. */
   mp__registry_lock();
   pid_t pid = fork();
