@@ -18,6 +18,7 @@
 
 #include "conn/conn_internal.h"
 #include "conn/listener_internal.h"
+#include "os/sock.h"
 
 #define CHALLENGE "#CHALLENGE#"
 #define WELCOME "#WELCOME#"
@@ -86,43 +87,88 @@ static unsigned hmac(const digest_entry *dg, const void *key, size_t keylen, con
   return n;
 }
 
-static int send_msg(mp_conn *c, const void *buf, size_t len, mp__deadline d) {
-  return mp_conn_send_bytes(c, buf, 0, len, mp__deadline_poll_ms(d));
+static void put_be32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+int mp__auth_send(mp_conn *c, const mp__auth_msg *msgs, int n, mp__deadline d) {
+  /* The frames (Python's 4-byte big-endian length, then the bytes) go out in one write. */
+  uint8_t buf[2 * (4 + HANDSHAKE_MAX)];
+  size_t len = 0;
+  for (int i = 0; i < n; i++) {
+    if (msgs[i].len > HANDSHAKE_MAX || len + 4 + msgs[i].len > sizeof buf) return -EINVAL;
+    put_be32(buf + len, (uint32_t)msgs[i].len);
+    memcpy(buf + len + 4, msgs[i].data, msgs[i].len);
+    len += 4 + msgs[i].len;
+  }
+  size_t done = 0;
+  while (done < len) {
+    struct iovec v = {.iov_base = buf + done, .iov_len = len - done};
+    ssize_t r = mp__sock_sendv(c->fd, &v, 1, true);
+    if (r > 0) {
+      done += (size_t)r;
+      continue;
+    }
+    if (r == -EAGAIN) {
+      int p = mp__poll_writable(c->fd, d);
+      if (p > 0) continue;
+      r = p == 0 ? MP_ETIMEDOUT : p;
+    }
+    /* A part of a frame may be out: the stream is useless now, whatever the error. */
+    return done > 0 ? mp__conn_break(c, (int)r) : (int)r;
+  }
+  return 0;
+}
+
+static int send_one(mp_conn *c, const void *data, size_t len, mp__deadline d) {
+  mp__auth_msg m = {data, len};
+  return mp__auth_send(c, &m, 1, d);
 }
 
 static int recv_msg(mp_conn *c, void **buf, size_t *len, mp__deadline d) {
   return mp_conn_recv_bytes(c, buf, len, HANDSHAKE_MAX, mp__deadline_poll_ms(d));
 }
 
-int mp__auth_deliver(mp_conn *c, const void *key, size_t keylen, const char *digest,
-                     mp__deadline d) {
+bool mp__auth_msg_buffered(const mp_conn *c) {
+  size_t avail = c->rend - c->rpos;
+  if (c->pend || avail < 4) return false;
+  const uint8_t *p = c->rbuf + c->rpos;
+  uint32_t n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+  return n <= HANDSHAKE_MAX && avail - 4 >= n;
+}
+
+int mp__auth_challenge_make(const char *digest, mp__challenge *ch) {
   /* "#CHALLENGE#" ["{name}"] random */
-  uint8_t msg[LIT_LEN(CHALLENGE) + NAME_MAX_LEN + 2 + MODERN_MSG_LEN];
   size_t n = LIT_LEN(CHALLENGE);
-  memcpy(msg, CHALLENGE, n);
+  memcpy(ch->msg, CHALLENGE, n);
   size_t nrand = LEGACY_MSG_LEN;
   if (digest != NULL) {
     size_t dl = strlen(digest);
     if (find_digest(digest, dl) == NULL) return -EINVAL;
-    msg[n++] = '{';
-    memcpy(msg + n, digest, dl);
+    ch->msg[n++] = '{';
+    memcpy(ch->msg + n, digest, dl);
     n += dl;
-    msg[n++] = '}';
+    ch->msg[n++] = '}';
     nrand = MODERN_MSG_LEN;
   }
-  int rc = mp__auth_random(msg + n, nrand);
+  int rc = mp__auth_random(ch->msg + n, nrand);
   if (rc < 0) return rc;
-  n += nrand;
-  rc = send_msg(c, msg, n, d);
-  if (rc < 0) return rc;
+  ch->len = n + nrand;
+  return 0;
+}
 
+int mp__auth_challenge_verify(mp_conn *c, const void *key, size_t keylen,
+                              const mp__challenge *ch, mp__deadline d) {
   void *resp;
   size_t rlen;
-  rc = recv_msg(c, &resp, &rlen, d);
+  int rc = recv_msg(c, &resp, &rlen, d);
   if (rc < 0) return rc;
   /* The MAC covers the whole message after "#CHALLENGE#", prefix included. */
-  const uint8_t *challenge = msg + LIT_LEN(CHALLENGE);
-  size_t clen = n - LIT_LEN(CHALLENGE);
+  const uint8_t *challenge = ch->msg + LIT_LEN(CHALLENGE);
+  size_t clen = ch->len - LIT_LEN(CHALLENGE);
   size_t off;
   bool prefixed;
   const digest_entry *dg = split_form(resp, rlen, &off, &prefixed);
@@ -134,16 +180,18 @@ int mp__auth_deliver(mp_conn *c, const void *key, size_t keylen, const char *dig
          CRYPTO_memcmp(want, (uint8_t *)resp + off, wlen) == 0;
   }
   free(resp);
-  if (!ok) {
-    /* Tell the peer, as Python does; it may already be gone, which changes nothing. */
-    (void)send_msg(c, FAILURE, LIT_LEN(FAILURE), mp__deadline_in(0));
-    return MP_EAUTH;
-  }
-  return send_msg(c, WELCOME, LIT_LEN(WELCOME), d);
+  if (ok) return 0;
+  /* Tell the peer, as Python does; it may already be gone, which changes nothing. */
+  (void)send_one(c, FAILURE, LIT_LEN(FAILURE), mp__deadline_in(0));
+  return MP_EAUTH;
 }
 
-int mp__auth_answer(mp_conn *c, const void *key, size_t keylen, mp__deadline d, bool *modern) {
-  *modern = false;
+const mp__auth_msg mp__auth_welcome = {WELCOME, LIT_LEN(WELCOME)};
+
+int mp__auth_answer_make(mp_conn *c, const void *key, size_t keylen, mp__deadline d,
+                         mp__answer *ans) {
+  ans->modern = false;
+  ans->len = 0;
   void *buf;
   size_t len;
   int rc = recv_msg(c, &buf, &len, d);
@@ -159,25 +207,28 @@ int mp__auth_answer(mp_conn *c, const void *key, size_t keylen, mp__deadline d, 
   bool prefixed;
   const digest_entry *dg = split_form(m, len, &off, &prefixed);
   /* "{name}" + HMAC for a prefixed challenge, the bare HMAC-MD5 otherwise. */
-  uint8_t resp[NAME_MAX_LEN + 2 + EVP_MAX_MD_SIZE];
-  size_t rlen = 0;
   unsigned hl = 0;
   if (dg != NULL) {
     if (prefixed) {
-      resp[rlen++] = '{';
-      memcpy(resp + rlen, m + 1, off - 2);
-      rlen += off - 2;
-      resp[rlen++] = '}';
+      ans->msg[ans->len++] = '{';
+      memcpy(ans->msg + ans->len, m + 1, off - 2);
+      ans->len += off - 2;
+      ans->msg[ans->len++] = '}';
     }
-    hl = hmac(dg, key, keylen, m, len, resp + rlen);
+    hl = hmac(dg, key, keylen, m, len, ans->msg + ans->len);
   }
   free(buf);
   if (dg == NULL) return MP_ECORRUPT;
   if (hl == 0) return MP_EAUTH;
-  *modern = prefixed;
-  rc = send_msg(c, resp, rlen + hl, d);
-  if (rc < 0) return rc;
-  rc = recv_msg(c, &buf, &len, d);
+  ans->len += hl;
+  ans->modern = prefixed;
+  return 0;
+}
+
+int mp__auth_answer_result(mp_conn *c, mp__deadline d) {
+  void *buf;
+  size_t len;
+  int rc = recv_msg(c, &buf, &len, d);
   if (rc < 0) return rc;
   bool welcome = len == LIT_LEN(WELCOME) && memcmp(buf, WELCOME, len) == 0;
   free(buf);

@@ -150,9 +150,24 @@ int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout) {
     /* Server first, as Python's Listener.accept: challenge the client, then answer its
      * challenge; the whole exchange is bounded by the handshake timeout, not by timeout. */
     mp__deadline hd = mp__deadline_in(l->handshake);
-    bool modern;
-    rc = mp__auth_deliver(c, l->key, l->keylen, l->digest, hd);
-    if (rc == 0) rc = mp__auth_answer(c, l->key, l->keylen, hd, &modern);
+    mp__challenge ch;
+    mp__answer ans;
+    rc = mp__auth_challenge_make(l->digest, &ch);
+    if (rc == 0) rc = mp__auth_send(c, &(mp__auth_msg){ch.msg, ch.len}, 1, hd);
+    if (rc == 0) rc = mp__auth_challenge_verify(c, l->key, l->keylen, &ch, hd);
+    if (rc == 0 && mp__auth_msg_buffered(c)) {
+      /* The client sent its challenge behind its answer (ours do): welcome and answer in
+       * one write. */
+      rc = mp__auth_answer_make(c, l->key, l->keylen, hd, &ans);
+      mp__auth_msg two[2] = {mp__auth_welcome, {ans.msg, ans.len}};
+      if (rc == 0) rc = mp__auth_send(c, two, 2, hd);
+    } else if (rc == 0) {
+      /* A client that waits for the welcome first (Python's). */
+      rc = mp__auth_send(c, &mp__auth_welcome, 1, hd);
+      if (rc == 0) rc = mp__auth_answer_make(c, l->key, l->keylen, hd, &ans);
+      if (rc == 0) rc = mp__auth_send(c, &(mp__auth_msg){ans.msg, ans.len}, 1, hd);
+    }
+    if (rc == 0) rc = mp__auth_answer_result(c, hd);
     if (rc < 0) {
       mp_conn_free(c);
       return accept_error(rc);
