@@ -41,7 +41,7 @@ static const mp__err_entry errno_names[] = {
     {EADDRINUSE, "EADDRINUSE", NULL}, {EOVERFLOW, "EOVERFLOW", NULL}, {ERANGE, "ERANGE", NULL},
     {ENAMETOOLONG, "ENAMETOOLONG", NULL}, {ENXIO, "ENXIO", NULL}, {EIO, "EIO", NULL},
     {EADDRNOTAVAIL, "EADDRNOTAVAIL", NULL}, {ENETUNREACH, "ENETUNREACH", NULL},
-    {EHOSTUNREACH, "EHOSTUNREACH", NULL},
+    {EHOSTUNREACH, "EHOSTUNREACH", NULL}, {ENOTSUP, "ENOTSUP", NULL},
 };
 
 static const mp__err_entry *find_lib_error(int err) {
