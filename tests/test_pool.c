@@ -477,6 +477,8 @@ START_TEST(dying_workers_fail_only_their_task) {
   ck_assert_uint_eq(mp_obj_len(res), 200);
   mp_obj_decref(res);
   mp_obj_decref(items);
+  /* every dead worker was replaced (the last replacement may still be starting) */
+  for (int k = 0; k < 500 && mp_active_children(NULL, 0) != 2; k++) mp_test_sleep_ms(10);
   ck_assert_int_eq(mp_active_children(NULL, 0), 2);
   finish_pool(p);
 }
@@ -845,6 +847,36 @@ START_TEST(map_async_callback_once) {
 }
 END_TEST
 
+/* As in Python, get() and wait() return only after the callback has run. */
+static _Atomic int slow_cb_done;
+static void slow_callback(mp_async_result *r, void *user) {
+  (void)user;
+  ck_assert(mp_async_result_ready(r)); /* its own result is ready inside the callback */
+  mp_assert_ok(mp_async_result_get(r, 0));
+  mp_test_sleep_ms(100);
+  atomic_store(&slow_cb_done, 1);
+}
+
+START_TEST(get_returns_after_callback) {
+  for (int threads = 0; threads < 2; threads++) {
+    mp_pool *p = new_pool(1, threads);
+    for (int round = 0; round < 2; round++) {
+      atomic_store(&slow_cb_done, 0);
+      int64_t x = 3;
+      mp_async_result *r;
+      mp_assert_ok(mp_pool_apply_async(p, square_bytes, &x, 8,
+                                       &(mp_async_opts){.callback = slow_callback}, &r));
+      if (round == 0) mp_assert_ok(mp_async_result_get(r, 30000));
+      else mp_assert_ok(mp_async_result_wait(r, 30000));
+      ck_assert_int_eq(atomic_load(&slow_cb_done), 1);
+      ck_assert(mp_async_result_ready(r));
+      mp_async_result_free(r);
+    }
+    finish_pool(p);
+  }
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("pool");
   TCase *tc = mp_tcase("pool", 60);
@@ -867,6 +899,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, open_pool_terminated_at_exit);
   tcase_add_test(tc, foreign_copies_and_creator_thread_exit);
   tcase_add_test(tc, map_async_callback_once);
+  tcase_add_test(tc, get_returns_after_callback);
   suite_add_tcase(s, tc);
   return s;
 }

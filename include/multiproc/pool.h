@@ -222,7 +222,9 @@ MP_EXTERN int mp_pool_starmap_async(mp_pool *p, mp_map_fn fn, const void *args, 
 
 /* ---- AsyncResult ---- */
 
-/* wait(timeout): 0 once the result is ready (success or failure), MP_ETIMEDOUT otherwise. */
+/* wait(timeout): 0 once the result is ready (success or failure), MP_ETIMEDOUT otherwise.  A
+ * result with a callback is ready once its callback has returned, as in Python (inside the
+ * callback, its own result already counts as ready). */
 MP_EXTERN int mp_async_result_wait(mp_async_result *r, mp_timeout_ms timeout);
 
 /* get(timeout): waits like wait(), then returns 0 if every task succeeded, else the error of

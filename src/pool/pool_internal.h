@@ -87,6 +87,7 @@ typedef struct pool_job {
   uint64_t next_done;   /* [lock] link in the pool's list of finished callback jobs */
   _Atomic uint32_t waiters; /* somebody in the pool's process sleeps on done_chunks ... */
   _Atomic uint64_t wake_at; /* ... and wants a wake-up once it reaches this (the least asked) */
+  _Atomic uint32_t delivered; /* JOB_CALLBACK: the callback has returned (futex of get/wait) */
 
   uint64_t *chunk_state; /* nchunks words */
   uint64_t *order;       /* JOB_UNORDERED: chunk indices in completion order, else NULL */

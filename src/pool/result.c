@@ -25,6 +25,21 @@ static bool cond_finished(const pool_job *j, uint64_t arg) {
   (void)arg;
   return mp__job_finished(j);
 }
+/* Ready, as Python's AsyncResult.ready(): every chunk finished and, for a result with a
+ * callback, the callback returned -- Python runs the callback before get() returns.  The
+ * callback itself (on the result thread) sees its own result ready. */
+static bool result_ready(const mp_async_result *r) {
+  pool_job *j = r->job;
+  if (!mp__job_finished(j)) return false;
+  if (!(j->flags & JOB_CALLBACK) || atomic_load(&j->delivered)) return true;
+  return pthread_equal(pthread_self(), r->pool->result_thread);
+}
+
+static bool cond_delivered(const pool_job *j, uint64_t arg) {
+  (void)j;
+  return result_ready((const mp_async_result *)(uintptr_t)arg);
+}
+
 static bool cond_chunk(const pool_job *j, uint64_t c) {
   return mp__ld(&j->chunk_state[c]) >= CHUNK_DONE;
 }
@@ -42,12 +57,15 @@ static int wait_for(pool_job *j, job_cond cond, uint64_t arg, bool all, mp__dead
       if (cond(j, arg)) return 0;
     }
   } while (mp__now_ns() < until);
-  _Atomic uint32_t *futex = (_Atomic uint32_t *)(void *)&j->done_chunks;
+  /* A callback's completion is posted on its own word, after the count reached the end. */
+  bool by_delivery = cond == cond_delivered;
+  _Atomic uint32_t *futex =
+      by_delivery ? &j->delivered : (_Atomic uint32_t *)(void *)&j->done_chunks;
   atomic_fetch_add_explicit(&j->waiters, 1, memory_order_seq_cst);
   int rc = 0;
   for (;;) {
     uint32_t v = atomic_load_explicit(futex, memory_order_seq_cst);
-    want_wake_at(j, all ? j->nchunks : mp__ld(&j->done_chunks) + 1);
+    if (!by_delivery) want_wake_at(j, all ? j->nchunks : mp__ld(&j->done_chunks) + 1);
     atomic_thread_fence(memory_order_seq_cst);
     if (cond(j, arg)) break;
     if (mp__deadline_passed(d)) {
@@ -120,7 +138,10 @@ void mp_async_result_free(mp_async_result *r) {
 
 int mp_async_result_wait(mp_async_result *r, mp_timeout_ms timeout) {
   if (r == NULL) return -EINVAL;
-  int rc = wait_for(r->job, cond_finished, 0, true, mp__deadline_in(timeout));
+  int rc = (r->job->flags & JOB_CALLBACK)
+               ? wait_for(r->job, cond_delivered, (uint64_t)(uintptr_t)r, true,
+                          mp__deadline_in(timeout))
+               : wait_for(r->job, cond_finished, 0, true, mp__deadline_in(timeout));
   if (rc == 0) mp__result_copy_out(r);
   return rc;
 }
@@ -142,11 +163,11 @@ int mp_async_result_get(mp_async_result *r, mp_timeout_ms timeout) {
   return e ? e->code : 0;
 }
 
-bool mp_async_result_ready(mp_async_result *r) { return r && mp__job_finished(r->job); }
+bool mp_async_result_ready(mp_async_result *r) { return r && result_ready(r); }
 
 int mp_async_result_successful(mp_async_result *r) {
   if (r == NULL) return -EINVAL;
-  if (!mp__job_finished(r->job)) return MP_ENOTREADY;
+  if (!result_ready(r)) return MP_ENOTREADY;
   return first_error(r->job) == NULL;
 }
 
@@ -159,7 +180,7 @@ static int report(const pool_error *e, int *code, int *status, const char **mess
 
 int mp_async_result_error(mp_async_result *r, int *code, int *status, const char **message) {
   if (r == NULL) return -EINVAL;
-  if (!mp__job_finished(r->job)) return MP_ENOTREADY;
+  if (!result_ready(r)) return MP_ENOTREADY;
   pool_error *e = first_error(r->job);
   return e ? report(e, code, status, message) : MP_ESTATE;
 }

@@ -226,6 +226,9 @@ static void deliver(mp_pool *p) {
       bool ok = j->first_error == 0;
       mp_result_cb cb = ok ? r->opts.callback : r->opts.error_callback;
       if (cb) cb(r, r->opts.user);
+      /* Only now is the result ready for get()/wait(), as in Python. */
+      atomic_store(&j->delivered, 1);
+      (void)mp__futex_wake(&j->delivered, INT_MAX);
     }
     mp__result_unref(r);
   }
