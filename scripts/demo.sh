@@ -3,7 +3,9 @@
 # heading.  Usage: scripts/demo.sh [BUILD_DIR]   (default: build; programs in BUILD_DIR/examples)
 #
 # To add an example, append one line to EXAMPLES: its program name (the examples/*.c file name
-# without .c), then what it shows.  The heading's id and seed come from the name.
+# without .c), then what it shows.  The heading's id and seed come from the name; an example
+# that twins no seed (its name does not start with a digit) comes after the twins, headed by
+# its name.
 EXAMPLES=(
   "000-1_global_not_shared    a child's changes to a global list stay in the child"
   "000-2_value_array          Array('i', 4) and Value('i') shared with a child"
@@ -15,7 +17,14 @@ EXAMPLES=(
   "001-4_daemon_join          daemon and non-daemon, both joined"
   "001-5_join_timeout         join with a timeout on a 2 s daemon"
   "001-9_sharedctypes         Value, RawValue, Array of chars, ints and structs; typecodes"
+  "001-6_pool_map             Pool(2).map(fib, [35] * 2)"
+  "001-7_thread_pool          the same pool code on threads (multiprocessing.dummy), one flag"
+  "001-8_joinable_queue       JoinableQueue producer/consumer: task_done, join, a None sentinel"
   "002-1_pipe_hello           Pipe: the child sends a UTF-8 string"
+  "002-3_pool_apply           Pool(3).apply, ten synchronous calls on three workers"
+  "002-4_pool_apply_async     Pool(3).apply_async, close, join, then get"
+  "002-5_pool_vs_processes    100 Processes vs pool.map over range(100), timed"
+  "002-6_pool_callback        apply_async with a callback that runs in the main process"
   "003-1_producer_consumer    Producer and Consumer \"subclasses\" with a Queue; qsize"
   "003-2_pipe_chain           a chain of two pipes through a middle process; EOF ends each stage"
   "004-1_threads_vs_processes threads and processes print their PID under one lock"
@@ -23,6 +32,7 @@ EXAMPLES=(
   "004-3_queue_put_get        Queue(3), 10 putters, 10 getters, a print Lock"
   "004-4_tickets_not_shared   10 ticket booths on a global that is not shared"
   "004-4_tickets_shared       the same booths on a shared Value with a Lock: 100 sold"
+  "pool_progress              a long pool map followed by a progress bar"
 )
 
 build=${1:-build}
@@ -31,7 +41,11 @@ for entry in "${EXAMPLES[@]}"; do
   read -r name what <<<"$entry"
   id=${name%%_*}    # 001-1_workers -> 001-1
   seed=${id%%-*}    # 001-1 -> 001
-  echo "=== $id $what (seed $seed) ==="
+  if [[ $name == [0-9]* ]]; then
+    echo "=== $id $what (seed $seed) ==="
+  else
+    echo "=== $name: $what ==="
+  fi
   if [ ! -x "$build/examples/$name" ]; then
     echo "!!! $name is not built in $build/examples" >&2
     failed+=("$name")
