@@ -5,6 +5,7 @@
  * destination.  Once a header is consumed the message is "pending" in the connection (its
  * length and the body bytes read so far), so a timeout at any point leaves the stream in
  * step: the next receive finishes the same message. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,8 @@ static ssize_t recv_spin(int fd, void *buf, size_t len) {
     int64_t now = mp__now_ns();
     if (end == 0) end = now + CONN_SPIN_NS;
     else if (now >= end) return -EAGAIN;
-    mp__cpu_relax();
+    /* Give way to anything runnable: on a busy machine that may be the sender. */
+    sched_yield();
   }
 }
 

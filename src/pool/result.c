@@ -1,6 +1,7 @@
 /* result.c -- AsyncResult in the pool's process: waiting (a short spin, then the futex on the
  * job's finished-chunk count), reading items and errors, imap's next(), and the result's life. */
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,9 @@ static int wait_for(pool_job *j, job_cond cond, uint64_t arg, bool all, mp__dead
       mp__cpu_relax();
       if (cond(j, arg)) return 0;
     }
+    /* Let whatever else wants this CPU run -- on a busy machine that may be the very worker we
+     * wait for; on an idle one this returns at once. */
+    sched_yield();
   } while (mp__now_ns() < until);
   /* A callback's completion is posted on its own word, after the count reached the end. */
   bool by_delivery = cond == cond_delivered;

@@ -2,6 +2,7 @@
  * claim the next one in one logged critical section, run it outside the lock, wait for work
  * when there is none. */
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 
 #include "os/os.h"
@@ -69,6 +70,7 @@ static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t s
         mp__cpu_relax();
         moved = atomic_load_explicit(&sh->work_seq, memory_order_acquire) != seq;
       }
+      if (!moved) sched_yield(); /* a spin that gives way to anything runnable (result.c) */
     } while (!moved && mp__now_ns() < until);
     atomic_store(&sh->spinner, 0);
     if (moved) return;

@@ -10,6 +10,7 @@
  * for a FUTEX_WAKE only when somebody sleeps.  queue_internal.h lists the commit points that make
  * a process killed anywhere harmless to the others. */
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,9 +200,12 @@ static int wait_until(mp_queue *q, bool (*ready)(mp_queue *), _Atomic uint32_t *
     if (ready(q) || is_closed(q)) return 0;
     if (mp__deadline_passed(d)) return timeout_rc;
     qunlock(q);
-    for (int i = 0; i < QUEUE_SPINS; i++) {
+    for (int i = 1; i <= QUEUE_SPINS; i++) {
       mp__cpu_relax();
       if (ready(q) || is_closed(q)) break;
+      /* Every so often give way to anything runnable: on a busy machine that may be the very
+       * process we wait for, and spinning through its time slice would only delay it. */
+      if (i % 64 == 0) sched_yield();
     }
     int rc = qlock(q);
     if (rc != 0) return rc;
