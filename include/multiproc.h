@@ -14,5 +14,6 @@
 #include "multiproc/obj.h"
 #include "multiproc/connection.h"
 #include "multiproc/listener.h"
+#include "multiproc/manager.h"
 
 #endif

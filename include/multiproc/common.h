@@ -49,7 +49,8 @@ enum {
   MP_ETOOBIG = MP_ERRBASE - 12,        /* a message is larger than the allowed maximum */
   MP_ECORRUPT = MP_ERRBASE - 13,       /* received data is malformed */
   MP_ENOTCHILD = MP_ERRBASE - 14,      /* the process is not a child of the calling process */
-  MP_ERRLAST = MP_ERRBASE - 15
+  MP_EREMOTE = MP_ERRBASE - 15,        /* a manager's server reported an error (see its message) */
+  MP_ERRLAST = MP_ERRBASE - 16
 };
 
 /* Describes an error code returned by any multiproc function ("operation timed out", ...).

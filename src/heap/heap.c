@@ -247,3 +247,11 @@ int mp_heap_stats_get(mp_heap_stats *out) {
 void mp__heap_test_hold_lock(void) {
   if (mp__heap_ensure() == 0) lock_heap(hdr());
 }
+
+bool mp__heap_contains(const void *p, size_t n) {
+  const char *b = __atomic_load_n(&heap_base, __ATOMIC_ACQUIRE);
+  if (b == NULL || p == NULL) return false;
+  size_t size = hdr()->size;
+  const char *c = p;
+  return c >= b && (size_t)(c - b) <= size && n <= size - (size_t)(c - b);
+}

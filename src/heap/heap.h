@@ -3,6 +3,7 @@
 #ifndef MP_HEAP_H
 #define MP_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "internal.h"
@@ -14,6 +15,10 @@ int mp__heap_ensure(void);
 /* Zeroed shared memory for a library object; see mp_shared_alloc().  NULL when exhausted. */
 static inline void *mp__shared_alloc(size_t size) { return mp_shared_alloc(size); }
 static inline void mp__shared_free(void *ptr, size_t size) { mp_shared_free(ptr, size); }
+
+/* Whether the n bytes at p lie inside this process's shared heap (false when it has none): lets
+ * a value that names a heap address (a manager token) be checked before it is followed. */
+bool mp__heap_contains(const void *p, size_t n);
 
 /* Test hook: takes the heap lock and never gives it back, to let a test kill a process while
  * it holds the allocator. */
