@@ -46,6 +46,59 @@ bool mgr__pidfd_ended(int pidfd) {
 
 /* ---- session and transports ---- */
 
+/* Every session of this process, so that an exit closes them: the server then drops the
+ * process's references at once, as Python's proxies' finalizers do at exit. */
+static pthread_mutex_t all_mu = PTHREAD_MUTEX_INITIALIZER;
+static mgr_client *all_head;
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+static void all_after_fork(void) {
+  /* the parent's sessions are not ours; another thread may have held the lock at fork */
+  pthread_mutex_init(&all_mu, NULL);
+  all_head = NULL;
+}
+
+static void transport_close(mp_manager *m, mgr_client *cl, mgr_transport *t);
+
+static void close_all_at_exit(void) {
+  pthread_mutex_lock(&all_mu);
+  for (mgr_client *cl = all_head; cl != NULL; cl = cl->all_next) {
+    pthread_mutex_lock(&cl->mu);
+    mgr_transport *list = cl->list;
+    cl->list = NULL;
+    pthread_mutex_unlock(&cl->mu);
+    for (mgr_transport *t = list, *n; t != NULL; t = n) {
+      n = t->next;
+      if (t->busy) continue; /* another thread is inside a call: leave it */
+      transport_close(cl->m, cl, t);
+    }
+  }
+  pthread_mutex_unlock(&all_mu);
+}
+
+static void all_init(void) {
+  pthread_atfork(NULL, NULL, all_after_fork);
+  mp__on_exit(close_all_at_exit);
+}
+
+static void all_add(mgr_client *cl) {
+  pthread_once(&all_once, all_init);
+  pthread_mutex_lock(&all_mu);
+  cl->all_next = all_head;
+  all_head = cl;
+  pthread_mutex_unlock(&all_mu);
+}
+
+static void all_remove(mgr_client *cl) {
+  pthread_mutex_lock(&all_mu);
+  for (mgr_client **pp = &all_head; *pp != NULL; pp = &(*pp)->all_next)
+    if (*pp == cl) {
+      *pp = cl->all_next;
+      break;
+    }
+  pthread_mutex_unlock(&all_mu);
+}
+
 static void transport_close(mp_manager *m, mgr_client *cl, mgr_transport *t) {
   if (t->conn != NULL) {
     mp_conn_free(t->conn);
@@ -90,6 +143,7 @@ static mgr_client *client_get(mp_manager *m) {
   mgr_client *n = calloc(1, sizeof *n);
   if (n == NULL) return NULL;
   n->pid = me;
+  n->m = m;
   n->server_pidfd = -1;
   mgr__random(&n->key, sizeof n->key);
   pthread_mutex_init(&n->mu, NULL);
@@ -105,6 +159,7 @@ static mgr_client *client_get(mp_manager *m) {
     return atomic_load(&m->client);
   }
   if (cl != NULL) drop_inherited(cl);
+  all_add(n);
   return n;
 }
 
@@ -121,6 +176,7 @@ void mgr__client_close(mp_manager *m) {
     drop_inherited(cl);
     return;
   }
+  all_remove(cl);
   for (mgr_transport *t = cl->list, *n; t != NULL; t = n) {
     n = t->next;
     transport_close(m, cl, t);
@@ -238,8 +294,9 @@ static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
 
 int mgr__client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
                      size_t *replen, mp_timeout_ms timeout) {
-  if (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING) return MP_ECLOSED;
   if (m->role == MGR_NEW) return MP_ESTATE;
+  if (m->shut || (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING))
+    return MP_ECLOSED;
   mgr_client *cl = client_get(m);
   if (cl == NULL) return -ENOMEM;
   mgr_req rq = *r;

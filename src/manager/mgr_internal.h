@@ -278,6 +278,8 @@ typedef struct mgr_client {
   int server_pidfd; /* -1 until opened (heap clients watch the server through it) */
   pthread_mutex_t mu;
   mgr_transport *list;
+  mp_manager *m;
+  struct mgr_client *all_next; /* this process's sessions, closed by an exit hook */
 } mgr_client;
 
 enum { MGR_NEW, MGR_STARTED, MGR_SERVING, MGR_CONNECTED, MGR_LOCAL };

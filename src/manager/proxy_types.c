@@ -75,12 +75,14 @@ int mp_dict_proxy_del(mp_proxy *p, const mp_obj *k) {
 int mp_dict_proxy_len(mp_proxy *p, int64_t *out) {
   if (out == NULL) return -EINVAL;
   mp_obj *r;
-  return as_int(callv(p, "__len__", &r, 0), r, out);
+  int crc = callv(p, "__len__", &r, 0);
+  return as_int(crc, r, out);
 }
 int mp_dict_proxy_contains(mp_proxy *p, const mp_obj *k) {
   if (k == NULL) return -EINVAL;
   mp_obj *r;
-  return as_bool(callv(p, "__contains__", &r, 1, CK(k)), r);
+  int crc = callv(p, "__contains__", &r, 1, CK(k));
+  return as_bool(crc, r);
 }
 int mp_dict_proxy_keys(mp_proxy *p, mp_obj **out) {
   return out ? callv(p, "keys", out, 0) : -EINVAL;
@@ -128,7 +130,8 @@ int mp_list_proxy_set(mp_proxy *p, int64_t i, const mp_obj *item) {
 int mp_list_proxy_len(mp_proxy *p, int64_t *out) {
   if (out == NULL) return -EINVAL;
   mp_obj *r;
-  return as_int(callv(p, "__len__", &r, 0), r, out);
+  int crc = callv(p, "__len__", &r, 0);
+  return as_int(crc, r, out);
 }
 int mp_list_proxy_slice(mp_proxy *p, int64_t start, int64_t stop, mp_obj **out) {
   if (out == NULL) return -EINVAL;
@@ -144,12 +147,14 @@ int mp_list_proxy_remove(mp_proxy *p, const mp_obj *item) {
 int mp_list_proxy_index(mp_proxy *p, const mp_obj *item, int64_t *out) {
   if (item == NULL || out == NULL) return -EINVAL;
   mp_obj *r;
-  return as_int(callv(p, "index", &r, 1, CK(item)), r, out);
+  int crc = callv(p, "index", &r, 1, CK(item));
+  return as_int(crc, r, out);
 }
 int mp_list_proxy_count(mp_proxy *p, const mp_obj *item, int64_t *out) {
   if (item == NULL || out == NULL) return -EINVAL;
   mp_obj *r;
-  return as_int(callv(p, "count", &r, 1, CK(item)), r, out);
+  int crc = callv(p, "count", &r, 1, CK(item));
+  return as_int(crc, r, out);
 }
 int mp_list_proxy_insert(mp_proxy *p, int64_t i, const mp_obj *item) {
   if (item == NULL) return -EINVAL;
@@ -184,7 +189,8 @@ int mp_value_proxy_set(mp_proxy *p, const mp_obj *v) {
 int mp_array_proxy_len(mp_proxy *p, int64_t *out) {
   if (out == NULL) return -EINVAL;
   mp_obj *r;
-  return as_int(callv(p, "__len__", &r, 0), r, out);
+  int crc = callv(p, "__len__", &r, 0);
+  return as_int(crc, r, out);
 }
 int mp_array_proxy_get(mp_proxy *p, int64_t i, mp_obj **out) {
   if (out == NULL) return -EINVAL;
@@ -207,34 +213,40 @@ int mp_queue_proxy_get(mp_proxy *p, mp_obj **out, mp_timeout_ms t) {
 int mp_queue_proxy_qsize(mp_proxy *p, int64_t *out) {
   if (out == NULL) return -EINVAL;
   mp_obj *r;
-  return as_int(callv(p, "qsize", &r, 0), r, out);
+  int crc = callv(p, "qsize", &r, 0);
+  return as_int(crc, r, out);
 }
 int mp_queue_proxy_empty(mp_proxy *p) {
   mp_obj *r;
-  return as_bool(callv(p, "empty", &r, 0), r);
+  int crc = callv(p, "empty", &r, 0);
+  return as_bool(crc, r);
 }
 int mp_queue_proxy_full(mp_proxy *p) {
   mp_obj *r;
-  return as_bool(callv(p, "full", &r, 0), r);
+  int crc = callv(p, "full", &r, 0);
+  return as_bool(crc, r);
 }
 int mp_queue_proxy_task_done(mp_proxy *p) { return callv(p, "task_done", NULL, 0); }
 int mp_queue_proxy_join(mp_proxy *p, mp_timeout_ms t) {
   mp_obj *r;
-  int rc = as_bool(callo(p, "join", &r, 1u, 1, timeout_obj(t)), r);
+  int crc = callo(p, "join", &r, 1u, 1, timeout_obj(t));
+  int rc = as_bool(crc, r);
   return rc == 1 ? 0 : rc == 0 ? MP_ETIMEDOUT : rc;
 }
 
 /* ---- acquirers, Condition, Event, Barrier ---- */
 int mp_lock_proxy_acquire(mp_proxy *p, mp_timeout_ms t) {
   mp_obj *r;
-  int rc = as_bool(callo(p, "acquire", &r, 2u, 2, mp_obj_bool(true), t < 0 ? mp_obj_int(-1) : mp_obj_float((double)t / 1000.0)),
-                   r);
+  mp_obj *tmo = t < 0 ? mp_obj_int(-1) : mp_obj_float((double)t / 1000.0);
+  int crc = callo(p, "acquire", &r, 2u, 2, mp_obj_bool(true), tmo);
+  int rc = as_bool(crc, r);
   return rc == 1 ? 0 : rc == 0 ? MP_ETIMEDOUT : rc;
 }
 int mp_lock_proxy_release(mp_proxy *p) { return callv(p, "release", NULL, 0); }
 int mp_condition_proxy_wait(mp_proxy *p, mp_timeout_ms t) {
   mp_obj *r;
-  int rc = as_bool(callo(p, "wait", &r, 1u, 1, timeout_obj(t)), r);
+  int crc = callo(p, "wait", &r, 1u, 1, timeout_obj(t));
+  int rc = as_bool(crc, r);
   return rc == 1 ? 0 : rc == 0 ? MP_ETIMEDOUT : rc;
 }
 int mp_condition_proxy_notify(mp_proxy *p, int n) {
@@ -246,17 +258,20 @@ int mp_event_proxy_set(mp_proxy *p) { return callv(p, "set", NULL, 0); }
 int mp_event_proxy_clear(mp_proxy *p) { return callv(p, "clear", NULL, 0); }
 int mp_event_proxy_is_set(mp_proxy *p) {
   mp_obj *r;
-  return as_bool(callv(p, "is_set", &r, 0), r);
+  int crc = callv(p, "is_set", &r, 0);
+  return as_bool(crc, r);
 }
 int mp_event_proxy_wait(mp_proxy *p, mp_timeout_ms t) {
   mp_obj *r;
-  int rc = as_bool(callo(p, "wait", &r, 1u, 1, timeout_obj(t)), r);
+  int crc = callo(p, "wait", &r, 1u, 1, timeout_obj(t));
+  int rc = as_bool(crc, r);
   return rc == 1 ? 0 : rc == 0 ? MP_ETIMEDOUT : rc;
 }
 int mp_barrier_proxy_wait(mp_proxy *p, mp_timeout_ms t) {
   mp_obj *r;
   int64_t i = 0;
-  int rc = as_int(callo(p, "wait", &r, 1u, 1, timeout_obj(t)), r, &i);
+  int crc = callo(p, "wait", &r, 1u, 1, timeout_obj(t));
+  int rc = as_int(crc, r, &i);
   return rc != 0 ? rc : (int)i;
 }
 int mp_barrier_proxy_abort(mp_proxy *p) { return callv(p, "abort", NULL, 0); }
@@ -264,14 +279,16 @@ int mp_barrier_proxy_reset(mp_proxy *p) { return callv(p, "reset", NULL, 0); }
 static int int_result(mp_proxy *p, const char *m) {
   mp_obj *r;
   int64_t i = 0;
-  int rc = as_int(callv(p, m, &r, 0), r, &i);
+  int crc = callv(p, m, &r, 0);
+  int rc = as_int(crc, r, &i);
   return rc != 0 ? rc : (int)i;
 }
 int mp_barrier_proxy_n_waiting(mp_proxy *p) { return int_result(p, "n_waiting"); }
 int mp_barrier_proxy_parties(mp_proxy *p) { return int_result(p, "parties"); }
 int mp_barrier_proxy_broken(mp_proxy *p) {
   mp_obj *r;
-  return as_bool(callv(p, "broken", &r, 0), r);
+  int crc = callv(p, "broken", &r, 0);
+  return as_bool(crc, r);
 }
 
 /* ---- creation shorthands ---- */
