@@ -7,6 +7,7 @@
 EXAMPLES=(
   "000-1_global_not_shared    a child's changes to a global list stay in the child"
   "000-2_value_array          Array('i', 4) and Value('i') shared with a child"
+  "000-3_manager_records      Manager list of (name, score) records; p1 appends, p2 prints"
   "000-4_queue_squares        Queue: p1 puts squares, then p2 drains it"
   "000-5_pipe_messages        Pipe: a sender sends 4 messages, the receiver stops at END"
   "001-1_workers              five processes run a worker"
@@ -15,7 +16,9 @@ EXAMPLES=(
   "001-4_daemon_join          daemon and non-daemon, both joined"
   "001-5_join_timeout         join with a timeout on a 2 s daemon"
   "001-9_sharedctypes         Value, RawValue, Array of chars, ints and structs; typecodes"
+  "001-10_manager_namespace   Manager Namespace, list and dict modified by a child"
   "002-1_pipe_hello           Pipe: the child sends a UTF-8 string"
+  "002-2_manager_dict_lock    Manager dict {'count': 100}, 100 processes decrement under a Lock"
   "003-1_producer_consumer    Producer and Consumer \"subclasses\" with a Queue; qsize"
   "003-2_pipe_chain           a chain of two pipes through a middle process; EOF ends each stage"
   "004-1_threads_vs_processes threads and processes print their PID under one lock"
