@@ -4,10 +4,10 @@
 # on a fresh Debian 12 machine.  Usage: deps.sh [build|test|bench]
 set -euo pipefail
 
-need=(gcc make cmake pkg-config libmsgpack-dev)
+need=(gcc make cmake pkg-config libmsgpack-dev libssl-dev)
 case "${1:-build}" in
   build) ;;
-  test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils) ;;
+  test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils python3) ;;
   bench) need+=(python3) ;;
   *) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
 esac

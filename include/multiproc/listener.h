@@ -46,6 +46,13 @@ typedef struct mp_listener_opts {
    * MP_ETIMEDOUT, so a client that connects and says nothing cannot stall the listener.
    * 0 means 5000 ms. */
   mp_timeout_ms handshake_timeout;
+  /* The form of the challenge sent to clients.  NULL (the default): Python 3.11's, 20 random
+   * bytes answered with HMAC-MD5, which every Python 3 client understands.  A digest name
+   * ("md5", "sha256", "sha384", "sha3_256", "sha3_384"; anything else is -EINVAL): the
+   * "{name}" form of Python 3.12+, which newer clients answer with that digest (older ones
+   * still answer with HMAC-MD5, which is accepted).  Either way a client's answer is accepted
+   * in both forms.  Only read during mp_listener_new(). */
+  const char *digest;
 } mp_listener_opts;
 
 /* Binds and listens on address (see the top of this file).  NULL address picks a fresh

@@ -1,4 +1,5 @@
-/* consumer.c -- built against an installed multiproc: start a child, join it, check its code. */
+/* consumer.c -- built against an installed multiproc: start a child, join it, check its code;
+ * make a listener (which needs libcrypto). */
 #include <multiproc.h>
 #include <stdio.h>
 
@@ -13,6 +14,15 @@ int main(void) {
     return 1;
   }
   mp_process_free(p);
+  /* A listener makes its name with libcrypto's random bytes, so a static consumer must get
+   * libcrypto from the package's link interface. */
+  mp_listener *l;
+  mp_listener_opts o = {.authkey = "key", .authkey_len = 3};
+  if (mp_listener_new(&l, NULL, &o) != 0 || mp_listener_address(l)[0] != '@') {
+    fprintf(stderr, "consumer: no listener\n");
+    return 1;
+  }
+  mp_listener_free(l);
   printf("consumer ok: %s %s\n", MP_VERSION_STRING, mp_strerror(MP_EOF));
   return 0;
 }
