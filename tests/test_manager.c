@@ -36,7 +36,7 @@ static void assert_repr(mp_obj *o, const char *want) {
 
 START_TEST(start_and_shutdown) {
   mp_manager *m = start_manager();
-  ck_assert_ptr_null(mp_manager_address(m));
+  ck_assert_ptr_nonnull(strchr(mp_manager_address(m), '@')); /* an abstract AF_UNIX name */
   const void *key;
   size_t klen;
   mp_assert_ok(mp_manager_authkey(m, &key, &klen));

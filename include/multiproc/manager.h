@@ -128,8 +128,9 @@ typedef struct mp_manager_type {
 typedef struct mp_manager_opts {
   /* Where the server listens for processes that do not share its heap (listener.h's address
    * strings, such as "127.0.0.1:0" or "127.0.0.1:9030"); for mp_manager_connect(), where the
-   * server is.  NULL: mp_manager_start() serves only the processes sharing its heap (the
-   * starter and its children), which use the shared-memory rings anyway. */
+   * server is.  NULL: a fresh abstract AF_UNIX name ("@..."), as Python's Manager() picks a
+   * Unix socket; processes sharing the heap (the starter and its children) use the
+   * shared-memory channels instead. */
   const char *address;
   /* The auth key (copied).  NULL: a random 32-byte key, as Python's current_process().authkey
    * (children inherit the handle and so the key). */
@@ -153,18 +154,26 @@ MP_EXTERN int mp_manager_register(mp_manager *m, const mp_manager_type *type);
 
 /* Manager() / BaseManager.start(): forks the server process (a daemon child: it is killed if
  * the starting process dies, and ended at its exit) and waits until it serves.  Children forked
- * afterwards inherit the handle and may use it and every proxy made from it.  With an address
- * in the options the server also listens there (with the auth key) for other processes;
- * mp_manager_address() tells the address actually bound.  Waits at most 10 s for the server.
+ * afterwards inherit the handle and may use it and every proxy made from it.  The server also
+ * listens on the options' address (or a fresh abstract AF_UNIX name) with the auth key, for
+ * other processes; mp_manager_address() tells the address actually bound.  Waits at most 10 s for the server.
  * Errors: MP_ESTATE (already started/serving/connected), -EINVAL, errors of fork and of
  * mp_listener_new() (-EADDRINUSE, ...), MP_ETIMEDOUT, -ENOMEM. */
 MP_EXTERN int mp_manager_start(mp_manager *m);
 
+/* BaseManager.get_server(): prepares serving in this process and starts listening, so that
+ * mp_manager_address() tells the address bound (useful with port 0) before
+ * mp_manager_serve_forever() serves.  Connections that arrive in between are served already.
+ * mp_manager_free() without serve_forever() stops listening.  Errors: as serve_forever. */
+MP_EXTERN int mp_manager_get_server(mp_manager *m);
+
 /* Server.serve_forever(): serves in the calling thread until a client (or another thread of
  * this process) calls mp_manager_shutdown(), then stops every serving thread, frees every
- * object and returns 0.  Serves the processes forked after mp_manager_new() through the shared
- * heap and, with an address, everybody else through the listener.
- * Errors: MP_ESTATE (already started/serving/connected), listener errors, -ENOMEM. */
+ * object and returns 0.  Serves the processes forked after it starts (and threads of this
+ * process) through the shared heap and everybody else through the listener (the options'
+ * address, or a fresh abstract AF_UNIX name).  Calls mp_manager_get_server() first if it was
+ * not called.  Errors: MP_ESTATE (already started/serving/connected), listener errors,
+ * -ENOMEM. */
 MP_EXTERN int mp_manager_serve_forever(mp_manager *m);
 
 /* BaseManager.connect(): connects to the server at the options' address with the options' key
@@ -186,8 +195,8 @@ MP_EXTERN int mp_manager_shutdown(mp_manager *m);
  * own transports.  NULL is accepted.  Proxies made from m must be freed first. */
 MP_EXTERN void mp_manager_free(mp_manager *m);
 
-/* The address the server listens on ("127.0.0.1:40123"), or NULL when it serves only the
- * processes sharing its heap.  Owned by the handle. */
+/* The address the server listens on ("127.0.0.1:40123", "@mp-..."), known once started,
+ * serving or connected; NULL before.  Owned by the handle. */
 MP_EXTERN const char *mp_manager_address(const mp_manager *m);
 
 /* The auth key: stores a pointer to the handle's copy and its length.  Errors: -EINVAL. */

@@ -136,7 +136,7 @@ int mp_manager_start(mp_manager *m) {
   return 0;
 }
 
-int mp_manager_serve_forever(mp_manager *m) {
+int mp_manager_get_server(mp_manager *m) {
   if (m == NULL) return -EINVAL;
   if (m->role != MGR_NEW) return MP_ESTATE;
   int rc = shared_make(m);
@@ -146,9 +146,27 @@ int mp_manager_serve_forever(mp_manager *m) {
     shared_free(m);
     return rc;
   }
+  if ((rc = mgr__listen_start(s)) != 0) {
+    mgr__server_free(s);
+    shared_free(m);
+    return rc;
+  }
   m->srv = s;
   m->role = MGR_SERVING;
-  rc = mgr__server_run(s);
+  return 0;
+}
+
+int mp_manager_serve_forever(mp_manager *m) {
+  if (m == NULL) return -EINVAL;
+  if (m->role == MGR_NEW) {
+    int rc = mp_manager_get_server(m);
+    if (rc != 0) return rc;
+  } else if (m->role != MGR_SERVING || m->srv == NULL || m->shut || m->serving) {
+    return MP_ESTATE;
+  }
+  m->serving = true;
+  mgr_server *s = m->srv;
+  int rc = mgr__server_run(s);
   /* Clients of this process that are still attached: their server has gone. */
   atomic_store(&m->sh->state, MGR_ST_STOPPED);
   mp__futex_wake(&m->sh->state, INT32_MAX);
@@ -205,6 +223,14 @@ int mp_manager_shutdown(mp_manager *m) {
 
 void mp_manager_free(mp_manager *m) {
   if (m == NULL) return;
+  if (m->role == MGR_SERVING && !m->serving && m->srv != NULL && m->owner_pid == mp__self_pid()) {
+    /* get_server() without serve_forever(): stop the listener it started */
+    mgr__server_stop(m->srv);
+    (void)mgr__server_run(m->srv);
+    mgr__server_free(m->srv);
+    m->srv = NULL;
+    shared_free(m);
+  }
   if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut)
     mp_manager_shutdown(m);
   mgr__client_close(m);

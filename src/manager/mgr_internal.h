@@ -211,6 +211,8 @@ void mgr__server_free(mgr_server *s);
  * takes ownership of conn.  0 or -errno. */
 int mgr__server_add_conn(mgr_server *s, mp_conn *conn);
 bool mgr__server_stopping(mgr_server *s);
+/* Runs fn(s, arg) in a new serving thread, joined when the server stops. */
+int mgr__server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
 /* Whether name is a built-in type id. */
 bool mgr__builtin_name(const char *name);
 /* Starts listening on the manager's address, if it has one, with a thread accepting clients
@@ -298,6 +300,7 @@ struct mp_manager {
   mgr_server *srv;      /* the server, when serving in this process */
   _Atomic(mgr_client *) client;
   bool shut;
+  bool serving; /* serve_forever() has been entered */
 };
 
 /* Sends one request and waits for its reply (a malloc'd buffer the caller frees).

@@ -102,7 +102,7 @@ static void *thr_main(void *p) {
   return NULL;
 }
 
-static int spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg) {
+int mgr__server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg) {
   mgr_thread *t = calloc(1, sizeof *t);
   thr_start *st = malloc(sizeof *st);
   if (t == NULL || st == NULL) {
@@ -212,7 +212,7 @@ static void attach_pending(mgr_server *s) {
     int fd = mp__pidfd_open(c->client_pid);
     if (cs != NULL && fd >= 0) {
       *cs = (chan_srv){s, c, fd};
-      if (spawn(s, chan_serve, cs) == 0) continue;
+      if (mgr__server_spawn(s, chan_serve, cs) == 0) continue;
     }
     /* The client died before we saw it (nobody will use the channel: free it), or we are out
      * of resources (srv_done tells the waiting client that no thread will answer). */
@@ -277,7 +277,7 @@ int mgr__server_add_conn(mgr_server *s, mp_conn *conn) {
   }
   cs->s = s;
   cs->conn = conn;
-  int rc = spawn(s, conn_serve, cs);
+  int rc = mgr__server_spawn(s, conn_serve, cs);
   if (rc != 0) {
     mp_conn_free(conn);
     free(cs);
@@ -289,8 +289,8 @@ int mgr__server_add_conn(mgr_server *s, mp_conn *conn) {
 
 int mgr__server_run(mgr_server *s) {
   int rc = 0;
-  if (s->sh != NULL) rc = spawn(s, attach_loop, NULL);
-  if (rc == 0) rc = mgr__listen_start(s);
+  if (s->sh != NULL) rc = mgr__server_spawn(s, attach_loop, NULL);
+  if (rc == 0 && s->listener == NULL) rc = mgr__listen_start(s);
   if (s->sh != NULL) {
     if (rc != 0) s->sh->start_err = rc;
     atomic_store(&s->sh->server_pid, mp__self_pid());
