@@ -17,6 +17,7 @@ EXAMPLES=(
   "001-5_join_timeout         join with a timeout on a 2 s daemon"
   "001-9_sharedctypes         Value, RawValue, Array of chars, ints and structs; typecodes"
   "001-10_manager_namespace   Manager Namespace, list and dict modified by a child"
+  "001-11_remote_manager      remote manager: get_list served on 127.0.0.1 with an authkey; a wrong key refused"
   "002-1_pipe_hello           Pipe: the child sends a UTF-8 string"
   "002-2_manager_dict_lock    Manager dict {'count': 100}, 100 processes decrement under a Lock"
   "003-1_producer_consumer    Producer and Consumer \"subclasses\" with a Queue; qsize"
