@@ -282,8 +282,16 @@ static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
   mp__deadline d = mp__deadline_in(timeout);
   int rc = mp_conn_send_bytes(t->conn, req, 0, len, timeout);
   if (rc == 0) {
+    /* Sleep in poll() until the reply is there, rather than let the connection spin for it:
+     * a TCP round trip through the server takes longer than that spin lasts, and on a busy
+     * machine the spinning steals the CPU the server needs. */
     mp_timeout_ms left = mp__deadline_forever(d) ? MP_FOREVER : mp__deadline_poll_ms(d);
-    rc = mp_conn_recv_bytes(t->conn, rep, replen, 0, left);
+    rc = mp_conn_poll(t->conn, left);
+    if (rc == 0) rc = MP_ETIMEDOUT;
+    if (rc == 1) {
+      left = mp__deadline_forever(d) ? MP_FOREVER : mp__deadline_poll_ms(d);
+      rc = mp_conn_recv_bytes(t->conn, rep, replen, 0, left);
+    }
   }
   if (rc != 0) {
     t->broken = true;

@@ -253,7 +253,10 @@ static void conn_serve(mgr_server *s, void *arg) {
   while (!mgr__server_stopping(s)) {
     void *buf;
     size_t len;
-    int rc = mp_conn_recv_bytes(cs->conn, &buf, &len, SRV_MAX_MSG, 100);
+    /* poll() first: see call_conn() in client.c for why not spin. */
+    int rc = mp_conn_poll(cs->conn, 100);
+    if (rc == 0) continue;
+    if (rc == 1) rc = mp_conn_recv_bytes(cs->conn, &buf, &len, SRV_MAX_MSG, 1000);
     if (rc == MP_ETIMEDOUT) continue;
     if (rc != 0) break;
     void *rep = NULL;
