@@ -492,9 +492,11 @@ START_TEST(registered_types) {
   mp_obj *bad = mp_obj_tuple_new(1, (mp_obj *[]){mp_obj_str("x")});
   mp_assert_rc(mp_proxy_call(k, "add", bad, &r, MP_FOREVER), -EINVAL);
   ck_assert_str_eq(mp_manager_errmsg(), "add(n): n must be an int");
-  mp_assert_rc(mp_manager_create(m, "Counter", bad, &k), -EINVAL);
+  mp_proxy *none;
+  mp_assert_rc(mp_manager_create(m, "Counter", bad, &none), -EINVAL);
+  ck_assert_ptr_null(none);
   mp_obj_decref(bad);
-  mp_assert_rc(mp_manager_create(m, "NoSuchType", NULL, &k), MP_EREMOTE);
+  mp_assert_rc(mp_manager_create(m, "NoSuchType", NULL, &none), MP_EREMOTE);
   /* callable=: every get_list gives the same server object */
   mp_proxy *l1, *l2;
   mp_assert_ok(mp_manager_create(m, "get_list", NULL, &l1));
