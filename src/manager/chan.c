@@ -6,7 +6,7 @@
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
 
-mgr_chan *mgr__chan_new(uint64_t session) {
+mgr_chan *mp__mgr_chan_new(uint64_t session) {
   mgr_chan *c = mp__shared_alloc(sizeof *c);
   if (c == NULL) return NULL;
   c->client_pid = mp__self_pid();
@@ -14,13 +14,13 @@ mgr_chan *mgr__chan_new(uint64_t session) {
   return c;
 }
 
-void mgr__chan_free(mgr_chan *c) {
+void mp__mgr_chan_free(mgr_chan *c) {
   if (c == NULL) return;
-  mgr__chan_release(c);
+  mp__mgr_chan_release(c);
   mp__shared_free(c, sizeof *c);
 }
 
-int mgr__chan_put(mgr_chan *c, const void *msg, size_t len) {
+int mp__mgr_chan_put(mgr_chan *c, const void *msg, size_t len) {
   if (len <= MGR_CHAN_INLINE) {
     memcpy(c->buf, msg, len);
   } else {
@@ -34,12 +34,12 @@ int mgr__chan_put(mgr_chan *c, const void *msg, size_t len) {
   return 0;
 }
 
-const void *mgr__chan_msg(mgr_chan *c, size_t *len) {
+const void *mp__mgr_chan_msg(mgr_chan *c, size_t *len) {
   *len = c->len;
   return c->big != NULL ? c->big : c->buf;
 }
 
-void mgr__chan_release(mgr_chan *c) {
+void mp__mgr_chan_release(mgr_chan *c) {
   if (c->big != NULL) {
     mp__shared_free(c->big, c->bigcap);
     c->big = NULL;
@@ -47,7 +47,7 @@ void mgr__chan_release(mgr_chan *c) {
   }
 }
 
-int mgr__chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
+int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
                    long spin_ns, mp__deadline d, int (*check)(void *), void *arg) {
   /* Spin first: the other side is usually a few microseconds from answering, and a futex
    * sleep plus wake-up costs tens of microseconds on a VM. */
@@ -80,7 +80,7 @@ int mgr__chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_
   }
 }
 
-void mgr__chan_post(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t v) {
+void mp__mgr_chan_post(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t v) {
   atomic_store(word, v);
   if (atomic_load(sleep_flag)) mp__futex_wake(word, 1);
 }

@@ -17,7 +17,7 @@ static _Thread_local char errmsg[256];
 
 const char *mp_manager_errmsg(void) { return errmsg; }
 
-void mgr__set_errmsg(const char *msg, size_t len) {
+void mp__mgr_set_errmsg(const char *msg, size_t len) {
   if (len >= sizeof errmsg) len = sizeof errmsg - 1;
   memcpy(errmsg, msg, len);
   errmsg[len] = '\0';
@@ -25,11 +25,11 @@ void mgr__set_errmsg(const char *msg, size_t len) {
 
 static int fail(int rc) {
   const char *t = mp_strerror(rc);
-  mgr__set_errmsg(t, strlen(t));
+  mp__mgr_set_errmsg(t, strlen(t));
   return rc;
 }
 
-void mgr__random(void *buf, size_t len) {
+void mp__mgr_random(void *buf, size_t len) {
   if (getrandom(buf, len, 0) == (ssize_t)len) return;
   uint64_t x = (uint64_t)mp__now_ns() ^ ((uint64_t)mp__self_pid() << 32);
   for (size_t i = 0; i < len; i++) {
@@ -38,7 +38,7 @@ void mgr__random(void *buf, size_t len) {
   }
 }
 
-bool mgr__pidfd_ended(int pidfd) {
+bool mp__mgr_pidfd_ended(int pidfd) {
   if (pidfd < 0) return false;
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
   return poll(&p, 1, 0) == 1;
@@ -104,22 +104,22 @@ static void transport_close(mp_manager *m, mgr_client *cl, mgr_transport *t) {
     mp_conn_free(t->conn);
   } else if (t->chan != NULL) {
     mgr_chan *c = t->chan;
-    bool server_gone = mgr__pidfd_ended(cl->server_pidfd) || m->sh == NULL ||
+    bool server_gone = mp__mgr_pidfd_ended(cl->server_pidfd) || m->sh == NULL ||
                        atomic_load(&m->sh->state) == MGR_ST_STOPPED;
     if (!server_gone && !atomic_load(&c->srv_done)) {
       /* Tell the server thread to let go, and wait (boundedly) until it has. */
       atomic_store(&c->closed, 1);
-      mgr__chan_post(&c->req_seq, &c->srv_sleep, atomic_load(&c->req_seq) + 1);
+      mp__mgr_chan_post(&c->req_seq, &c->srv_sleep, atomic_load(&c->req_seq) + 1);
       mp__deadline d = mp__deadline_in(2000);
-      while (!atomic_load(&c->srv_done) && !mgr__pidfd_ended(cl->server_pidfd) &&
+      while (!atomic_load(&c->srv_done) && !mp__mgr_pidfd_ended(cl->server_pidfd) &&
              !mp__deadline_passed(d)) {
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
       }
-      server_gone = mgr__pidfd_ended(cl->server_pidfd);
+      server_gone = mp__mgr_pidfd_ended(cl->server_pidfd);
     }
     /* A server thread that never let go keeps the channel (a small leak, never a crash). */
-    if (server_gone || atomic_load(&c->srv_done)) mgr__chan_free(c);
+    if (server_gone || atomic_load(&c->srv_done)) mp__mgr_chan_free(c);
   }
   free(t);
 }
@@ -145,7 +145,7 @@ static mgr_client *client_get(mp_manager *m) {
   n->pid = me;
   n->m = m;
   n->server_pidfd = -1;
-  mgr__random(&n->key, sizeof n->key);
+  mp__mgr_random(&n->key, sizeof n->key);
   pthread_mutex_init(&n->mu, NULL);
   if (m->sh != NULL) {
     pid_t sp = atomic_load(&m->sh->server_pid);
@@ -163,12 +163,12 @@ static mgr_client *client_get(mp_manager *m) {
   return n;
 }
 
-uint64_t mgr__client_key(mp_manager *m) {
+uint64_t mp__mgr_client_key(mp_manager *m) {
   mgr_client *cl = client_get(m);
   return cl != NULL ? cl->key : 0;
 }
 
-void mgr__client_close(mp_manager *m) {
+void mp__mgr_client_close(mp_manager *m) {
   mgr_client *cl = atomic_load(&m->client);
   if (cl == NULL) return;
   atomic_store(&m->client, NULL);
@@ -195,7 +195,7 @@ static int transport_new(mp_manager *m, mgr_client *cl, mgr_transport **out,
       free(t);
       return MP_EBROKEN;
     }
-    t->chan = mgr__chan_new(cl->key);
+    t->chan = mp__mgr_chan_new(cl->key);
     if (t->chan == NULL) {
       free(t);
       return -ENOMEM;
@@ -209,7 +209,7 @@ static int transport_new(mp_manager *m, mgr_client *cl, mgr_transport **out,
     atomic_fetch_add(&sh->attach_seq, 1);
     mp__futex_wake(&sh->attach_seq, INT32_MAX);
   } else {
-    int rc = mgr__dial(m, &t->conn, timeout);
+    int rc = mp__mgr_dial(m, &t->conn, timeout);
     if (rc != 0) {
       free(t);
       return rc;
@@ -251,7 +251,7 @@ static int cli_check(void *arg) {
   cli_wait *w = arg;
   if (atomic_load(&w->c->srv_done)) return MP_EBROKEN;
   if (atomic_load(&w->m->sh->state) == MGR_ST_STOPPED) return MP_ECLOSED;
-  if (mgr__pidfd_ended(w->cl->server_pidfd))
+  if (mp__mgr_pidfd_ended(w->cl->server_pidfd))
     return atomic_load(&w->m->sh->state) >= MGR_ST_STOPPING ? MP_ECLOSED : MP_EBROKEN;
   return 0;
 }
@@ -259,21 +259,21 @@ static int cli_check(void *arg) {
 static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void *req,
                      size_t len, void **rep, size_t *replen, mp_timeout_ms timeout) {
   mgr_chan *c = t->chan;
-  int rc = mgr__chan_put(c, req, len);
+  int rc = mp__mgr_chan_put(c, req, len);
   if (rc != 0) return rc;
   uint32_t seq = atomic_load_explicit(&c->req_seq, memory_order_relaxed) + 1;
-  mgr__chan_post(&c->req_seq, &c->srv_sleep, seq);
+  mp__mgr_chan_post(&c->req_seq, &c->srv_sleep, seq);
   cli_wait w = {m, cl, c};
-  rc = mgr__chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, CLI_SPIN_NS, mp__deadline_in(timeout),
+  rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, CLI_SPIN_NS, mp__deadline_in(timeout),
                       cli_check, &w);
   if (rc != 0) {
     t->broken = true; /* its answer may still come: never reuse it */
     return rc;
   }
-  const void *msg = mgr__chan_msg(c, replen);
+  const void *msg = mp__mgr_chan_msg(c, replen);
   *rep = malloc(*replen ? *replen : 1);
   if (*rep != NULL) memcpy(*rep, msg, *replen);
-  mgr__chan_release(c);
+  mp__mgr_chan_release(c);
   return *rep != NULL ? 0 : -ENOMEM;
 }
 
@@ -300,7 +300,7 @@ static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
   return rc;
 }
 
-int mgr__client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
+int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
                      size_t *replen, mp_timeout_ms timeout) {
   if (m->role == MGR_NEW) return MP_ESTATE;
   if (m->shut || (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING))
@@ -312,7 +312,7 @@ int mgr__client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void *
   rq.caller = mp__self();
   void *req;
   size_t len;
-  int rc = mgr__req_build(&rq, args, &req, &len);
+  int rc = mp__mgr_req_build(&rq, args, &req, &len);
   if (rc != 0) return rc;
   mgr_transport *t;
   rc = transport_take(m, cl, &t, timeout);
@@ -325,21 +325,21 @@ int mgr__client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void *
   return rc;
 }
 
-int mgr__request(mp_manager *m, int op, uint64_t id, const char *name, const mp_obj *args,
+int mp__mgr_request(mp_manager *m, int op, uint64_t id, const char *name, const mp_obj *args,
                  mp_obj **result, char *typeid, uint64_t *newid, mp_timeout_ms timeout) {
   if (result != NULL) *result = NULL;
   mgr_req r = {.op = op, .id = id, .name = name, .name_len = name ? strlen(name) : 0};
   if (r.name_len > 255) return fail(-EINVAL);
   void *rep;
   size_t replen;
-  int rc = mgr__client_call(m, &r, args, &rep, &replen, timeout);
+  int rc = mp__mgr_client_call(m, &r, args, &rep, &replen, timeout);
   if (rc != 0) return fail(rc);
   int status, code;
   const void *payload;
   size_t plen;
-  rc = mgr__rep_parse(rep, replen, &status, &code, &payload, &plen);
+  rc = mp__mgr_rep_parse(rep, replen, &status, &code, &payload, &plen);
   if (rc == 0 && status == MGR_ERR) {
-    mgr__set_errmsg(payload, plen);
+    mp__mgr_set_errmsg(payload, plen);
     rc = code < 0 ? code : MP_EREMOTE;
     free(rep);
     return rc;

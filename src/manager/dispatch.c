@@ -24,17 +24,17 @@ int mp_manager_error(mp_manager_ctx *c, int code, const char *fmt, ...) {
 
 bool mp_manager_cancelled(mp_manager_ctx *c) {
   if (c == NULL) return false;
-  if (mgr__server_stopping(c->srv)) return true;
+  if (mp__mgr_server_stopping(c->srv)) return true;
   return c->gone != NULL && c->gone(c->gone_arg) != 0;
 }
 
 /* ---- argument helpers ---- */
 
-const mp_obj *mgr__arg(const mp_obj *args, size_t i) {
+const mp_obj *mp__mgr_arg(const mp_obj *args, size_t i) {
   return args != NULL && i < mp_obj_len(args) ? mp_obj_item(args, i) : NULL;
 }
 
-int mgr__need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what) {
+int mp__mgr_need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what) {
   size_t n = mp_obj_len(args);
   if (n < lo || n > hi)
     return mp_manager_error(c, -EINVAL, "%s takes %zu to %zu arguments (%zu given)", what, lo,
@@ -42,8 +42,8 @@ int mgr__need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const 
   return 0;
 }
 
-int mgr__arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_t *out) {
-  const mp_obj *a = mgr__arg(args, i);
+int mp__mgr_arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_t *out) {
+  const mp_obj *a = mp__mgr_arg(args, i);
   if (a == NULL || mp_obj_type_of(a) == MP_OBJ_NONE) {
     *out = dflt;
     return 0;
@@ -54,8 +54,8 @@ int mgr__arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_
   return 0;
 }
 
-int mgr__arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool *out) {
-  const mp_obj *a = mgr__arg(args, i);
+int mp__mgr_arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool *out) {
+  const mp_obj *a = mp__mgr_arg(args, i);
   int64_t v;
   if (a == NULL) {
     *out = dflt;
@@ -71,8 +71,8 @@ int mgr__arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool *ou
   return 0;
 }
 
-int mgr__arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out) {
-  const mp_obj *a = mgr__arg(args, i);
+int mp__mgr_arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out) {
+  const mp_obj *a = mp__mgr_arg(args, i);
   double t;
   if (a == NULL || mp_obj_type_of(a) == MP_OBJ_NONE) {
     *out = mp__deadline_in(MP_FOREVER);
@@ -89,14 +89,14 @@ int mgr__arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *ou
   return 0;
 }
 
-int mgr__norm_index(mgr_call *c, int64_t i, size_t len, size_t *out) {
+int mp__mgr_norm_index(mgr_call *c, int64_t i, size_t len, size_t *out) {
   int64_t j = i < 0 ? i + (int64_t)len : i;
   if (j < 0 || (uint64_t)j >= len) return mp_manager_error(c, -ERANGE, "index out of range");
   *out = (size_t)j;
   return 0;
 }
 
-int mgr__obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d) {
+int mp__mgr_obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d) {
   if (mp_manager_cancelled(c)) return MP_ECLOSED;
   if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
   /* Sleep at most 100 ms at a time so that a caller that left, or a server that stops, is
@@ -128,7 +128,7 @@ static const mp_manager_method *find_custom(const mp_manager_type *t, const char
 
 static int do_call(mgr_server *s, mgr_call *c, const mgr_req *r, const mp_obj *args,
                    mp_obj **result) {
-  mgr_obj *o = mgr__obj_pin(s, r->id);
+  mgr_obj *o = mp__mgr_obj_pin(s, r->id);
   if (o == NULL)
     return mp_manager_error(c, MP_EREMOTE, "no object with id %llu", (unsigned long long)r->id);
   int rc;
@@ -157,7 +157,7 @@ static int do_call(mgr_server *s, mgr_call *c, const mgr_req *r, const mp_obj *a
       pthread_mutex_unlock(&o->mu);
     }
   }
-  mgr__obj_unpin(s, o);
+  mp__mgr_obj_unpin(s, o);
   return rc;
 }
 
@@ -165,7 +165,7 @@ static int do_call(mgr_server *s, mgr_call *c, const mgr_req *r, const mp_obj *a
  * whose one reference now belongs to the session. */
 static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_req *r,
                      const mp_obj *args, const char **typeid, uint64_t *id) {
-  const mgr_type *t = mgr__type_find(s, r->name, r->name_len);
+  const mgr_type *t = mp__mgr_type_find(s, r->name, r->name_len);
   if (t == NULL)
     return mp_manager_error(c, MP_EREMOTE, "unknown type id '%.*s'", (int)r->name_len,
                             r->name);
@@ -176,20 +176,20 @@ static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_re
     mp_obj *v = t->custom->callable(t->custom->arg);
     if (v == NULL) return mp_manager_error(c, MP_EREMOTE, "%s() returned nothing", t->name);
     for (;;) {
-      uint64_t found = mgr__obj_find_data(s, v);
+      uint64_t found = mp__mgr_obj_find_data(s, v);
       if (found == 0) break;
-      if (mgr__obj_incref(s, sess, found) == 0) {
-        mgr_obj *o = mgr__obj_pin(s, found);
+      if (mp__mgr_obj_incref(s, sess, found) == 0) {
+        mgr_obj *o = mp__mgr_obj_pin(s, found);
         if (o != NULL) {
           *typeid = o->type->name;
-          mgr__obj_unpin(s, o);
+          mp__mgr_obj_unpin(s, o);
         }
         *id = found;
         return 0;
       }
     }
     const mgr_type *vt;
-    rc = mgr__wrap_value(v, &vt, &data);
+    rc = mp__mgr_wrap_value(v, &vt, &data);
     if (rc != 0)
       return mp_manager_error(c, -EINVAL, "%s() must return a list or a dict", t->name);
     t = vt;
@@ -200,7 +200,7 @@ static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_re
     rc = t->create(c, args, &data);
     if (rc != 0) return rc;
   }
-  rc = mgr__obj_add(s, t, data, sess, id);
+  rc = mp__mgr_obj_add(s, t, data, sess, id);
   if (rc != 0) {
     if (t->custom != NULL && t->custom->destroy != NULL) t->custom->destroy(data, t->custom->arg);
     else if (t->custom == NULL && t->destroy != NULL) t->destroy(data);
@@ -215,25 +215,25 @@ static int reply_value(const mp_obj *v, void **rep, size_t *replen) {
   size_t elen = 0;
   int rc = 0;
   if (v != NULL) rc = mp_obj_encode(v, &enc, &elen);
-  if (rc == 0) rc = mgr__rep_build(MGR_OK, 0, enc, elen, rep, replen);
+  if (rc == 0) rc = mp__mgr_rep_build(MGR_OK, 0, enc, elen, rep, replen);
   free(enc);
   return rc;
 }
 
-int mgr__handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
+int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
                 int (*gone)(void *), void *gone_arg, void **rep, size_t *replen) {
   mgr_call c = {.srv = s, .gone = gone, .gone_arg = gone_arg};
   mgr_req r;
   mp_obj *args = NULL, *result = NULL;
   const char *typeid = NULL;
   uint64_t newid = 0;
-  int rc = mgr__req_parse(req, len, &r);
+  int rc = mp__mgr_req_parse(req, len, &r);
   if (rc != 0) {
     mp_manager_error(&c, rc, "malformed request");
     goto out;
   }
   c.caller = r.caller;
-  if (*sess == NULL && (*sess = mgr__session_get(s, r.session)) == NULL) {
+  if (*sess == NULL && (*sess = mp__mgr_session_get(s, r.session)) == NULL) {
     rc = -ENOMEM;
     goto out;
   }
@@ -253,24 +253,24 @@ int mgr__handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
   case MGR_OP_CALL: rc = do_call(s, &c, &r, args, &result); break;
   case MGR_OP_CREATE: rc = do_create(s, &c, *sess, &r, args, &typeid, &newid); break;
   case MGR_OP_INCREF:
-    rc = mgr__obj_incref(s, *sess, r.id);
+    rc = mp__mgr_obj_incref(s, *sess, r.id);
     if (rc == -ENOENT)
       mp_manager_error(&c, rc, "no object with id %llu", (unsigned long long)r.id);
     break;
-  case MGR_OP_DECREF: rc = mgr__obj_decref(s, *sess, r.id); break;
-  case MGR_OP_SHUTDOWN: mgr__server_stop(s); break;
+  case MGR_OP_DECREF: rc = mp__mgr_obj_decref(s, *sess, r.id); break;
+  case MGR_OP_SHUTDOWN: mp__mgr_server_stop(s); break;
   case MGR_OP_NOBJECTS:
-    result = mp_obj_int(mgr__obj_count(s));
+    result = mp_obj_int(mp__mgr_obj_count(s));
     if (result == NULL) rc = -ENOMEM;
     break;
   case MGR_OP_TYPEOF: {
-    mgr_obj *o = mgr__obj_pin(s, r.id);
+    mgr_obj *o = mp__mgr_obj_pin(s, r.id);
     if (o == NULL) {
       rc = mp_manager_error(&c, -ENOENT, "no object with id %llu", (unsigned long long)r.id);
       break;
     }
     result = mp_obj_str(o->type->name);
-    mgr__obj_unpin(s, o);
+    mp__mgr_obj_unpin(s, o);
     if (result == NULL) rc = -ENOMEM;
     break;
   }
@@ -284,11 +284,11 @@ out:
     size_t elen = 0;
     rc = t == NULL ? -ENOMEM : mp_obj_encode(t, &enc, &elen);
     mp_obj_decref(t);
-    if (rc == 0) rc = mgr__rep_build(MGR_PROXY, 0, enc, elen, rep, replen);
+    if (rc == 0) rc = mp__mgr_rep_build(MGR_PROXY, 0, enc, elen, rep, replen);
     free(enc);
     if (rc == 0) return 0;
     /* The client will never learn the id: give the reference back. */
-    mgr__obj_decref(s, *sess, newid);
+    mp__mgr_obj_decref(s, *sess, newid);
   } else if (rc == 0) {
     rc = reply_value(result, rep, replen);
     mp_obj_decref(result);
@@ -298,5 +298,5 @@ out:
     mp_obj_decref(result);
   }
   if (c.err == 0 || c.err != rc) snprintf(c.msg, sizeof c.msg, "%s", mp_strerror(rc));
-  return mgr__rep_build(MGR_ERR, rc, c.msg, strlen(c.msg), rep, replen);
+  return mp__mgr_rep_build(MGR_ERR, rc, c.msg, strlen(c.msg), rep, replen);
 }

@@ -10,11 +10,11 @@
 
 static void accept_loop(mgr_server *s, void *arg) {
   mp_listener *l = arg;
-  while (!mgr__server_stopping(s)) {
+  while (!mp__mgr_server_stopping(s)) {
     mp_conn *c;
     int rc = mp_listener_accept(l, &c, 100);
     if (rc == 0) {
-      (void)mgr__server_add_conn(s, c);
+      (void)mp__mgr_server_add_conn(s, c);
     } else if (rc != MP_ETIMEDOUT && rc != MP_EAUTH && rc != MP_EOF && rc != -ECONNABORTED) {
       mp__log(MP_LOG_WARNING, "manager: accept failed: %s", mp_strerror(rc));
       struct timespec ts = {0, 20000000}; /* e.g. out of fds: do not spin */
@@ -23,7 +23,7 @@ static void accept_loop(mgr_server *s, void *arg) {
   }
 }
 
-int mgr__listen_start(mgr_server *s) {
+int mp__mgr_listen_start(mgr_server *s) {
   mp_manager *m = s->m;
   mp_listener *l;
   mp_listener_opts o = {.authkey = m->authkey, .authkey_len = m->authkey_len,
@@ -39,7 +39,7 @@ int mgr__listen_start(mgr_server *s) {
   m->has_address = true;
   if (s->sh != NULL) strcpy(s->sh->address, addr);
   s->listener = l;
-  rc = mgr__server_spawn(s, accept_loop, l);
+  rc = mp__mgr_server_spawn(s, accept_loop, l);
   if (rc != 0) {
     mp_listener_free(l);
     s->listener = NULL;
@@ -47,12 +47,12 @@ int mgr__listen_start(mgr_server *s) {
   return rc;
 }
 
-void mgr__listen_stop(mgr_server *s) {
+void mp__mgr_listen_stop(mgr_server *s) {
   mp_listener_free(s->listener);
   s->listener = NULL;
 }
 
-int mgr__dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout) {
+int mp__mgr_dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout) {
   *out = NULL;
   if (!m->has_address) return MP_ESTATE;
   return mp_client(out, m->address, m->authkey, m->authkey_len, timeout);

@@ -25,7 +25,7 @@ int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
     memcpy(m->authkey, o.authkey, o.authkey_len);
     m->authkey_len = o.authkey_len;
   } else {
-    mgr__random(m->authkey, 32);
+    mp__mgr_random(m->authkey, 32);
     m->authkey_len = 32;
   }
   *out = m;
@@ -41,7 +41,7 @@ int mp_manager_register(mp_manager *m, const mp_manager_type *type) {
     if (type->methods == NULL || type->methods[i].name == NULL || type->methods[i].fn == NULL)
       return -EINVAL;
   if (m->role != MGR_NEW) return MP_ESTATE;
-  if (mgr__builtin_name(type->typeid)) return -EEXIST;
+  if (mp__mgr_builtin_name(type->typeid)) return -EEXIST;
   for (size_t i = 0; i < m->ntypes; i++)
     if (strcmp(m->types[i].name, type->typeid) == 0) return -EEXIST;
   mp_manager_type *copy = malloc(sizeof *copy);
@@ -67,7 +67,7 @@ static int shared_make(mp_manager *m) {
   mgr_shared *sh = mp__shared_alloc(sizeof *sh);
   if (sh == NULL) return -ENOMEM;
   sh->magic = MGR_SHARED_MAGIC;
-  mgr__random(&sh->nonce, sizeof sh->nonce);
+  mp__mgr_random(&sh->nonce, sizeof sh->nonce);
   m->sh = sh;
   return 0;
 }
@@ -91,7 +91,7 @@ static int server_main(void *arg) {
   mgr_client *inherited = atomic_exchange(&m->client, NULL);
   (void)inherited; /* the starter's session (none yet): not ours */
   mgr_server *s;
-  int rc = mgr__server_new(&s, m);
+  int rc = mp__mgr_server_new(&s, m);
   if (rc != 0) {
     m->sh->start_err = rc;
     atomic_store(&m->sh->state, MGR_ST_STOPPED);
@@ -99,8 +99,8 @@ static int server_main(void *arg) {
     return 1;
   }
   m->srv = s;
-  rc = mgr__server_run(s);
-  mgr__server_free(s);
+  rc = mp__mgr_server_run(s);
+  mp__mgr_server_free(s);
   atomic_store(&m->sh->state, MGR_ST_STOPPED);
   mp__futex_wake(&m->sh->state, INT32_MAX);
   return rc == 0 ? 0 : 1;
@@ -142,12 +142,12 @@ int mp_manager_get_server(mp_manager *m) {
   int rc = shared_make(m);
   if (rc != 0) return rc;
   mgr_server *s;
-  if ((rc = mgr__server_new(&s, m)) != 0) {
+  if ((rc = mp__mgr_server_new(&s, m)) != 0) {
     shared_free(m);
     return rc;
   }
-  if ((rc = mgr__listen_start(s)) != 0) {
-    mgr__server_free(s);
+  if ((rc = mp__mgr_listen_start(s)) != 0) {
+    mp__mgr_server_free(s);
     shared_free(m);
     return rc;
   }
@@ -166,13 +166,13 @@ int mp_manager_serve_forever(mp_manager *m) {
   }
   m->serving = true;
   mgr_server *s = m->srv;
-  int rc = mgr__server_run(s);
+  int rc = mp__mgr_server_run(s);
   /* Clients of this process that are still attached: their server has gone. */
   atomic_store(&m->sh->state, MGR_ST_STOPPED);
   mp__futex_wake(&m->sh->state, INT32_MAX);
-  mgr__client_close(m);
+  mp__mgr_client_close(m);
   m->srv = NULL;
-  mgr__server_free(s);
+  mp__mgr_server_free(s);
   shared_free(m);
   m->shut = true;
   return rc;
@@ -184,9 +184,9 @@ int mp_manager_connect(mp_manager *m, mp_timeout_ms timeout) {
   if (!m->has_address) return -EINVAL;
   m->role = MGR_CONNECTED;
   /* Open the first transport now, so a wrong key or a missing server shows here. */
-  int rc = mgr__request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, NULL, NULL, NULL, timeout);
+  int rc = mp__mgr_request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, NULL, NULL, NULL, timeout);
   if (rc != 0) {
-    mgr__client_close(m);
+    mp__mgr_client_close(m);
     m->role = MGR_NEW;
   }
   return rc;
@@ -197,7 +197,7 @@ int mp_manager_shutdown(mp_manager *m) {
   if (m->role == MGR_NEW) return MP_ESTATE;
   if (m->shut) return 0;
   if (m->role == MGR_SERVING && m->srv != NULL && m->owner_pid == mp__self_pid()) {
-    mgr__server_stop(m->srv);
+    mp__mgr_server_stop(m->srv);
     return 0;
   }
   if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid()) {
@@ -211,13 +211,13 @@ int mp_manager_shutdown(mp_manager *m) {
     mp_process_free(m->server);
     m->server = NULL;
     atomic_store(&m->sh->state, MGR_ST_STOPPED);
-    mgr__client_close(m);
+    mp__mgr_client_close(m);
     shared_free(m);
     m->shut = true;
     return 0;
   }
   /* A client (connected, or a child of the starter): ask the server. */
-  int rc = mgr__request(m, MGR_OP_SHUTDOWN, 0, NULL, NULL, NULL, NULL, NULL, 5000);
+  int rc = mp__mgr_request(m, MGR_OP_SHUTDOWN, 0, NULL, NULL, NULL, NULL, NULL, 5000);
   return rc == MP_ECLOSED ? 0 : rc;
 }
 
@@ -225,15 +225,15 @@ void mp_manager_free(mp_manager *m) {
   if (m == NULL) return;
   if (m->role == MGR_SERVING && !m->serving && m->srv != NULL && m->owner_pid == mp__self_pid()) {
     /* get_server() without serve_forever(): stop the listener it started */
-    mgr__server_stop(m->srv);
-    (void)mgr__server_run(m->srv);
-    mgr__server_free(m->srv);
+    mp__mgr_server_stop(m->srv);
+    (void)mp__mgr_server_run(m->srv);
+    mp__mgr_server_free(m->srv);
     m->srv = NULL;
     shared_free(m);
   }
   if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut)
     mp_manager_shutdown(m);
-  mgr__client_close(m);
+  mp__mgr_client_close(m);
   for (size_t i = 0; i < m->ntypes; i++) free((void *)(uintptr_t)m->types[i].custom);
   free(m->types);
   free(m);
@@ -253,7 +253,7 @@ int mp_manager_authkey(const mp_manager *m, const void **key, size_t *len) {
 int mp_manager_number_of_objects(mp_manager *m, int64_t *out) {
   if (m == NULL || out == NULL) return -EINVAL;
   mp_obj *r;
-  int rc = mgr__request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, &r, NULL, NULL, MP_FOREVER);
+  int rc = mp__mgr_request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, &r, NULL, NULL, MP_FOREVER);
   if (rc == 0) {
     rc = mp_obj_get_int(r, out) == 0 ? 0 : MP_ECORRUPT;
     mp_obj_decref(r);

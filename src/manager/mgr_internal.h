@@ -49,14 +49,14 @@ typedef struct mgr_req {
 } mgr_req;
 
 /* Builds a request into a malloc'd buffer.  args may be NULL. */
-int mgr__req_build(const mgr_req *r, const mp_obj *args, void **buf, size_t *len);
+int mp__mgr_req_build(const mgr_req *r, const mp_obj *args, void **buf, size_t *len);
 /* Parses a request in place (the pointers point into buf).  MP_ECORRUPT when malformed. */
-int mgr__req_parse(const void *buf, size_t len, mgr_req *r);
+int mp__mgr_req_parse(const void *buf, size_t len, mgr_req *r);
 /* Builds a reply: status, code, and payload (result value or message bytes). */
-int mgr__rep_build(int status, int code, const void *payload, size_t plen, void **buf,
+int mp__mgr_rep_build(int status, int code, const void *payload, size_t plen, void **buf,
                    size_t *len);
 /* Parses a reply into status, code and a pointer/length to the payload inside buf. */
-int mgr__rep_parse(const void *buf, size_t len, int *status, int *code, const void **payload,
+int mp__mgr_rep_parse(const void *buf, size_t len, int *status, int *code, const void **payload,
                    size_t *plen);
 
 /* ---- shared-memory channels (chan.c) ----
@@ -99,21 +99,21 @@ typedef struct mgr_shared {
 #define MGR_SHARED_MAGIC UINT64_C(0x6d706d616e616772) /* "mpmanagr" */
 
 /* Writes a message of len bytes into c (inline, or in a heap block).  -ENOMEM. */
-int mgr__chan_put(mgr_chan *c, const void *msg, size_t len);
-/* The message in c: pointer and length (valid until mgr__chan_release). */
-const void *mgr__chan_msg(mgr_chan *c, size_t *len);
+int mp__mgr_chan_put(mgr_chan *c, const void *msg, size_t len);
+/* The message in c: pointer and length (valid until mp__mgr_chan_release). */
+const void *mp__mgr_chan_msg(mgr_chan *c, size_t *len);
 /* Frees a heap block the message used. */
-void mgr__chan_release(mgr_chan *c);
+void mp__mgr_chan_release(mgr_chan *c);
 /* Waits until *word != old: spins, then sleeps in slices of at most 50 ms, calling
  * check(arg) after every slice; a non-zero result of check ends the wait with that code.
  * Returns 0 when the word changed, MP_ETIMEDOUT at the deadline. */
-int mgr__chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
+int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
                    long spins, mp__deadline d, int (*check)(void *), void *arg);
 /* Publishes a new value of word and wakes its sleeper if one announced itself. */
-void mgr__chan_post(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t v);
+void mp__mgr_chan_post(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t v);
 /* Allocates a channel in the shared heap for a client of session; NULL when out of memory. */
-mgr_chan *mgr__chan_new(uint64_t session);
-void mgr__chan_free(mgr_chan *c);
+mgr_chan *mp__mgr_chan_new(uint64_t session);
+void mp__mgr_chan_free(mgr_chan *c);
 
 /* ---- server (server.c, objects.c, dispatch.c, types_*.c) ---- */
 typedef struct mgr_server mgr_server;
@@ -195,75 +195,75 @@ struct mgr_server {
   mgr_type *custom;           /* the manager's registered types (borrowed) */
   size_t ncustom;
   _Atomic bool stop;
-  _Atomic uint32_t stopseq;   /* futex: bumped by mgr__server_stop */
+  _Atomic uint32_t stopseq;   /* futex: bumped by mp__mgr_server_stop */
   pthread_mutex_t thr_mu;     /* threads */
   mgr_thread *threads;
 };
 
-/* Server lifecycle: made by mgr__server_new over the manager's registered types. */
-int mgr__server_new(mgr_server **out, mp_manager *m);
+/* Server lifecycle: made by mp__mgr_server_new over the manager's registered types. */
+int mp__mgr_server_new(mgr_server **out, mp_manager *m);
 /* Runs until asked to stop; then stops every thread and frees every object. */
-int mgr__server_run(mgr_server *s);
+int mp__mgr_server_run(mgr_server *s);
 /* Asks a running server to stop (any thread). */
-void mgr__server_stop(mgr_server *s);
-void mgr__server_free(mgr_server *s);
+void mp__mgr_server_stop(mgr_server *s);
+void mp__mgr_server_free(mgr_server *s);
 /* Serves one connection in a new thread (a socket from a listener, or a test's pipe end);
  * takes ownership of conn.  0 or -errno. */
-int mgr__server_add_conn(mgr_server *s, mp_conn *conn);
-bool mgr__server_stopping(mgr_server *s);
+int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn);
+bool mp__mgr_server_stopping(mgr_server *s);
 /* Runs fn(s, arg) in a new serving thread, joined when the server stops. */
-int mgr__server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
+int mp__mgr_server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
 /* Whether name is a built-in type id. */
-bool mgr__builtin_name(const char *name);
+bool mp__mgr_builtin_name(const char *name);
 /* Starts listening on the manager's address, if it has one, with a thread accepting clients
- * (listen.c); mgr__listen_stop closes the listener after the threads are joined. */
-int mgr__listen_start(mgr_server *s);
-void mgr__listen_stop(mgr_server *s);
+ * (listen.c); mp__mgr_listen_stop closes the listener after the threads are joined. */
+int mp__mgr_listen_start(mgr_server *s);
+void mp__mgr_listen_stop(mgr_server *s);
 /* Connects a client handle to its address with its key (listen.c). */
-int mgr__dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout);
+int mp__mgr_dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout);
 
 /* Handles one request and builds the reply (dispatch.c).  sess is the transport's session
  * (bound at its first request).  Never fails: errors become error replies; only -ENOMEM when
  * not even the error reply could be built. */
-int mgr__handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
+int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
                 int (*gone)(void *), void *gone_arg, void **rep, size_t *replen);
 /* A transport closed: its session loses one transport, and its references with the last. */
-void mgr__session_detach(mgr_server *s, mgr_session *sess);
+void mp__mgr_session_detach(mgr_server *s, mgr_session *sess);
 
 /* Objects (objects.c). */
-int mgr__obj_add(mgr_server *s, const mgr_type *t, void *data, mgr_session *sess, uint64_t *id);
+int mp__mgr_obj_add(mgr_server *s, const mgr_type *t, void *data, mgr_session *sess, uint64_t *id);
 /* Finds the object exposing data (a callable='s value), or 0. */
-uint64_t mgr__obj_find_data(mgr_server *s, const void *data);
-mgr_obj *mgr__obj_pin(mgr_server *s, uint64_t id);
-void mgr__obj_unpin(mgr_server *s, mgr_obj *o);
-int mgr__obj_incref(mgr_server *s, mgr_session *sess, uint64_t id);
-int mgr__obj_decref(mgr_server *s, mgr_session *sess, uint64_t id);
-mgr_session *mgr__session_get(mgr_server *s, uint64_t key);
-int64_t mgr__obj_count(mgr_server *s);
-void mgr__objects_free_all(mgr_server *s);
-const mgr_type *mgr__type_find(mgr_server *s, const char *name, size_t len);
+uint64_t mp__mgr_obj_find_data(mgr_server *s, const void *data);
+mgr_obj *mp__mgr_obj_pin(mgr_server *s, uint64_t id);
+void mp__mgr_obj_unpin(mgr_server *s, mgr_obj *o);
+int mp__mgr_obj_incref(mgr_server *s, mgr_session *sess, uint64_t id);
+int mp__mgr_obj_decref(mgr_server *s, mgr_session *sess, uint64_t id);
+mgr_session *mp__mgr_session_get(mgr_server *s, uint64_t key);
+int64_t mp__mgr_obj_count(mgr_server *s);
+void mp__mgr_objects_free_all(mgr_server *s);
+const mgr_type *mp__mgr_type_find(mgr_server *s, const char *name, size_t len);
 
 /* Built-in types (types_*.c). */
-extern const mgr_type mgr__type_dict, mgr__type_list, mgr__type_namespace, mgr__type_value,
-    mgr__type_array, mgr__type_queue, mgr__type_joinable_queue, mgr__type_lock,
-    mgr__type_rlock, mgr__type_semaphore, mgr__type_bounded_semaphore, mgr__type_condition,
-    mgr__type_event, mgr__type_barrier;
+extern const mgr_type mp__mgr_type_dict, mp__mgr_type_list, mp__mgr_type_namespace, mp__mgr_type_value,
+    mp__mgr_type_array, mp__mgr_type_queue, mp__mgr_type_joinable_queue, mp__mgr_type_lock,
+    mp__mgr_type_rlock, mp__mgr_type_semaphore, mp__mgr_type_bounded_semaphore, mp__mgr_type_condition,
+    mp__mgr_type_event, mp__mgr_type_barrier;
 /* Wraps an existing list/dict value (callable=) as a built-in object's data. */
-int mgr__wrap_value(mp_obj *v, const mgr_type **t, void **data);
+int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data);
 
 /* Argument helpers for methods: the i-th argument (borrowed) or NULL; checked conversions
  * that record a TypeError-like error. */
-const mp_obj *mgr__arg(const mp_obj *args, size_t i);
-int mgr__arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_t *out);
-int mgr__arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool *out);
+const mp_obj *mp__mgr_arg(const mp_obj *args, size_t i);
+int mp__mgr_arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_t *out);
+int mp__mgr_arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool *out);
 /* A timeout argument in seconds (None or absent: forever; negative: forever) as a deadline. */
-int mgr__arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out);
-int mgr__need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what);
+int mp__mgr_arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out);
+int mp__mgr_need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what);
 /* Waits on o->cv (o->mu held) until woken, the deadline, or 100 ms; returns 0, MP_ETIMEDOUT
  * (deadline passed) or MP_ECLOSED (the caller left or the server stops). */
-int mgr__obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d);
+int mp__mgr_obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d);
 /* Python's index normalisation: -1 is the last; -ERANGE out of [0, len). */
-int mgr__norm_index(mgr_call *c, int64_t i, size_t len, size_t *out);
+int mp__mgr_norm_index(mgr_call *c, int64_t i, size_t len, size_t *out);
 
 /* ---- client (client.c) ---- */
 typedef struct mgr_transport {
@@ -305,26 +305,26 @@ struct mp_manager {
 
 /* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
  * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
-int mgr__client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
+int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
                      size_t *replen, mp_timeout_ms timeout);
 /* Closes this process's transports and frees its session. */
-void mgr__client_close(mp_manager *m);
+void mp__mgr_client_close(mp_manager *m);
 /* The session key of this process's session (made on first use). */
-uint64_t mgr__client_key(mp_manager *m);
+uint64_t mp__mgr_client_key(mp_manager *m);
 /* Makes a request, sends it, and unpacks the reply: 0 with *result (MGR_OK) or the new
  * object's typeid and id
  * (MGR_PROXY); the error code with the message stored for mp_manager_errmsg(). */
-int mgr__request(mp_manager *m, int op, uint64_t id, const char *name, const mp_obj *args,
+int mp__mgr_request(mp_manager *m, int op, uint64_t id, const char *name, const mp_obj *args,
                  mp_obj **result, char *typeid, uint64_t *newid, mp_timeout_ms timeout);
 /* Records the calling thread's last error message. */
-void mgr__set_errmsg(const char *msg, size_t len);
+void mp__mgr_set_errmsg(const char *msg, size_t len);
 /* Random bytes (getrandom, falling back to the clock). */
-void mgr__random(void *buf, size_t len);
+void mp__mgr_random(void *buf, size_t len);
 /* Whether the process behind the pidfd has ended. */
-bool mgr__pidfd_ended(int pidfd);
+bool mp__mgr_pidfd_ended(int pidfd);
 
 /* Proxies (proxy.c). */
-int mgr__proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id,
+int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id,
                     mp_proxy **out);
 
 #endif

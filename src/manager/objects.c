@@ -68,7 +68,7 @@ static int ref_add(mgr_session *sess, uint64_t id) {
   return 0;
 }
 
-int mgr__obj_add(mgr_server *s, const mgr_type *t, void *data, mgr_session *sess, uint64_t *id) {
+int mp__mgr_obj_add(mgr_server *s, const mgr_type *t, void *data, mgr_session *sess, uint64_t *id) {
   mgr_obj *o = calloc(1, sizeof *o);
   if (o == NULL) return -ENOMEM;
   pthread_condattr_t ca;
@@ -99,7 +99,7 @@ int mgr__obj_add(mgr_server *s, const mgr_type *t, void *data, mgr_session *sess
   return rc;
 }
 
-uint64_t mgr__obj_find_data(mgr_server *s, const void *data) {
+uint64_t mp__mgr_obj_find_data(mgr_server *s, const void *data) {
   uint64_t id = 0;
   pthread_mutex_lock(&s->mu);
   for (size_t b = 0; b < MGR_BUCKETS && id == 0; b++)
@@ -112,7 +112,7 @@ uint64_t mgr__obj_find_data(mgr_server *s, const void *data) {
   return id;
 }
 
-mgr_obj *mgr__obj_pin(mgr_server *s, uint64_t id) {
+mgr_obj *mp__mgr_obj_pin(mgr_server *s, uint64_t id) {
   pthread_mutex_lock(&s->mu);
   mgr_obj *o = find_locked(s, id);
   if (o != NULL) o->refs++;
@@ -120,13 +120,13 @@ mgr_obj *mgr__obj_pin(mgr_server *s, uint64_t id) {
   return o;
 }
 
-void mgr__obj_unpin(mgr_server *s, mgr_obj *o) {
+void mp__mgr_obj_unpin(mgr_server *s, mgr_obj *o) {
   pthread_mutex_lock(&s->mu);
   drop_locked(s, o, 1);
   pthread_mutex_unlock(&s->mu);
 }
 
-int mgr__obj_incref(mgr_server *s, mgr_session *sess, uint64_t id) {
+int mp__mgr_obj_incref(mgr_server *s, mgr_session *sess, uint64_t id) {
   pthread_mutex_lock(&s->mu);
   mgr_obj *o = find_locked(s, id);
   int rc = o == NULL ? -ENOENT : ref_add(sess, id);
@@ -135,7 +135,7 @@ int mgr__obj_incref(mgr_server *s, mgr_session *sess, uint64_t id) {
   return rc;
 }
 
-int mgr__obj_decref(mgr_server *s, mgr_session *sess, uint64_t id) {
+int mp__mgr_obj_decref(mgr_server *s, mgr_session *sess, uint64_t id) {
   pthread_mutex_lock(&s->mu);
   mgr_ref *r = ref_find(sess, id);
   mgr_obj *o = find_locked(s, id);
@@ -147,7 +147,7 @@ int mgr__obj_decref(mgr_server *s, mgr_session *sess, uint64_t id) {
   return 0;
 }
 
-mgr_session *mgr__session_get(mgr_server *s, uint64_t key) {
+mgr_session *mp__mgr_session_get(mgr_server *s, uint64_t key) {
   pthread_mutex_lock(&s->mu);
   mgr_session *sess = s->sessions;
   while (sess != NULL && sess->key != key) sess = sess->next;
@@ -161,7 +161,7 @@ mgr_session *mgr__session_get(mgr_server *s, uint64_t key) {
   return sess;
 }
 
-void mgr__session_detach(mgr_server *s, mgr_session *sess) {
+void mp__mgr_session_detach(mgr_server *s, mgr_session *sess) {
   if (sess == NULL) return;
   pthread_mutex_lock(&s->mu);
   if (--sess->transports > 0) {
@@ -181,14 +181,14 @@ void mgr__session_detach(mgr_server *s, mgr_session *sess) {
   free(sess);
 }
 
-int64_t mgr__obj_count(mgr_server *s) {
+int64_t mp__mgr_obj_count(mgr_server *s) {
   pthread_mutex_lock(&s->mu);
   int64_t n = s->nobjs;
   pthread_mutex_unlock(&s->mu);
   return n;
 }
 
-void mgr__objects_free_all(mgr_server *s) {
+void mp__mgr_objects_free_all(mgr_server *s) {
   for (size_t b = 0; b < MGR_BUCKETS; b++) {
     while (s->buckets[b] != NULL) {
       mgr_obj *o = s->buckets[b];

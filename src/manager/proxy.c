@@ -15,7 +15,7 @@ struct mp_proxy {
   pid_t ref_pid; /* the process whose session holds this proxy's reference */
 };
 
-int mgr__proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
+int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
   mp_proxy *p = calloc(1, sizeof *p);
   if (p == NULL) return -ENOMEM;
   p->m = m;
@@ -31,7 +31,7 @@ int mgr__proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, 
 static int ensure_ref(mp_proxy *p) {
   pid_t me = mp__self_pid();
   if (mp__likely(p->ref_pid == me)) return 0;
-  int rc = mgr__request(p->m, MGR_OP_INCREF, p->id, NULL, NULL, NULL, NULL, NULL, MP_FOREVER);
+  int rc = mp__mgr_request(p->m, MGR_OP_INCREF, p->id, NULL, NULL, NULL, NULL, NULL, MP_FOREVER);
   if (rc == 0) p->ref_pid = me;
   return rc;
 }
@@ -44,7 +44,7 @@ int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args, mp_obj **
     return -EINVAL;
   int rc = ensure_ref(p);
   if (rc != 0) return rc;
-  return mgr__request(p->m, MGR_OP_CALL, p->id, method, args, result, NULL, NULL, timeout);
+  return mp__mgr_request(p->m, MGR_OP_CALL, p->id, method, args, result, NULL, NULL, timeout);
 }
 
 int mp_proxy_getvalue(mp_proxy *p, mp_obj **out) {
@@ -57,7 +57,7 @@ const char *mp_proxy_typeid(const mp_proxy *p) { return p != NULL ? p->typeid : 
 void mp_proxy_free(mp_proxy *p) {
   if (p == NULL) return;
   if (p->ref_pid == mp__self_pid())
-    (void)mgr__request(p->m, MGR_OP_DECREF, p->id, NULL, NULL, NULL, NULL, NULL, 5000);
+    (void)mp__mgr_request(p->m, MGR_OP_DECREF, p->id, NULL, NULL, NULL, NULL, NULL, 5000);
   if (p->own_m) mp_manager_free(p->m);
   free(p);
 }
@@ -71,10 +71,10 @@ int mp_manager_create(mp_manager *m, const char *typeid, const mp_obj *args, mp_
     return -EINVAL;
   char tid[MP_MANAGER_TYPEID_MAX];
   uint64_t id;
-  int rc = mgr__request(m, MGR_OP_CREATE, 0, typeid, args, NULL, tid, &id, MP_FOREVER);
+  int rc = mp__mgr_request(m, MGR_OP_CREATE, 0, typeid, args, NULL, tid, &id, MP_FOREVER);
   if (rc != 0) return rc;
-  rc = mgr__proxy_make(m, false, tid, id, out);
-  if (rc != 0) (void)mgr__request(m, MGR_OP_DECREF, id, NULL, NULL, NULL, NULL, NULL, 5000);
+  rc = mp__mgr_proxy_make(m, false, tid, id, out);
+  if (rc != 0) (void)mp__mgr_request(m, MGR_OP_DECREF, id, NULL, NULL, NULL, NULL, NULL, 5000);
   return rc;
 }
 
@@ -170,7 +170,7 @@ int mp_proxy_from_obj(mp_proxy **out, const mp_obj *tok, mp_manager *m_hint,
   }
   if (rc != 0) return rc;
   mp_proxy *p;
-  rc = mgr__proxy_make(m, own, typeid, (uint64_t)id, &p);
+  rc = mp__mgr_proxy_make(m, own, typeid, (uint64_t)id, &p);
   if (rc == 0) {
     p->ref_pid = 0; /* no reference yet: take ours now */
     rc = ensure_ref(p);

@@ -15,19 +15,19 @@
 #define SRV_MAX_MSG ((size_t)1 << 30)
 
 static const mgr_type *const builtins[] = {
-    &mgr__type_dict,  &mgr__type_list,          &mgr__type_namespace, &mgr__type_value,
-    &mgr__type_array, &mgr__type_queue,         &mgr__type_joinable_queue, &mgr__type_lock,
-    &mgr__type_rlock, &mgr__type_semaphore,     &mgr__type_bounded_semaphore,
-    &mgr__type_condition, &mgr__type_event,     &mgr__type_barrier,
+    &mp__mgr_type_dict,  &mp__mgr_type_list,          &mp__mgr_type_namespace, &mp__mgr_type_value,
+    &mp__mgr_type_array, &mp__mgr_type_queue,         &mp__mgr_type_joinable_queue, &mp__mgr_type_lock,
+    &mp__mgr_type_rlock, &mp__mgr_type_semaphore,     &mp__mgr_type_bounded_semaphore,
+    &mp__mgr_type_condition, &mp__mgr_type_event,     &mp__mgr_type_barrier,
 };
 
-bool mgr__builtin_name(const char *name) {
+bool mp__mgr_builtin_name(const char *name) {
   for (size_t i = 0; i < MP__ARRAY_LEN(builtins); i++)
     if (strcmp(builtins[i]->name, name) == 0) return true;
   return false;
 }
 
-const mgr_type *mgr__type_find(mgr_server *s, const char *name, size_t len) {
+const mgr_type *mp__mgr_type_find(mgr_server *s, const char *name, size_t len) {
   for (size_t i = 0; i < MP__ARRAY_LEN(builtins); i++)
     if (strlen(builtins[i]->name) == len && memcmp(builtins[i]->name, name, len) == 0)
       return builtins[i];
@@ -37,9 +37,9 @@ const mgr_type *mgr__type_find(mgr_server *s, const char *name, size_t len) {
   return NULL;
 }
 
-bool mgr__server_stopping(mgr_server *s) { return atomic_load(&s->stop); }
+bool mp__mgr_server_stopping(mgr_server *s) { return atomic_load(&s->stop); }
 
-void mgr__server_stop(mgr_server *s) {
+void mp__mgr_server_stop(mgr_server *s) {
   atomic_store(&s->stop, true);
   atomic_fetch_add(&s->stopseq, 1);
   mp__futex_wake(&s->stopseq, INT32_MAX);
@@ -50,7 +50,7 @@ void mgr__server_stop(mgr_server *s) {
   }
 }
 
-int mgr__server_new(mgr_server **out, mp_manager *m) {
+int mp__mgr_server_new(mgr_server **out, mp_manager *m) {
   mgr_server *s = calloc(1, sizeof *s);
   if (s == NULL) return -ENOMEM;
   s->m = m;
@@ -63,9 +63,9 @@ int mgr__server_new(mgr_server **out, mp_manager *m) {
   return 0;
 }
 
-void mgr__server_free(mgr_server *s) {
+void mp__mgr_server_free(mgr_server *s) {
   if (s == NULL) return;
-  mgr__objects_free_all(s);
+  mp__mgr_objects_free_all(s);
   pthread_mutex_destroy(&s->mu);
   pthread_mutex_destroy(&s->thr_mu);
   free(s);
@@ -102,7 +102,7 @@ static void *thr_main(void *p) {
   return NULL;
 }
 
-int mgr__server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg) {
+int mp__mgr_server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg) {
   mgr_thread *t = calloc(1, sizeof *t);
   thr_start *st = malloc(sizeof *st);
   if (t == NULL || st == NULL) {
@@ -150,12 +150,12 @@ typedef struct chan_srv {
 
 static int chan_gone(void *arg) {
   chan_srv *cs = arg;
-  return atomic_load(&cs->c->closed) || mgr__pidfd_ended(cs->pidfd);
+  return atomic_load(&cs->c->closed) || mp__mgr_pidfd_ended(cs->pidfd);
 }
 
 static int chan_check(void *arg) {
   chan_srv *cs = arg;
-  if (mgr__server_stopping(cs->s)) return MP_ECLOSED;
+  if (mp__mgr_server_stopping(cs->s)) return MP_ECLOSED;
   return chan_gone(arg) ? MP_EOF : 0;
 }
 
@@ -165,31 +165,31 @@ static void chan_serve(mgr_server *s, void *arg) {
   mgr_session *sess = NULL;
   uint32_t seen = 0;
   for (;;) {
-    if (mgr__chan_wait(&c->req_seq, &c->srv_sleep, seen, SRV_SPIN_NS,
+    if (mp__mgr_chan_wait(&c->req_seq, &c->srv_sleep, seen, SRV_SPIN_NS,
                        mp__deadline_in(MP_FOREVER), chan_check, cs) != 0)
       break;
     seen = atomic_load_explicit(&c->req_seq, memory_order_acquire);
     if (atomic_load(&c->closed)) break;
     size_t len;
-    const void *msg = mgr__chan_msg(c, &len);
+    const void *msg = mp__mgr_chan_msg(c, &len);
     void *rep = NULL;
     size_t replen = 0;
-    int rc = mgr__handle(s, &sess, msg, len, chan_gone, cs, &rep, &replen);
-    mgr__chan_release(c);
-    if (rc == 0) rc = mgr__chan_put(c, rep, replen);
+    int rc = mp__mgr_handle(s, &sess, msg, len, chan_gone, cs, &rep, &replen);
+    mp__mgr_chan_release(c);
+    if (rc == 0) rc = mp__mgr_chan_put(c, rep, replen);
     free(rep);
     if (rc != 0) {
       /* Not even the reply fits in memory: answer with a bare header. */
       unsigned char hdr[MGR_REP_HDR] = {MGR_ERR};
       int32_t code = (int32_t)rc;
       memcpy(hdr + 4, &code, 4);
-      mgr__chan_put(c, hdr, sizeof hdr);
+      mp__mgr_chan_put(c, hdr, sizeof hdr);
     }
-    mgr__chan_post(&c->rep_seq, &c->cli_sleep, seen);
+    mp__mgr_chan_post(&c->rep_seq, &c->cli_sleep, seen);
   }
-  mgr__session_detach(s, sess);
-  if (mgr__pidfd_ended(cs->pidfd)) {
-    mgr__chan_free(c); /* its client is dead: nobody else will */
+  mp__mgr_session_detach(s, sess);
+  if (mp__mgr_pidfd_ended(cs->pidfd)) {
+    mp__mgr_chan_free(c); /* its client is dead: nobody else will */
   } else {
     atomic_store(&c->srv_done, 1);
   }
@@ -212,13 +212,13 @@ static void attach_pending(mgr_server *s) {
     int fd = mp__pidfd_open(c->client_pid);
     if (cs != NULL && fd >= 0) {
       *cs = (chan_srv){s, c, fd};
-      if (mgr__server_spawn(s, chan_serve, cs) == 0) continue;
+      if (mp__mgr_server_spawn(s, chan_serve, cs) == 0) continue;
     }
     /* The client died before we saw it (nobody will use the channel: free it), or we are out
      * of resources (srv_done tells the waiting client that no thread will answer). */
     mp__close(fd);
     free(cs);
-    if (fd < 0) mgr__chan_free(c);
+    if (fd < 0) mp__mgr_chan_free(c);
     else atomic_store(&c->srv_done, 1);
   }
 }
@@ -226,7 +226,7 @@ static void attach_pending(mgr_server *s) {
 static void attach_loop(mgr_server *s, void *arg) {
   (void)arg;
   mgr_shared *sh = s->sh;
-  while (!mgr__server_stopping(s)) {
+  while (!mp__mgr_server_stopping(s)) {
     uint32_t seq = atomic_load(&sh->attach_seq);
     attach_pending(s);
     mp__futex_wait(&sh->attach_seq, seq, mp__deadline_in(100));
@@ -250,7 +250,7 @@ static int conn_gone(void *arg) {
 static void conn_serve(mgr_server *s, void *arg) {
   conn_srv *cs = arg;
   mgr_session *sess = NULL;
-  while (!mgr__server_stopping(s)) {
+  while (!mp__mgr_server_stopping(s)) {
     void *buf;
     size_t len;
     /* poll() first: see call_conn() in client.c for why not spin. */
@@ -261,18 +261,18 @@ static void conn_serve(mgr_server *s, void *arg) {
     if (rc != 0) break;
     void *rep = NULL;
     size_t replen = 0;
-    rc = mgr__handle(s, &sess, buf, len, conn_gone, cs, &rep, &replen);
+    rc = mp__mgr_handle(s, &sess, buf, len, conn_gone, cs, &rep, &replen);
     free(buf);
     if (rc == 0) rc = mp_conn_send_bytes(cs->conn, rep, 0, replen, 10000);
     free(rep);
     if (rc != 0) break;
   }
-  mgr__session_detach(s, sess);
+  mp__mgr_session_detach(s, sess);
   mp_conn_free(cs->conn);
   free(cs);
 }
 
-int mgr__server_add_conn(mgr_server *s, mp_conn *conn) {
+int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn) {
   conn_srv *cs = malloc(sizeof *cs);
   if (cs == NULL) {
     mp_conn_free(conn);
@@ -280,7 +280,7 @@ int mgr__server_add_conn(mgr_server *s, mp_conn *conn) {
   }
   cs->s = s;
   cs->conn = conn;
-  int rc = mgr__server_spawn(s, conn_serve, cs);
+  int rc = mp__mgr_server_spawn(s, conn_serve, cs);
   if (rc != 0) {
     mp_conn_free(conn);
     free(cs);
@@ -290,27 +290,27 @@ int mgr__server_add_conn(mgr_server *s, mp_conn *conn) {
 
 /* ---- running ---- */
 
-int mgr__server_run(mgr_server *s) {
+int mp__mgr_server_run(mgr_server *s) {
   int rc = 0;
-  if (s->sh != NULL) rc = mgr__server_spawn(s, attach_loop, NULL);
-  if (rc == 0 && s->listener == NULL) rc = mgr__listen_start(s);
+  if (s->sh != NULL) rc = mp__mgr_server_spawn(s, attach_loop, NULL);
+  if (rc == 0 && s->listener == NULL) rc = mp__mgr_listen_start(s);
   if (s->sh != NULL) {
     if (rc != 0) s->sh->start_err = rc;
     atomic_store(&s->sh->server_pid, mp__self_pid());
     atomic_store(&s->sh->state, rc == 0 ? MGR_ST_RUNNING : MGR_ST_STOPPED);
     mp__futex_wake(&s->sh->state, INT32_MAX);
   }
-  while (rc == 0 && !mgr__server_stopping(s)) {
+  while (rc == 0 && !mp__mgr_server_stopping(s)) {
     if (s->sh != NULL) {
       if (atomic_load(&s->sh->state) != MGR_ST_RUNNING) break;
       mp__futex_wait(&s->sh->state, MGR_ST_RUNNING, mp__deadline_in(100));
     } else {
       uint32_t seq = atomic_load(&s->stopseq);
-      if (!mgr__server_stopping(s)) mp__futex_wait(&s->stopseq, seq, mp__deadline_in(100));
+      if (!mp__mgr_server_stopping(s)) mp__futex_wait(&s->stopseq, seq, mp__deadline_in(100));
     }
   }
   atomic_store(&s->stop, true);
   join_all(s);
-  mgr__listen_stop(s);
+  mp__mgr_listen_stop(s);
   return rc;
 }

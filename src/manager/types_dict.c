@@ -62,11 +62,11 @@ static mp_obj *copy_dict(const mp_obj *d) {
 }
 
 static int dict_create(mgr_call *c, const mp_obj *args, void **data) {
-  int rc = mgr__need_args(c, args, 0, 1, "dict()");
+  int rc = mp__mgr_need_args(c, args, 0, 1, "dict()");
   if (rc != 0) return rc;
   mp_obj *d = mp_obj_dict();
   if (d == NULL) return -ENOMEM;
-  const mp_obj *init = mgr__arg(args, 0);
+  const mp_obj *init = mp__mgr_arg(args, 0);
   if (init != NULL && mp_obj_type_of(init) != MP_OBJ_NONE && (rc = update_from(c, d, init)) != 0) {
     mp_obj_decref(d);
     return rc;
@@ -79,53 +79,53 @@ static void dict_destroy(void *data) { mp_obj_decref(data); }
 
 static int d_setitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 2, 2, "__setitem__");
-  return rc ? rc : set_checked(c, D(o), mgr__arg(a, 0), mgr__arg(a, 1));
+  int rc = mp__mgr_need_args(c, a, 2, 2, "__setitem__");
+  return rc ? rc : set_checked(c, D(o), mp__mgr_arg(a, 0), mp__mgr_arg(a, 1));
 }
 
 static int d_getitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 1, "__getitem__");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__getitem__");
   if (rc != 0) return rc;
-  mp_obj *v = mp_obj_dict_get(D(o), mgr__arg(a, 0));
-  if (v == NULL) return key_error(c, mgr__arg(a, 0));
+  mp_obj *v = mp_obj_dict_get(D(o), mp__mgr_arg(a, 0));
+  if (v == NULL) return key_error(c, mp__mgr_arg(a, 0));
   *res = mp_obj_incref(v);
   return 0;
 }
 
 static int d_get(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 2, "get");
+  int rc = mp__mgr_need_args(c, a, 1, 2, "get");
   if (rc != 0) return rc;
-  mp_obj *v = mp_obj_dict_get(D(o), mgr__arg(a, 0));
-  *res = mp_obj_incref(v != NULL ? v : (mp_obj *)(uintptr_t)mgr__arg(a, 1));
+  mp_obj *v = mp_obj_dict_get(D(o), mp__mgr_arg(a, 0));
+  *res = mp_obj_incref(v != NULL ? v : (mp_obj *)(uintptr_t)mp__mgr_arg(a, 1));
   return 0;
 }
 
 static int d_delitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 1, 1, "__delitem__");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__delitem__");
   if (rc != 0) return rc;
-  rc = mp_obj_dict_del(D(o), mgr__arg(a, 0));
-  return rc == -ENOENT || rc == -EINVAL ? key_error(c, mgr__arg(a, 0)) : rc;
+  rc = mp_obj_dict_del(D(o), mp__mgr_arg(a, 0));
+  return rc == -ENOENT || rc == -EINVAL ? key_error(c, mp__mgr_arg(a, 0)) : rc;
 }
 
 static int d_len(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "__len__");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "__len__");
   if (rc != 0) return rc;
   *res = mp_obj_int((int64_t)mp_obj_len(D(o)));
   return *res ? 0 : -ENOMEM;
 }
 
 static int d_contains(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 1, "__contains__");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__contains__");
   if (rc != 0) return rc;
-  *res = mp_obj_bool(mp_obj_dict_get(D(o), mgr__arg(a, 0)) != NULL);
+  *res = mp_obj_bool(mp_obj_dict_get(D(o), mp__mgr_arg(a, 0)) != NULL);
   return 0;
 }
 
 /* keys(), values(), items(): lists (Python's views cannot travel either: the proxy's methods
  * return lists). */
 static int listing(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res, int what) {
-  int rc = mgr__need_args(c, a, 0, 0, "keys/values/items");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "keys/values/items");
   if (rc != 0) return rc;
   mp_obj *l = mp_obj_list();
   size_t pos = 0;
@@ -148,26 +148,26 @@ static int d_items(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { retur
 
 static int d_update(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 1, "update");
-  const mp_obj *src = mgr__arg(a, 0);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "update");
+  const mp_obj *src = mp__mgr_arg(a, 0);
   return rc ? rc : src == NULL ? 0 : update_from(c, D(o), src);
 }
 
 static int d_pop(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 2, "pop");
+  int rc = mp__mgr_need_args(c, a, 1, 2, "pop");
   if (rc != 0) return rc;
-  mp_obj *v = mp_obj_dict_get(D(o), mgr__arg(a, 0));
+  mp_obj *v = mp_obj_dict_get(D(o), mp__mgr_arg(a, 0));
   if (v == NULL) {
-    if (mp_obj_len(a) < 2) return key_error(c, mgr__arg(a, 0));
-    *res = mp_obj_incref((mp_obj *)(uintptr_t)mgr__arg(a, 1));
+    if (mp_obj_len(a) < 2) return key_error(c, mp__mgr_arg(a, 0));
+    *res = mp_obj_incref((mp_obj *)(uintptr_t)mp__mgr_arg(a, 1));
     return 0;
   }
   *res = mp_obj_incref(v);
-  return mp_obj_dict_del(D(o), mgr__arg(a, 0));
+  return mp_obj_dict_del(D(o), mp__mgr_arg(a, 0));
 }
 
 static int d_popitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "popitem");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "popitem");
   if (rc != 0) return rc;
   size_t pos = 0;
   mp_obj *k = NULL, *v = NULL, *lk = NULL, *lv = NULL;
@@ -179,13 +179,13 @@ static int d_popitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 
 static int d_setdefault(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 2, "setdefault");
+  int rc = mp__mgr_need_args(c, a, 1, 2, "setdefault");
   if (rc != 0) return rc;
-  mp_obj *v = mp_obj_dict_get(D(o), mgr__arg(a, 0));
+  mp_obj *v = mp_obj_dict_get(D(o), mp__mgr_arg(a, 0));
   if (v == NULL) {
-    mp_obj *dflt = (mp_obj *)(uintptr_t)mgr__arg(a, 1);
+    mp_obj *dflt = (mp_obj *)(uintptr_t)mp__mgr_arg(a, 1);
     if (dflt == NULL) dflt = mp_obj_none();
-    rc = set_checked(c, D(o), mgr__arg(a, 0), dflt);
+    rc = set_checked(c, D(o), mp__mgr_arg(a, 0), dflt);
     if (rc != 0) return rc;
     v = dflt;
   }
@@ -194,7 +194,7 @@ static int d_setdefault(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) 
 }
 
 static int d_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "copy");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "copy");
   if (rc != 0) return rc;
   *res = copy_dict(D(o));
   return *res ? 0 : -ENOMEM;
@@ -202,7 +202,7 @@ static int d_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 
 static int d_clear(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "clear");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "clear");
   if (rc != 0) return rc;
   size_t pos = 0;
   mp_obj *k, *v;
@@ -222,7 +222,7 @@ static const mgr_method dict_methods[] = {
     {"clear", d_clear},         {"has_key", d_contains},
 };
 
-const mgr_type mgr__type_dict = {.name = "dict", .create = dict_create, .destroy = dict_destroy,
+const mgr_type mp__mgr_type_dict = {.name = "dict", .create = dict_create, .destroy = dict_destroy,
                                  .methods = dict_methods,
                                  .nmethods = MP__ARRAY_LEN(dict_methods)};
 
@@ -234,8 +234,8 @@ static int ns_create(mgr_call *c, const mp_obj *args, void **data) {
 }
 
 static int attr_name(mgr_call *c, const mp_obj *a, size_t n, const char *what) {
-  int rc = mgr__need_args(c, a, n, n, what);
-  if (rc == 0 && mp_obj_type_of(mgr__arg(a, 0)) != MP_OBJ_STR)
+  int rc = mp__mgr_need_args(c, a, n, n, what);
+  if (rc == 0 && mp_obj_type_of(mp__mgr_arg(a, 0)) != MP_OBJ_STR)
     rc = mp_manager_error(c, -EINVAL, "TypeError: attribute name must be a str");
   return rc;
 }
@@ -248,8 +248,8 @@ static int attr_error(mgr_call *c, const mp_obj *name) {
 static int ns_get(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   int rc = attr_name(c, a, 1, "__getattribute__");
   if (rc != 0) return rc;
-  mp_obj *v = mp_obj_dict_get(D(o), mgr__arg(a, 0));
-  if (v == NULL) return attr_error(c, mgr__arg(a, 0));
+  mp_obj *v = mp_obj_dict_get(D(o), mp__mgr_arg(a, 0));
+  if (v == NULL) return attr_error(c, mp__mgr_arg(a, 0));
   *res = mp_obj_incref(v);
   return 0;
 }
@@ -257,14 +257,14 @@ static int ns_get(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static int ns_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   int rc = attr_name(c, a, 2, "__setattr__");
-  return rc ? rc : set_checked(c, D(o), mgr__arg(a, 0), mgr__arg(a, 1));
+  return rc ? rc : set_checked(c, D(o), mp__mgr_arg(a, 0), mp__mgr_arg(a, 1));
 }
 
 static int ns_del(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   int rc = attr_name(c, a, 1, "__delattr__");
   if (rc != 0) return rc;
-  return mp_obj_dict_del(D(o), mgr__arg(a, 0)) != 0 ? attr_error(c, mgr__arg(a, 0)) : 0;
+  return mp_obj_dict_del(D(o), mp__mgr_arg(a, 0)) != 0 ? attr_error(c, mp__mgr_arg(a, 0)) : 0;
 }
 
 static const mgr_method ns_methods[] = {
@@ -272,13 +272,13 @@ static const mgr_method ns_methods[] = {
     {"_getvalue", d_copy},
 };
 
-const mgr_type mgr__type_namespace = {.name = "Namespace", .create = ns_create,
+const mgr_type mp__mgr_type_namespace = {.name = "Namespace", .create = ns_create,
                                       .destroy = dict_destroy, .methods = ns_methods,
                                       .nmethods = MP__ARRAY_LEN(ns_methods)};
 
-int mgr__wrap_value(mp_obj *v, const mgr_type **t, void **data) {
-  if (mp_obj_type_of(v) == MP_OBJ_DICT) *t = &mgr__type_dict;
-  else if (mp_obj_type_of(v) == MP_OBJ_LIST) *t = &mgr__type_list;
+int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data) {
+  if (mp_obj_type_of(v) == MP_OBJ_DICT) *t = &mp__mgr_type_dict;
+  else if (mp_obj_type_of(v) == MP_OBJ_LIST) *t = &mp__mgr_type_list;
   else return -EINVAL;
   *data = mp_obj_incref(v);
   return 0;

@@ -23,11 +23,11 @@ static int extend_from(mgr_call *c, mp_obj *l, const mp_obj *seq) {
 }
 
 static int list_create(mgr_call *c, const mp_obj *args, void **data) {
-  int rc = mgr__need_args(c, args, 0, 1, "list()");
+  int rc = mp__mgr_need_args(c, args, 0, 1, "list()");
   if (rc != 0) return rc;
   mp_obj *l = mp_obj_list();
   if (l == NULL) return -ENOMEM;
-  const mp_obj *init = mgr__arg(args, 0);
+  const mp_obj *init = mp__mgr_arg(args, 0);
   if (init != NULL && mp_obj_type_of(init) != MP_OBJ_NONE && (rc = extend_from(c, l, init)) != 0) {
     mp_obj_decref(l);
     return rc;
@@ -50,25 +50,25 @@ static mp_obj *slice_copy(const mp_obj *l, size_t from, size_t to) {
 
 static int l_append(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 1, 1, "append");
-  return rc ? rc : mp_obj_list_append(L(o), (mp_obj *)(uintptr_t)mgr__arg(a, 0));
+  int rc = mp__mgr_need_args(c, a, 1, 1, "append");
+  return rc ? rc : mp_obj_list_append(L(o), (mp_obj *)(uintptr_t)mp__mgr_arg(a, 0));
 }
 
 static int l_extend(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 1, 1, "extend");
-  return rc ? rc : extend_from(c, L(o), mgr__arg(a, 0));
+  int rc = mp__mgr_need_args(c, a, 1, 1, "extend");
+  return rc ? rc : extend_from(c, L(o), mp__mgr_arg(a, 0));
 }
 
 static int index_arg(mgr_call *c, mgr_obj *o, const mp_obj *a, size_t *i) {
   int64_t v;
-  int rc = mgr__arg_int(c, a, 0, 0, &v);
-  return rc ? rc : mgr__norm_index(c, v, mp_obj_len(L(o)), i);
+  int rc = mp__mgr_arg_int(c, a, 0, 0, &v);
+  return rc ? rc : mp__mgr_norm_index(c, v, mp_obj_len(L(o)), i);
 }
 
 static int l_getitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t i;
-  int rc = mgr__need_args(c, a, 1, 1, "__getitem__");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__getitem__");
   if (rc == 0) rc = index_arg(c, o, a, &i);
   if (rc == 0) *res = mp_obj_incref(mp_obj_item(L(o), i));
   return rc;
@@ -77,21 +77,21 @@ static int l_getitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static int l_setitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   size_t i;
-  int rc = mgr__need_args(c, a, 2, 2, "__setitem__");
+  int rc = mp__mgr_need_args(c, a, 2, 2, "__setitem__");
   if (rc == 0) rc = index_arg(c, o, a, &i);
-  return rc ? rc : mp_obj_list_set(L(o), i, (mp_obj *)(uintptr_t)mgr__arg(a, 1));
+  return rc ? rc : mp_obj_list_set(L(o), i, (mp_obj *)(uintptr_t)mp__mgr_arg(a, 1));
 }
 
 static int l_delitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   size_t i;
-  int rc = mgr__need_args(c, a, 1, 1, "__delitem__");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__delitem__");
   if (rc == 0) rc = index_arg(c, o, a, &i);
   return rc ? rc : mp_obj_list_pop(L(o), i, NULL);
 }
 
 static int l_len(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "__len__");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "__len__");
   if (rc == 0 && (*res = mp_obj_int((int64_t)mp_obj_len(L(o)))) == NULL) rc = -ENOMEM;
   return rc;
 }
@@ -99,7 +99,7 @@ static int l_len(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 /* Python's slice bound: None is the end given, negatives count from the end, then clamp. */
 static int bound(mgr_call *c, const mp_obj *a, size_t i, int64_t dflt, size_t len, size_t *out) {
   int64_t v;
-  int rc = mgr__arg_int(c, a, i, dflt, &v);
+  int rc = mp__mgr_arg_int(c, a, i, dflt, &v);
   if (rc != 0) return rc;
   if (v < 0) v += (int64_t)len;
   if (v < 0) v = 0;
@@ -110,7 +110,7 @@ static int bound(mgr_call *c, const mp_obj *a, size_t i, int64_t dflt, size_t le
 
 static int l_getslice(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t len = mp_obj_len(L(o)), from, to;
-  int rc = mgr__need_args(c, a, 0, 2, "__getslice__");
+  int rc = mp__mgr_need_args(c, a, 0, 2, "__getslice__");
   if (rc == 0) rc = bound(c, a, 0, 0, len, &from);
   if (rc == 0) rc = bound(c, a, 1, (int64_t)len, len, &to);
   if (rc != 0) return rc;
@@ -119,7 +119,7 @@ static int l_getslice(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 
 static int l_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "_getvalue");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "_getvalue");
   if (rc == 0 && (*res = slice_copy(L(o), 0, mp_obj_len(L(o)))) == NULL) rc = -ENOMEM;
   return rc;
 }
@@ -127,10 +127,10 @@ static int l_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static int l_pop(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   int64_t v;
   size_t i;
-  int rc = mgr__need_args(c, a, 0, 1, "pop");
-  if (rc == 0) rc = mgr__arg_int(c, a, 0, -1, &v);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "pop");
+  if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, -1, &v);
   if (rc == 0 && mp_obj_len(L(o)) == 0) return mp_manager_error(c, -ERANGE, "IndexError: pop from empty list");
-  if (rc == 0) rc = mgr__norm_index(c, v, mp_obj_len(L(o)), &i);
+  if (rc == 0) rc = mp__mgr_norm_index(c, v, mp_obj_len(L(o)), &i);
   return rc ? rc : mp_obj_list_pop(L(o), i, res);
 }
 
@@ -142,22 +142,22 @@ static ptrdiff_t find(const mp_obj *l, const mp_obj *v, size_t from, size_t to) 
 
 static int l_remove(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 1, 1, "remove");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "remove");
   if (rc != 0) return rc;
-  ptrdiff_t i = find(L(o), mgr__arg(a, 0), 0, mp_obj_len(L(o)));
+  ptrdiff_t i = find(L(o), mp__mgr_arg(a, 0), 0, mp_obj_len(L(o)));
   if (i < 0) return mp_manager_error(c, -ENOENT, "ValueError: list.remove(x): x not in list");
   return mp_obj_list_pop(L(o), (size_t)i, NULL);
 }
 
 static int l_index(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t len = mp_obj_len(L(o)), from, to;
-  int rc = mgr__need_args(c, a, 1, 3, "index");
+  int rc = mp__mgr_need_args(c, a, 1, 3, "index");
   if (rc == 0) rc = bound(c, a, 1, 0, len, &from);
   if (rc == 0) rc = bound(c, a, 2, (int64_t)len, len, &to);
   if (rc != 0) return rc;
-  ptrdiff_t i = find(L(o), mgr__arg(a, 0), from, to);
+  ptrdiff_t i = find(L(o), mp__mgr_arg(a, 0), from, to);
   if (i < 0) {
-    char *r = mp_obj_repr(mgr__arg(a, 0));
+    char *r = mp_obj_repr(mp__mgr_arg(a, 0));
     rc = mp_manager_error(c, -ENOENT, "ValueError: %s is not in list", r ? r : "?");
     free(r);
     return rc;
@@ -167,31 +167,31 @@ static int l_index(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 
 static int l_count(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 1, "count");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "count");
   if (rc != 0) return rc;
   int64_t n = 0;
-  for (size_t i = 0; i < mp_obj_len(L(o)); i++) n += mp_obj_equal(mp_obj_item(L(o), i), mgr__arg(a, 0));
+  for (size_t i = 0; i < mp_obj_len(L(o)); i++) n += mp_obj_equal(mp_obj_item(L(o), i), mp__mgr_arg(a, 0));
   *res = mp_obj_int(n);
   return *res ? 0 : -ENOMEM;
 }
 
 static int l_contains(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 1, 1, "__contains__");
-  if (rc == 0) *res = mp_obj_bool(find(L(o), mgr__arg(a, 0), 0, mp_obj_len(L(o))) >= 0);
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__contains__");
+  if (rc == 0) *res = mp_obj_bool(find(L(o), mp__mgr_arg(a, 0), 0, mp_obj_len(L(o))) >= 0);
   return rc;
 }
 
 static int l_insert(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   size_t i;
-  int rc = mgr__need_args(c, a, 2, 2, "insert");
+  int rc = mp__mgr_need_args(c, a, 2, 2, "insert");
   if (rc == 0) rc = bound(c, a, 0, 0, mp_obj_len(L(o)), &i);
-  return rc ? rc : mp_obj_list_insert_new(L(o), i, mp_obj_incref((mp_obj *)(uintptr_t)mgr__arg(a, 1)));
+  return rc ? rc : mp_obj_list_insert_new(L(o), i, mp_obj_incref((mp_obj *)(uintptr_t)mp__mgr_arg(a, 1)));
 }
 
 static int l_reverse(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "reverse");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "reverse");
   if (rc != 0) return rc;
   mp_obj **it = L(o)->u.seq.items;
   for (size_t i = 0, n = mp_obj_len(L(o)); i < n / 2; i++) {
@@ -265,8 +265,8 @@ static void msort(mp_obj **v, mp_obj **tmp, size_t n, bool rev, bool *bad) {
 static int l_sort(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   bool rev;
-  int rc = mgr__need_args(c, a, 0, 1, "sort");
-  if (rc == 0) rc = mgr__arg_bool(c, a, 0, false, &rev);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "sort");
+  if (rc == 0) rc = mp__mgr_arg_bool(c, a, 0, false, &rev);
   if (rc != 0) return rc;
   size_t n = mp_obj_len(L(o));
   if (n < 2) return 0;
@@ -295,6 +295,6 @@ static const mgr_method list_methods[] = {
     {"sort", l_sort},         {"__iadd__", l_extend},
 };
 
-const mgr_type mgr__type_list = {.name = "list", .create = list_create, .destroy = list_destroy,
+const mgr_type mp__mgr_type_list = {.name = "list", .create = list_create, .destroy = list_destroy,
                                  .methods = list_methods,
                                  .nmethods = MP__ARRAY_LEN(list_methods)};

@@ -41,9 +41,9 @@ static int sync_new(void **data, int64_t value, int64_t initial, bool bounded) {
 /* acquire(blocking=True, timeout=-1): a deadline from Python's arguments. */
 static int acquire_args(mgr_call *c, const mp_obj *a, mp__deadline *d) {
   bool block;
-  int rc = mgr__need_args(c, a, 0, 2, "acquire");
-  if (rc == 0) rc = mgr__arg_bool(c, a, 0, true, &block);
-  if (rc == 0) rc = mgr__arg_timeout(c, a, 1, d);
+  int rc = mp__mgr_need_args(c, a, 0, 2, "acquire");
+  if (rc == 0) rc = mp__mgr_arg_bool(c, a, 0, true, &block);
+  if (rc == 0) rc = mp__mgr_arg_timeout(c, a, 1, d);
   if (rc == 0 && !block) *d = mp__deadline_in(0);
   return rc;
 }
@@ -53,7 +53,7 @@ static int acquire_args(mgr_call *c, const mp_obj *a, mp__deadline *d) {
 static int wait_until(mgr_call *c, mgr_obj *o, mp__deadline d, bool (*ready)(msync *, mgr_call *)) {
   for (;;) {
     if (ready(S(o), c)) return 1;
-    int rc = mgr__obj_wait(c, o, d);
+    int rc = mp__mgr_obj_wait(c, o, d);
     if (rc == MP_ETIMEDOUT) return ready(S(o), c) ? 1 : 0;
     if (rc != 0) return rc;
   }
@@ -67,7 +67,7 @@ static int bool_result(int r, mp_obj **res) {
 
 /* ---- Lock ---- */
 static int lock_create(mgr_call *c, const mp_obj *a, void **d) {
-  int rc = mgr__need_args(c, a, 0, 0, "Lock()");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "Lock()");
   return rc ? rc : sync_new(d, 0, 0, false);
 }
 static bool lock_free(msync *s, mgr_call *c) { (void)c; return s->value == 0; }
@@ -83,7 +83,7 @@ static int lk_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static int lk_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "release");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "release");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   if (S(o)->value == 0) rc = mp_manager_error(c, MP_ESTATE, "RuntimeError: release unlocked lock");
@@ -93,7 +93,7 @@ static int lk_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   return rc;
 }
 static const mgr_method lock_methods[] = {{"acquire", lk_acquire}, {"release", lk_release}};
-const mgr_type mgr__type_lock = {.name = "Lock", .create = lock_create, .destroy = sync_destroy,
+const mgr_type mp__mgr_type_lock = {.name = "Lock", .create = lock_create, .destroy = sync_destroy,
                                  .methods = lock_methods, .nmethods = 2, .self_locking = true};
 
 /* ---- RLock (and the lock half of Condition) ---- */
@@ -113,7 +113,7 @@ static int rl_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static int rl_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "release");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "release");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   if (S(o)->owner != c->caller || S(o)->count == 0) {
@@ -126,19 +126,19 @@ static int rl_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   return rc;
 }
 static int rlock_create(mgr_call *c, const mp_obj *a, void **d) {
-  int rc = mgr__need_args(c, a, 0, 0, "RLock()");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "RLock()");
   return rc ? rc : sync_new(d, 0, 0, false);
 }
 static const mgr_method rlock_methods[] = {{"acquire", rl_acquire}, {"release", rl_release}};
-const mgr_type mgr__type_rlock = {.name = "RLock", .create = rlock_create,
+const mgr_type mp__mgr_type_rlock = {.name = "RLock", .create = rlock_create,
                                   .destroy = sync_destroy, .methods = rlock_methods,
                                   .nmethods = 2, .self_locking = true};
 
 /* ---- Semaphore, BoundedSemaphore ---- */
 static int sem_make(mgr_call *c, const mp_obj *a, void **d, bool bounded) {
   int64_t v;
-  int rc = mgr__need_args(c, a, 0, 1, "Semaphore()");
-  if (rc == 0) rc = mgr__arg_int(c, a, 0, 1, &v);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "Semaphore()");
+  if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, 1, &v);
   if (rc == 0 && v < 0) rc = mp_manager_error(c, -EINVAL, "ValueError: semaphore initial value must be >= 0");
   return rc ? rc : sync_new(d, v, v, bounded);
 }
@@ -158,8 +158,8 @@ static int sem_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static int sem_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   int64_t n;
-  int rc = mgr__need_args(c, a, 0, 1, "release");
-  if (rc == 0) rc = mgr__arg_int(c, a, 0, 1, &n);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "release");
+  if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, 1, &n);
   if (rc == 0 && n < 1) rc = mp_manager_error(c, -EINVAL, "ValueError: n must be one or more");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
@@ -173,7 +173,7 @@ static int sem_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   return rc;
 }
 static int sem_value(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "get_value");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "get_value");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   *res = mp_obj_int(S(o)->value);
@@ -182,25 +182,25 @@ static int sem_value(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static const mgr_method sem_methods[] = {
     {"acquire", sem_acquire}, {"release", sem_release}, {"get_value", sem_value}};
-const mgr_type mgr__type_semaphore = {.name = "Semaphore", .create = sem_create,
+const mgr_type mp__mgr_type_semaphore = {.name = "Semaphore", .create = sem_create,
                                       .destroy = sync_destroy, .methods = sem_methods,
                                       .nmethods = 3, .self_locking = true};
-const mgr_type mgr__type_bounded_semaphore = {.name = "BoundedSemaphore", .create = bsem_create,
+const mgr_type mp__mgr_type_bounded_semaphore = {.name = "BoundedSemaphore", .create = bsem_create,
                                               .destroy = sync_destroy, .methods = sem_methods,
                                               .nmethods = 3, .self_locking = true};
 
 /* ---- Condition: an RLock plus a queue of waiters, notified oldest first ---- */
 static int cond_create(mgr_call *c, const mp_obj *a, void **d) {
-  int rc = mgr__need_args(c, a, 0, 1, "Condition()");
-  if (rc == 0 && mgr__arg(a, 0) != NULL && mp_obj_type_of(mgr__arg(a, 0)) != MP_OBJ_NONE)
+  int rc = mp__mgr_need_args(c, a, 0, 1, "Condition()");
+  if (rc == 0 && mp__mgr_arg(a, 0) != NULL && mp_obj_type_of(mp__mgr_arg(a, 0)) != MP_OBJ_NONE)
     rc = mp_manager_error(c, -EINVAL, "Condition(lock): only the Condition's own RLock is supported");
   return rc ? rc : sync_new(d, 0, 0, false);
 }
 static bool cond_lock_free(msync *s, mgr_call *c) { (void)c; return s->owner == 0; }
 static int cv_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
-  int rc = mgr__need_args(c, a, 0, 1, "wait");
-  if (rc == 0) rc = mgr__arg_timeout(c, a, 0, &d);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "wait");
+  if (rc == 0) rc = mp__mgr_arg_timeout(c, a, 0, &d);
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   msync *s = S(o);
@@ -217,7 +217,7 @@ static int cv_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   *pp = &w;
   pthread_cond_broadcast(&o->cv);
   int r = 0;
-  while (!w.notified && r == 0) r = mgr__obj_wait(c, o, d);
+  while (!w.notified && r == 0) r = mp__mgr_obj_wait(c, o, d);
   if (!w.notified) { /* timed out or cancelled: leave the queue */
     for (pp = &s->waiters; *pp != NULL; pp = &(*pp)->next)
       if (*pp == &w) {
@@ -228,7 +228,7 @@ static int cv_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   /* Re-acquire the lock at the same depth, whatever happened (Python does too), unless the
    * caller has gone. */
   int r2 = 0;
-  while (s->owner != 0 && r2 == 0) r2 = mgr__obj_wait(c, o, mp__deadline_in(MP_FOREVER));
+  while (s->owner != 0 && r2 == 0) r2 = mp__mgr_obj_wait(c, o, mp__deadline_in(MP_FOREVER));
   if (r2 == 0) {
     s->owner = c->caller;
     s->count = depth;
@@ -254,8 +254,8 @@ static int notify_n(mgr_call *c, mgr_obj *o, int64_t n) {
 static int cv_notify(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   int64_t n;
-  int rc = mgr__need_args(c, a, 0, 1, "notify");
-  if (rc == 0) rc = mgr__arg_int(c, a, 0, 1, &n);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "notify");
+  if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, 1, &n);
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   rc = notify_n(c, o, n);
@@ -264,7 +264,7 @@ static int cv_notify(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static int cv_notify_all(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "notify_all");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "notify_all");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   rc = notify_n(c, o, INT64_MAX);
@@ -287,17 +287,17 @@ static int cv_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static const mgr_method cond_methods[] = {
     {"acquire", cv_acquire}, {"release", rl_release}, {"wait", cv_wait},
     {"notify", cv_notify},   {"notify_all", cv_notify_all}};
-const mgr_type mgr__type_condition = {.name = "Condition", .create = cond_create,
+const mgr_type mp__mgr_type_condition = {.name = "Condition", .create = cond_create,
                                       .destroy = sync_destroy, .methods = cond_methods,
                                       .nmethods = 5, .self_locking = true};
 
 /* ---- Event ---- */
 static int event_create(mgr_call *c, const mp_obj *a, void **d) {
-  int rc = mgr__need_args(c, a, 0, 0, "Event()");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "Event()");
   return rc ? rc : sync_new(d, 0, 0, false);
 }
 static int ev_setflag(mgr_call *c, mgr_obj *o, const mp_obj *a, int64_t v) {
-  int rc = mgr__need_args(c, a, 0, 0, v ? "set" : "clear");
+  int rc = mp__mgr_need_args(c, a, 0, 0, v ? "set" : "clear");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   S(o)->value = v;
@@ -308,7 +308,7 @@ static int ev_setflag(mgr_call *c, mgr_obj *o, const mp_obj *a, int64_t v) {
 static int ev_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { (void)r; return ev_setflag(c, o, a, 1); }
 static int ev_clear(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { (void)r; return ev_setflag(c, o, a, 0); }
 static int ev_is_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "is_set");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "is_set");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   *res = mp_obj_bool(S(o)->value != 0);
@@ -318,8 +318,8 @@ static int ev_is_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static bool ev_ready(msync *s, mgr_call *c) { (void)c; return s->value != 0; }
 static int ev_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
-  int rc = mgr__need_args(c, a, 0, 1, "wait");
-  if (rc == 0) rc = mgr__arg_timeout(c, a, 0, &d);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "wait");
+  if (rc == 0) rc = mp__mgr_arg_timeout(c, a, 0, &d);
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   int r = wait_until(c, o, d, ev_ready);
@@ -328,24 +328,24 @@ static int ev_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static const mgr_method event_methods[] = {
     {"set", ev_set}, {"clear", ev_clear}, {"is_set", ev_is_set}, {"wait", ev_wait}};
-const mgr_type mgr__type_event = {.name = "Event", .create = event_create,
+const mgr_type mp__mgr_type_event = {.name = "Event", .create = event_create,
                                   .destroy = sync_destroy, .methods = event_methods,
                                   .nmethods = 4, .self_locking = true};
 
 /* ---- Barrier ---- */
 static int barrier_create(mgr_call *c, const mp_obj *a, void **d) {
   int64_t parties;
-  int rc = mgr__need_args(c, a, 1, 3, "Barrier()"); /* (parties[, action, timeout]) */
-  if (rc == 0) rc = mgr__arg_int(c, a, 0, 0, &parties);
+  int rc = mp__mgr_need_args(c, a, 1, 3, "Barrier()"); /* (parties[, action, timeout]) */
+  if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, 0, &parties);
   if (rc == 0 && parties < 1) rc = mp_manager_error(c, -EINVAL, "ValueError: parties must be > 0");
-  if (rc == 0 && mgr__arg(a, 1) != NULL && mp_obj_type_of(mgr__arg(a, 1)) != MP_OBJ_NONE)
+  if (rc == 0 && mp__mgr_arg(a, 1) != NULL && mp_obj_type_of(mp__mgr_arg(a, 1)) != MP_OBJ_NONE)
     rc = mp_manager_error(c, -EINVAL, "Barrier(action): actions cannot travel to the server");
   return rc ? rc : sync_new(d, 0, parties, false);
 }
 static int br_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
-  int rc = mgr__need_args(c, a, 0, 1, "wait");
-  if (rc == 0) rc = mgr__arg_timeout(c, a, 0, &d);
+  int rc = mp__mgr_need_args(c, a, 0, 1, "wait");
+  if (rc == 0) rc = mp__mgr_arg_timeout(c, a, 0, &d);
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   msync *s = S(o);
@@ -361,7 +361,7 @@ static int br_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
     } else {
       uint64_t gen = s->gen, resets = s->resets;
       while (rc == 0 && s->gen == gen && s->resets == resets && !s->broken)
-        rc = mgr__obj_wait(c, o, d);
+        rc = mp__mgr_obj_wait(c, o, d);
       if (s->gen != gen) rc = 0; /* tripped, even if the deadline passed meanwhile */
       else if (rc == 0) rc = MP_EBROKEN; /* broken or reset while waiting */
       else { /* this caller's timeout (or departure) breaks the barrier for everybody */
@@ -380,7 +380,7 @@ static int br_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static int br_abort(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "abort");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "abort");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   S(o)->broken = true;
@@ -391,7 +391,7 @@ static int br_abort(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static int br_reset(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 0, 0, "reset");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "reset");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   S(o)->broken = false;
@@ -402,7 +402,7 @@ static int br_reset(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   return 0;
 }
 static int br_int(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res, int what) {
-  int rc = mgr__need_args(c, a, 0, 0, "barrier property");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "barrier property");
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   msync *s = S(o);
@@ -417,6 +417,6 @@ static int br_broken(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { ret
 static const mgr_method barrier_methods[] = {
     {"wait", br_wait},         {"abort", br_abort},     {"reset", br_reset},
     {"n_waiting", br_n_waiting}, {"parties", br_parties}, {"broken", br_broken}};
-const mgr_type mgr__type_barrier = {.name = "Barrier", .create = barrier_create,
+const mgr_type mp__mgr_type_barrier = {.name = "Barrier", .create = barrier_create,
                                     .destroy = sync_destroy, .methods = barrier_methods,
                                     .nmethods = 6, .self_locking = true};

@@ -58,10 +58,10 @@ static mp_obj *checked(mgr_call *c, char tc, const mp_obj *v, int *rc) {
 }
 
 static int typecode_arg(mgr_call *c, const mp_obj *args, const char *what, char *tc) {
-  int rc = mgr__need_args(c, args, 2, 3, what); /* (typecode, value[, lock]) */
+  int rc = mp__mgr_need_args(c, args, 2, 3, what); /* (typecode, value[, lock]) */
   if (rc != 0) return rc;
   size_t n;
-  const char *s = mp_obj_str_data(mgr__arg(args, 0), &n);
+  const char *s = mp_obj_str_data(mp__mgr_arg(args, 0), &n);
   if (s == NULL || n != 1)
     return mp_manager_error(c, -EINVAL, "TypeError: typecode must be a 1-character str");
   *tc = s[0];
@@ -81,7 +81,7 @@ static int value_create(mgr_call *c, const mp_obj *args, void **data) {
   tc_val *t = malloc(sizeof *t);
   if (t == NULL) return -ENOMEM;
   t->tc = tc;
-  t->v = checked(c, tc, mgr__arg(args, 1), &rc);
+  t->v = checked(c, tc, mp__mgr_arg(args, 1), &rc);
   if (t->v == NULL) {
     free(t);
     return rc ? rc : -ENOMEM;
@@ -91,16 +91,16 @@ static int value_create(mgr_call *c, const mp_obj *args, void **data) {
 }
 
 static int v_get(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "get");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "get");
   if (rc == 0) *res = mp_obj_incref(TV(o)->v);
   return rc;
 }
 
 static int v_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
-  int rc = mgr__need_args(c, a, 1, 1, "set");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "set");
   if (rc != 0) return rc;
-  mp_obj *v = checked(c, TV(o)->tc, mgr__arg(a, 0), &rc);
+  mp_obj *v = checked(c, TV(o)->tc, mp__mgr_arg(a, 0), &rc);
   if (v == NULL) return rc ? rc : -ENOMEM;
   mp_obj_decref(TV(o)->v);
   TV(o)->v = v;
@@ -109,7 +109,7 @@ static int v_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 
 static const mgr_method value_methods[] = {{"get", v_get}, {"set", v_set}, {"_getvalue", v_get}};
 
-const mgr_type mgr__type_value = {.name = "Value", .create = value_create, .destroy = tv_destroy,
+const mgr_type mp__mgr_type_value = {.name = "Value", .create = value_create, .destroy = tv_destroy,
                                   .methods = value_methods,
                                   .nmethods = MP__ARRAY_LEN(value_methods)};
 
@@ -119,7 +119,7 @@ static int array_create(mgr_call *c, const mp_obj *args, void **data) {
   char tc = 0;
   int rc = typecode_arg(c, args, "Array()", &tc);
   if (rc != 0) return rc;
-  const mp_obj *seq = mgr__arg(args, 1);
+  const mp_obj *seq = mp__mgr_arg(args, 1);
   mp_obj_type st = mp_obj_type_of(seq);
   int64_t n = 0;
   if (st == MP_OBJ_INT && mp_obj_get_int(seq, &n) == 0 && (n < 0 || n > (1 << 26)))
@@ -151,20 +151,20 @@ static int array_create(mgr_call *c, const mp_obj *args, void **data) {
 }
 
 static int a_len(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "__len__");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "__len__");
   if (rc == 0 && (*res = mp_obj_int((int64_t)mp_obj_len(TV(o)->v))) == NULL) rc = -ENOMEM;
   return rc;
 }
 
 static int a_index(mgr_call *c, mgr_obj *o, const mp_obj *a, size_t *i) {
   int64_t v;
-  int rc = mgr__arg_int(c, a, 0, 0, &v);
-  return rc ? rc : mgr__norm_index(c, v, mp_obj_len(TV(o)->v), i);
+  int rc = mp__mgr_arg_int(c, a, 0, 0, &v);
+  return rc ? rc : mp__mgr_norm_index(c, v, mp_obj_len(TV(o)->v), i);
 }
 
 static int a_get(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t i;
-  int rc = mgr__need_args(c, a, 1, 1, "__getitem__");
+  int rc = mp__mgr_need_args(c, a, 1, 1, "__getitem__");
   if (rc == 0) rc = a_index(c, o, a, &i);
   if (rc == 0) *res = mp_obj_incref(mp_obj_item(TV(o)->v, i));
   return rc;
@@ -173,15 +173,15 @@ static int a_get(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static int a_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
   size_t i;
-  int rc = mgr__need_args(c, a, 2, 2, "__setitem__");
+  int rc = mp__mgr_need_args(c, a, 2, 2, "__setitem__");
   if (rc == 0) rc = a_index(c, o, a, &i);
   if (rc != 0) return rc;
-  mp_obj *v = checked(c, TV(o)->tc, mgr__arg(a, 1), &rc);
+  mp_obj *v = checked(c, TV(o)->tc, mp__mgr_arg(a, 1), &rc);
   return v == NULL ? (rc ? rc : -ENOMEM) : mp_obj_list_set_new(TV(o)->v, i, v);
 }
 
 static int a_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
-  int rc = mgr__need_args(c, a, 0, 0, "_getvalue");
+  int rc = mp__mgr_need_args(c, a, 0, 0, "_getvalue");
   if (rc != 0) return rc;
   mp_obj *l = mp_obj_list();
   for (size_t i = 0; l != NULL && i < mp_obj_len(TV(o)->v); i++)
@@ -196,6 +196,6 @@ static int a_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static const mgr_method array_methods[] = {
     {"__len__", a_len}, {"__getitem__", a_get}, {"__setitem__", a_set}, {"_getvalue", a_copy}};
 
-const mgr_type mgr__type_array = {.name = "Array", .create = array_create, .destroy = tv_destroy,
+const mgr_type mp__mgr_type_array = {.name = "Array", .create = array_create, .destroy = tv_destroy,
                                   .methods = array_methods,
                                   .nmethods = MP__ARRAY_LEN(array_methods)};

@@ -17,7 +17,7 @@ static uint64_t get64(const unsigned char *p) {
   return le64toh(v);
 }
 
-int mgr__req_build(const mgr_req *r, const mp_obj *args, void **buf, size_t *len) {
+int mp__mgr_req_build(const mgr_req *r, const mp_obj *args, void **buf, size_t *len) {
   if (r->name_len > 255) return -EINVAL;
   void *enc = NULL;
   size_t elen = 0;
@@ -45,7 +45,7 @@ int mgr__req_build(const mgr_req *r, const mp_obj *args, void **buf, size_t *len
   return 0;
 }
 
-int mgr__req_parse(const void *buf, size_t len, mgr_req *r) {
+int mp__mgr_req_parse(const void *buf, size_t len, mgr_req *r) {
   const unsigned char *b = buf;
   if (len < MGR_REQ_HDR || len < MGR_REQ_HDR + (size_t)b[1]) return MP_ECORRUPT;
   r->op = b[0];
@@ -59,7 +59,7 @@ int mgr__req_parse(const void *buf, size_t len, mgr_req *r) {
   return 0;
 }
 
-int mgr__rep_build(int status, int code, const void *payload, size_t plen, void **buf,
+int mp__mgr_rep_build(int status, int code, const void *payload, size_t plen, void **buf,
                    size_t *len) {
   unsigned char *b = malloc(MGR_REP_HDR + plen);
   if (b == NULL) return -ENOMEM;
@@ -73,7 +73,7 @@ int mgr__rep_build(int status, int code, const void *payload, size_t plen, void 
   return 0;
 }
 
-int mgr__rep_parse(const void *buf, size_t len, int *status, int *code, const void **payload,
+int mp__mgr_rep_parse(const void *buf, size_t len, int *status, int *code, const void **payload,
                    size_t *plen) {
   const unsigned char *b = buf;
   if (len < MGR_REP_HDR || b[0] > MGR_PROXY) return MP_ECORRUPT;
