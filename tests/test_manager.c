@@ -427,6 +427,59 @@ START_TEST(serve_forever_in_process) {
 }
 END_TEST
 
+/* Values larger than a channel's inline buffer travel in heap blocks, both ways. */
+START_TEST(large_values) {
+  mp_manager *m = start_manager();
+  mp_proxy *d;
+  mp_assert_ok(mp_manager_dict(m, NULL, &d));
+  size_t n = 300000;
+  char *buf = malloc(n);
+  for (size_t i = 0; i < n; i++) buf[i] = (char)(i * 7);
+  mp_obj *k = S("blob"), *v = mp_obj_bytes(buf, n), *r;
+  mp_assert_ok(mp_dict_proxy_set(d, k, v));
+  mp_assert_ok(mp_dict_proxy_get(d, k, &r));
+  size_t len;
+  const void *data = mp_obj_bytes_data(r, &len);
+  ck_assert_uint_eq(len, n);
+  ck_assert_mem_eq(data, buf, n);
+  mp_obj_decref(r);
+  mp_obj *big = mp_obj_list();
+  for (int i = 0; i < 20000; i++) mp_obj_list_append_new(big, I(i));
+  mp_proxy *l;
+  mp_assert_ok(mp_manager_list(m, big, &l));
+  mp_assert_ok(mp_proxy_getvalue(l, &r));
+  ck_assert(mp_obj_equal(r, big));
+  mp_obj_decref(r);
+  mp_obj_decref(big);
+  mp_obj_decref(k);
+  mp_obj_decref(v);
+  free(buf);
+  mp_proxy_free(d);
+  mp_proxy_free(l);
+  mp_manager_free(m);
+}
+END_TEST
+
+/* A call's own timeout: the blocked method is abandoned (and cancelled), later calls work. */
+START_TEST(call_timeout) {
+  mp_manager *m = start_manager();
+  mp_proxy *q;
+  mp_assert_ok(mp_manager_queue(m, 0, &q));
+  mp_obj *r;
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_rc(mp_proxy_call(q, "get", NULL, &r, 100), MP_ETIMEDOUT);
+  ck_assert_int_lt(mp_test_now_ms() - t0, 3000);
+  mp_test_sleep_ms(300); /* the abandoned get is cancelled on the server meanwhile */
+  mp_obj *one = I(1);
+  mp_assert_ok(mp_queue_proxy_put(q, one, 0));
+  mp_obj_decref(one);
+  mp_assert_ok(mp_queue_proxy_get(q, &r, 1000)); /* not swallowed by the abandoned call */
+  ck_assert_int_eq(get_int(r), 1);
+  mp_proxy_free(q);
+  mp_manager_free(m);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("manager");
   TCase *tc = mp_tcase("manager", 60);
@@ -440,6 +493,8 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, exited_client_leaks_nothing);
   tcase_add_test(tc, server_killed);
   tcase_add_test(tc, serve_forever_in_process);
+  tcase_add_test(tc, large_values);
+  tcase_add_test(tc, call_timeout);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -147,10 +147,6 @@ static mgr_client *client_get(mp_manager *m) {
   n->server_pidfd = -1;
   mp__mgr_random(&n->key, sizeof n->key);
   pthread_mutex_init(&n->mu, NULL);
-  if (m->sh != NULL) {
-    pid_t sp = atomic_load(&m->sh->server_pid);
-    if (sp > 0) n->server_pidfd = mp__pidfd_open(sp);
-  }
   if (!atomic_compare_exchange_strong(&m->client, &cl, n)) {
     /* another thread of this process made one first */
     mp__close(n->server_pidfd);
@@ -191,9 +187,13 @@ static int transport_new(mp_manager *m, mgr_client *cl, mgr_transport **out,
   mgr_transport *t = calloc(1, sizeof *t);
   if (t == NULL) return -ENOMEM;
   if (m->sh != NULL) {
+    /* Watch the server through a pidfd (opened once it is known), so that a call never waits
+     * on a server that died. */
+    pid_t sp = atomic_load(&m->sh->server_pid);
+    if (cl->server_pidfd < 0 && sp > 0) cl->server_pidfd = mp__pidfd_open(sp);
     if (cl->server_pidfd < 0) {
       free(t);
-      return MP_EBROKEN;
+      return sp > 0 ? MP_EBROKEN : MP_ESTATE;
     }
     t->chan = mp__mgr_chan_new(cl->key);
     if (t->chan == NULL) {
@@ -267,7 +267,11 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, CLI_SPIN_NS, mp__deadline_in(timeout),
                       cli_check, &w);
   if (rc != 0) {
-    t->broken = true; /* its answer may still come: never reuse it */
+    /* Its answer may still come: never reuse it.  cancel makes a method still blocked on the
+     * server for it give up (mp_manager_cancelled() turns true); the channel itself stays
+     * attached until the session closes, so the session keeps its references. */
+    t->broken = true;
+    atomic_store(&c->cancel, 1);
     return rc;
   }
   const void *msg = mp__mgr_chan_msg(c, replen);

@@ -151,6 +151,7 @@ int mp_manager_get_server(mp_manager *m) {
     shared_free(m);
     return rc;
   }
+  atomic_store(&m->sh->server_pid, mp__self_pid());
   m->srv = s;
   m->role = MGR_SERVING;
   return 0;

@@ -72,6 +72,7 @@ typedef struct mgr_chan {
   _Atomic uint32_t srv_sleep;            /* the server sleeps on req_seq */
   _Atomic uint32_t closed;               /* the client is done with the channel */
   _Atomic uint32_t srv_done;             /* the server thread has let go of the channel */
+  _Atomic uint32_t cancel;               /* the client gave up waiting: cancel the call */
   _Alignas(64) _Atomic uint32_t rep_seq; /* set by the server to the request answered */
   _Atomic uint32_t cli_sleep;            /* the client sleeps on rep_seq */
   _Alignas(64) pid_t client_pid;

@@ -148,15 +148,21 @@ typedef struct chan_srv {
   int pidfd; /* the client process */
 } chan_srv;
 
+/* Whether the client has left (closed the channel or died). */
+static bool chan_left(chan_srv *cs) {
+  return atomic_load(&cs->c->closed) || mp__mgr_pidfd_ended(cs->pidfd);
+}
+
+/* For methods: whether to give up the call (the client left, or stopped waiting for it). */
 static int chan_gone(void *arg) {
   chan_srv *cs = arg;
-  return atomic_load(&cs->c->closed) || mp__mgr_pidfd_ended(cs->pidfd);
+  return atomic_load(&cs->c->cancel) || chan_left(cs);
 }
 
 static int chan_check(void *arg) {
   chan_srv *cs = arg;
   if (mp__mgr_server_stopping(cs->s)) return MP_ECLOSED;
-  return chan_gone(arg) ? MP_EOF : 0;
+  return chan_left(cs) ? MP_EOF : 0;
 }
 
 static void chan_serve(mgr_server *s, void *arg) {
