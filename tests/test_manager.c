@@ -4,6 +4,7 @@
  * dropped), and serving in the current process. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -427,6 +428,45 @@ START_TEST(serve_forever_in_process) {
 }
 END_TEST
 
+/* A manager's server dies with the process that started it, even one killed by SIGKILL. */
+static int start_and_die(void *arg) {
+  _Atomic int *server_pid = arg;
+  mp_manager *m;
+  if (mp_manager_new(&m, NULL) != 0 || mp_manager_start(m) != 0) return 1;
+  mp_process *kids[2];
+  if (mp_active_children(kids, 2) != 1) return 2;
+  *server_pid = (int)mp_process_pid(kids[0]);
+  raise(SIGKILL);
+  return 3;
+}
+
+/* Alive and not a zombie (under a subreaper such as leakcheck the dead server is a zombie
+ * until the subreaper reaps it). */
+static bool running(pid_t pid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return false;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *close_paren = strrchr(buf, ')');
+  return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] != 'Z' &&
+         close_paren[2] != 'X';
+}
+
+START_TEST(server_dies_with_its_starter) {
+  _Atomic int *server_pid = mp_shared_alloc(sizeof *server_pid);
+  ck_assert_ptr_nonnull(server_pid);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(start_and_die, server_pid)), -SIGKILL);
+  pid_t pid = *server_pid;
+  ck_assert_int_gt(pid, 0);
+  for (int i = 0; i < 250 && running(pid); i++) mp_test_sleep_ms(20);
+  ck_assert_msg(!running(pid), "the server outlived its starter");
+  mp_shared_free(server_pid, sizeof *server_pid);
+}
+END_TEST
+
 /* Values larger than a channel's inline buffer travel in heap blocks, both ways. */
 START_TEST(large_values) {
   mp_manager *m = start_manager();
@@ -495,6 +535,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, serve_forever_in_process);
   tcase_add_test(tc, large_values);
   tcase_add_test(tc, call_timeout);
+  tcase_add_test(tc, server_dies_with_its_starter);
   suite_add_tcase(s, tc);
   return s;
 }
