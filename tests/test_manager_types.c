@@ -237,6 +237,57 @@ START_TEST(condition_notify) {
 }
 END_TEST
 
+/* wait_for: a child waits until the shared counter reaches 3; the parent bumps it. */
+typedef struct wf {
+  mp_proxy *c, *v;
+} wf;
+
+static bool reached(void *arg) {
+  wf *w = arg;
+  mp_obj *r;
+  int64_t n = 0;
+  if (mp_value_proxy_get(w->v, &r) == 0) {
+    mp_obj_get_int(r, &n);
+    mp_obj_decref(r);
+  }
+  return n >= 3;
+}
+
+static int wait_for_child(void *arg) {
+  wf *w = arg;
+  if (mp_lock_proxy_acquire(w->c, 5000) != 0) return 1;
+  int rc = mp_condition_proxy_wait_for(w->c, reached, w, 10000);
+  mp_lock_proxy_release(w->c);
+  return rc == 0 ? 0 : 2;
+}
+
+START_TEST(condition_wait_for) {
+  mp_manager *m = start_manager();
+  wf w;
+  mp_obj *zero = mp_obj_int(0);
+  mp_assert_ok(mp_manager_condition(m, &w.c));
+  mp_assert_ok(mp_manager_value(m, 'i', zero, &w.v));
+  mp_obj_decref(zero);
+  mp_assert_ok(mp_lock_proxy_acquire(w.c, 0));
+  mp_assert_rc(mp_condition_proxy_wait_for(w.c, reached, &w, 50), MP_ETIMEDOUT);
+  mp_assert_ok(mp_lock_proxy_release(w.c));
+  mp_process *p = mp_test_start(wait_for_child, &w);
+  for (int i = 1; i <= 3; i++) {
+    mp_test_sleep_ms(20);
+    mp_assert_ok(mp_lock_proxy_acquire(w.c, 5000));
+    mp_obj *v = mp_obj_int(i);
+    mp_assert_ok(mp_value_proxy_set(w.v, v));
+    mp_obj_decref(v);
+    mp_assert_ok(mp_condition_proxy_notify_all(w.c));
+    mp_assert_ok(mp_lock_proxy_release(w.c));
+  }
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  mp_proxy_free(w.c);
+  mp_proxy_free(w.v);
+  mp_manager_free(m);
+}
+END_TEST
+
 static int event_waiter(void *arg) {
   return mp_event_proxy_wait(arg, 10000) == 0 ? 0 : 1;
 }
@@ -531,6 +582,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, locks_and_semaphores);
   tcase_add_test(tc, rlock_belongs_to_thread);
   tcase_add_test(tc, condition_notify);
+  tcase_add_test(tc, condition_wait_for);
   tcase_add_test(tc, event_set_wait);
   tcase_add_test(tc, barrier_wait);
   tcase_add_test(tc, blocking_call_blocks_only_its_caller);

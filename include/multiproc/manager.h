@@ -369,6 +369,12 @@ MP_EXTERN int mp_lock_proxy_release(mp_proxy *p);
  * notified, MP_ETIMEDOUT otherwise; MP_ESTATE when not held), notify(n), notify_all(). */
 MP_EXTERN int mp_condition_proxy_wait(mp_proxy *p, mp_timeout_ms timeout);
 MP_EXTERN int mp_condition_proxy_notify(mp_proxy *p, int n);
+/* wait_for(predicate, timeout), which Python's proxy runs on the client side too: with the
+ * lock held, evaluates pred(arg) and waits until it is true, at most timeout ms in all.
+ * Returns 0 once it is true, MP_ETIMEDOUT when the timeout passed with it false; errors as
+ * mp_condition_proxy_wait(), -EINVAL for a NULL pred. */
+MP_EXTERN int mp_condition_proxy_wait_for(mp_proxy *p, bool (*pred)(void *arg), void *arg,
+                                          mp_timeout_ms timeout);
 MP_EXTERN int mp_condition_proxy_notify_all(mp_proxy *p);
 
 /* Event: set, clear, is_set (1 / 0), wait (0 when set, MP_ETIMEDOUT). */

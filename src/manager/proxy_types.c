@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "manager/mgr_internal.h"
+#include "os/os.h"
 
 /* Calls method with n arguments.  Argument i is stolen when bit i of owned is set (a NULL
  * one then means a constructor ran out of memory), else borrowed (NULL is None). */
@@ -252,6 +253,18 @@ int mp_condition_proxy_wait(mp_proxy *p, mp_timeout_ms t) {
 int mp_condition_proxy_notify(mp_proxy *p, int n) {
   if (n < 0) return -EINVAL;
   return callo(p, "notify", NULL, 1u, 1, mp_obj_int(n));
+}
+int mp_condition_proxy_wait_for(mp_proxy *p, bool (*pred)(void *), void *arg,
+                                mp_timeout_ms timeout) {
+  if (p == NULL || pred == NULL) return -EINVAL;
+  mp__deadline d = mp__deadline_in(timeout);
+  while (!pred(arg)) {
+    if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
+    mp_timeout_ms left = mp__deadline_forever(d) ? MP_FOREVER : mp__deadline_poll_ms(d);
+    int rc = mp_condition_proxy_wait(p, left);
+    if (rc != 0 && rc != MP_ETIMEDOUT) return rc;
+  }
+  return 0;
 }
 int mp_condition_proxy_notify_all(mp_proxy *p) { return callv(p, "notify_all", NULL, 0); }
 int mp_event_proxy_set(mp_proxy *p) { return callv(p, "set", NULL, 0); }
