@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "heap/heap.h"
 
 #define KEY "secret"
 
@@ -178,6 +181,55 @@ START_TEST(tokens_over_queue_and_pipe) {
 }
 END_TEST
 
+/* A process that does not share the heap (forked with a raw fork() before the heap existed)
+ * receives a token over a pipe and reaches the object by address. */
+START_TEST(token_in_unrelated_process) {
+  mp_conn *mine, *theirs;
+  mp_assert_ok(mp_pipe(&mine, &theirs, true));
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    mp_conn_close(mine);
+    mp_obj *tok;
+    int code = 1;
+    if (mp_conn_recv(theirs, &tok, 10000) == 0) {
+      mp_proxy *p;
+      int64_t addr = 0;
+      mp_obj_get_int(mp_obj_item(mp_obj_item(tok, 5), 0), &addr);
+      code = 2;
+      if (mp__heap_contains((void *)(uintptr_t)addr, 8)) code = 4; /* must not share it */
+      else if (mp_proxy_from_obj(&p, tok, NULL, 5000) == 0) {
+        mp_obj *v = mp_obj_str("unrelated");
+        code = mp_list_proxy_append(p, v) == 0 ? 0 : 3;
+        mp_obj_decref(v);
+        mp_proxy_free(p);
+      }
+      mp_obj_decref(tok);
+    }
+    _exit(code);
+  }
+  mp_conn_close(theirs);
+  mp_manager *m = start_at(NULL); /* the heap comes into being here, after the fork */
+  mp_proxy *l;
+  mp_assert_ok(mp_manager_list(m, NULL, &l));
+  mp_obj *tok;
+  mp_assert_ok(mp_proxy_to_obj(l, &tok));
+  mp_assert_ok(mp_conn_send(mine, tok, 5000));
+  mp_obj_decref(tok);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  mp_obj *r;
+  mp_assert_ok(mp_proxy_getvalue(l, &r));
+  assert_repr(r, "['unrelated']");
+  mp_proxy_free(l);
+  mp_manager_free(m);
+  mp_conn_free(mine);
+  mp_conn_free(theirs);
+}
+END_TEST
+
 /* A remote client killed while it waits in Queue.get: the server notices the dead connection,
  * the item put afterwards goes to the live caller, and the client's references are gone. */
 static int remote_get_forever(void *arg) {
@@ -278,6 +330,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, connect_unix);
   tcase_add_test(tc, connect_errors);
   tcase_add_test(tc, tokens_over_queue_and_pipe);
+  tcase_add_test(tc, token_in_unrelated_process);
   tcase_add_test(tc, remote_client_killed_mid_call);
   tcase_add_test(tc, served_child_shut_down_by_client);
   suite_add_tcase(s, tc);
