@@ -245,7 +245,7 @@ START_TEST(bad_addresses_and_options) {
   mp_assert_rc(mp_listener_new(&l, longname, NULL), -ENAMETOOLONG);
   longname[110] = '\0'; /* fits MP_ADDRESS_MAX, not sun_path */
   mp_assert_rc(mp_listener_new(&l, longname, NULL), -ENAMETOOLONG);
-  mp_assert_rc(mp_listener_new(&l, "no.such.host.invalid:0", NULL), -ENXIO);
+  /* (An unknown host name gives -ENXIO; not checked here, as it needs a working resolver.) */
 
   mp_listener_opts o = {.authkey = NULL, .authkey_len = 3};
   mp_assert_rc(mp_listener_new(&l, NULL, &o), -EINVAL);

@@ -10,7 +10,8 @@
  * Addresses are strings:
  *   "/run/x.sock", "./x.sock"  an AF_UNIX path (anything containing '/')
  *   "@name"                    a Linux abstract AF_UNIX name (no file; gone with the socket)
- *   "host:port"                TCP over IPv4 ("127.0.0.1:6000", "localhost:0")
+ *   "host:port"                TCP over IPv4 ("127.0.0.1:6000", "localhost:0"; an empty host
+ *                              is every interface for a listener, the loopback for a client)
  *   "[addr]:port"              TCP over IPv6 ("[::1]:6000")
  * Port 0 lets the kernel pick a free port; mp_listener_address() then tells which.
  *
@@ -58,8 +59,9 @@ typedef struct mp_listener_opts {
 /* Binds and listens on address (see the top of this file).  NULL address picks a fresh
  * abstract AF_UNIX name, as Python's arbitrary_address does.  An AF_UNIX path that already
  * exists is refused with -EADDRINUSE; the path is unlinked again by mp_listener_close().
- * Errors: -EINVAL (malformed address or options), -EADDRINUSE, -ENAMETOOLONG, other negative
- * errno from socket/bind/listen, -ENOMEM. */
+ * Errors: -EINVAL (malformed address or options), -EADDRINUSE, -ENAMETOOLONG (an address of
+ * MP_ADDRESS_MAX bytes or more, an AF_UNIX name over 107 bytes), -ENXIO (a host name that does
+ * not resolve), other negative errno from socket/bind/listen, -ENOMEM. */
 MP_EXTERN int mp_listener_new(mp_listener **out, const char *address,
                               const mp_listener_opts *opts);
 
@@ -68,8 +70,10 @@ MP_EXTERN int mp_listener_new(mp_listener **out, const char *address,
  * (mp_conn_free).  A client that fails authentication is closed and the call returns MP_EAUTH;
  * one that stays silent past the handshake timeout is closed with MP_ETIMEDOUT; either way the
  * listener is unharmed and the next accept serves the next client.
- * Errors: MP_ETIMEDOUT (nobody connected in time), MP_EAUTH, MP_ECLOSED, MP_EOF (the client
- * left during the handshake), -ENOMEM, negative errno. */
+ * Errors: MP_ETIMEDOUT (nobody connected in time, or the client stayed silent), MP_EAUTH (a
+ * wrong key, or a client that broke the protocol: a handshake message over 256 bytes or
+ * malformed), MP_ECLOSED, MP_EOF (the client left during the handshake), -ENOMEM, negative
+ * errno of accept4(). */
 MP_EXTERN int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout);
 
 /* The address actually bound, in the string form above (with the real port for port 0, "@name"
@@ -89,9 +93,12 @@ MP_EXTERN void mp_listener_free(mp_listener *l);
 /* Connects to address and, when authkey is non-NULL, answers the listener's challenge and
  * challenges it back.  The whole call (connect and handshake) is bounded by timeout.
  * On success *out is a new connection the caller owns.
- * Errors: -EINVAL (malformed address), -ECONNREFUSED / -ENOENT (nobody listening), MP_EAUTH
- * (wrong key on either side), MP_ETIMEDOUT, MP_EOF (the listener hung up), MP_ECORRUPT (the
- * peer does not speak the protocol), -ENOMEM, negative errno. */
+ * Resolving a host name (getaddrinfo) cannot be cut short, so a slow resolver can overrun it.
+ * Errors: -EINVAL (malformed address, authkey NULL with authkey_len > 0), -ENAMETOOLONG,
+ * -ENXIO (unknown host), -ECONNREFUSED / -ENOENT (nobody listening), MP_EAUTH (wrong key on
+ * either side), MP_ETIMEDOUT, MP_EOF (the listener hung up), MP_ECORRUPT (the peer does not
+ * speak the protocol: no challenge, a handshake message over 256 bytes, an unknown digest),
+ * -ENOMEM, negative errno. */
 MP_EXTERN int mp_client(mp_conn **out, const char *address, const void *authkey,
                         size_t authkey_len, mp_timeout_ms timeout);
 

@@ -112,7 +112,7 @@ int mp__auth_send(mp_conn *c, const mp__auth_msg *msgs, int n, mp__deadline d) {
       done += (size_t)r;
       continue;
     }
-    if (r == -EAGAIN) {
+    if (r == -EAGAIN || r == 0) {
       int p = mp__poll_writable(c->fd, d);
       if (p > 0) continue;
       r = p == 0 ? MP_ETIMEDOUT : p;

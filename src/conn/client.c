@@ -44,10 +44,10 @@ int mp_client(mp_conn **out, const char *address, const void *authkey, size_t au
   if (authkey != NULL) {
     /* Answer first, as Python's Client does, then challenge the listener, in the form it
      * used (a listener that sent the "{digest}" form understands it).  Our challenge goes out
-     * right behind our answer, in the same write, instead of after the #WELCOME#: the listener reads one message
-     * at a time (Python's too), so it finds the challenge waiting once it has welcomed us, and
-     * the handshake takes two round trips instead of three.  A listener that refuses our
-     * answer still has its #FAILURE# read before anything else. */
+     * right behind our answer, in the same write, instead of after the #WELCOME#: the
+     * listener reads one message at a time (Python's too), so it finds the challenge waiting
+     * once it has welcomed us, and the handshake takes two round trips instead of three.  A
+     * listener that refuses our answer still has its #FAILURE# read before anything else. */
     mp__answer ans;
     mp__challenge ch;
     rc = mp__auth_answer_make(c, authkey, authkey_len, d, &ans);

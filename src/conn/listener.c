@@ -136,7 +136,7 @@ int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout) {
   int fd;
   for (;;) {
     if (l->fd < 0) return MP_ECLOSED;
-    fd = mp__net_accept(l->fd);
+    fd = mp__net_accept(l->fd, l->family != AF_UNIX);
     if (fd >= 0) break;
     if (fd != -EAGAIN) return fd;
     int p = mp__poll_readable(l->fd, d);

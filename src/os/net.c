@@ -32,14 +32,11 @@ int mp__net_listen(const mp__sockaddr *a, int backlog) {
   return fd;
 }
 
-int mp__net_accept(int lfd) {
+int mp__net_accept(int lfd, bool tcp) {
   for (;;) {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
-      int opt;
-      socklen_t len = sizeof opt;
-      if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &opt, &len) == 0 && is_tcp(opt))
-        set_nodelay(fd);
+      if (tcp) set_nodelay(fd);
       return fd;
     }
     if (errno == EINTR) continue;

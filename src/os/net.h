@@ -20,10 +20,11 @@ typedef struct mp__sockaddr {
  * POSIX.  Returns the fd or -errno. */
 int mp__net_listen(const mp__sockaddr *a, int backlog);
 
-/* accept4() of one pending client as a blocking, close-on-exec socket; TCP gets TCP_NODELAY.
+/* accept4() of one pending client as a blocking, close-on-exec socket; with tcp true it gets
+ * TCP_NODELAY.
  * Returns the fd, -EAGAIN when nobody is waiting (also after a client that gave up before it
  * was taken), or -errno. */
-int mp__net_accept(int lfd);
+int mp__net_accept(int lfd, bool tcp);
 
 /* Connects a new socket to a before the deadline; on success the fd is blocking again, TCP
  * with TCP_NODELAY.  A full AF_UNIX backlog (EAGAIN) is retried until the deadline.  Returns
