@@ -20,7 +20,7 @@
 #include "bench_util.h"
 #include "multiproc.h"
 
-#define BASE_ITERS 40000
+#define BASE_ITERS 10000
 #define KEY "bench-key"
 
 typedef struct {

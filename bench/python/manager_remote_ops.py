@@ -42,7 +42,7 @@ def main():
             sys.exit("bench: remote dict client failed")
         return r
 
-    benchlib.measure("manager_remote_ops", batch, benchlib.iters(10000), batches=5)
+    benchlib.measure("manager_remote_ops", batch, benchlib.iters(4000), batches=5)
     m.shutdown()
 
 

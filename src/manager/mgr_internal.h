@@ -319,6 +319,10 @@ int mp__mgr_request(mp_manager *m, int op, uint64_t id, const char *name, const 
                  mp_obj **result, char *typeid, uint64_t *newid, mp_timeout_ms timeout);
 /* Records the calling thread's last error message. */
 void mp__mgr_set_errmsg(const char *msg, size_t len);
+/* mp_conn_poll() that first looks without sleeping for up to spin_ns, yielding the CPU
+ * between looks (so on a busy machine the peer that is about to answer gets to run), then
+ * sleeps in poll() for what is left of timeout.  Returns as mp_conn_poll(). */
+int mp__mgr_conn_wait(mp_conn *c, int64_t spin_ns, mp_timeout_ms timeout);
 /* Random bytes (getrandom, falling back to the clock). */
 void mp__mgr_random(void *buf, size_t len);
 /* Whether the process behind the pidfd has ended. */

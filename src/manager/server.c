@@ -11,6 +11,11 @@
 /* How long a channel's thread spins for the next request before it sleeps: a client calling in
  * a loop comes back within a few microseconds. */
 #define SRV_SPIN_NS 100000
+/* How long a connection's thread looks for the next request (yielding between looks)
+ * before it sleeps in poll(); see CLI_CONN_SPIN_NS in client.c. */
+#ifndef SRV_CONN_SPIN_NS
+#define SRV_CONN_SPIN_NS 50000
+#endif
 /* The largest request accepted from a connection. */
 #define SRV_MAX_MSG ((size_t)1 << 30)
 
@@ -259,8 +264,8 @@ static void conn_serve(mgr_server *s, void *arg) {
   while (!mp__mgr_server_stopping(s)) {
     void *buf;
     size_t len;
-    /* poll() first: see call_conn() in client.c for why not spin. */
-    int rc = mp_conn_poll(cs->conn, 100);
+    /* Wait here first, not in the receive: see call_conn() in client.c. */
+    int rc = mp__mgr_conn_wait(cs->conn, SRV_CONN_SPIN_NS, 100);
     if (rc == 0) continue;
     if (rc == 1) rc = mp_conn_recv_bytes(cs->conn, &buf, &len, SRV_MAX_MSG, 1000);
     if (rc == MP_ETIMEDOUT) continue;
