@@ -215,6 +215,7 @@ static int transport_new(mp_manager *m, mgr_client *cl, mgr_transport **out,
       free(t);
       return sp > 0 ? MP_EBROKEN : MP_ESTATE;
     }
+    t->spin_ns = CLI_SPIN_NS;
     t->chan = mp__mgr_chan_new(cl->key);
     if (t->chan == NULL) {
       free(t);
@@ -284,8 +285,10 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   uint32_t seq = atomic_load_explicit(&c->req_seq, memory_order_relaxed) + 1;
   mp__mgr_chan_post(&c->req_seq, &c->srv_sleep, seq);
   cli_wait w = {m, cl, c};
-  rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, CLI_SPIN_NS, mp__deadline_in(timeout),
-                      cli_check, &w);
+  int64_t t0 = mp__now_ns();
+  rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, t->spin_ns,
+                         mp__deadline_in(timeout), cli_check, &w);
+  t->spin_ns = mp__mgr_spin_next(t->spin_ns, mp__now_ns() - t0, CLI_SPIN_NS);
   if (rc != 0) {
     /* Its answer may still come: never reuse it.  cancel makes a method still blocked on the
      * server for it give up (mp_manager_cancelled() turns true); the channel itself stays

@@ -110,6 +110,14 @@ void mp__mgr_chan_release(mgr_chan *c);
  * Returns 0 when the word changed, MP_ETIMEDOUT at the deadline. */
 int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
                    long spins, mp__deadline d, int (*check)(void *), void *arg);
+/* The adaptive spin of a waiter: after a wait that took elapsed_ns, the spin for the next one.
+ * A wait shorter than max_ns means spinning that long would have caught the change without
+ * a sleep: spin max_ns next time.  A longer one means the spin was burnt for nothing (the
+ * peer was busy, or descheduled on a loaded machine, where a sleeping waiter is also woken
+ * with priority while a spinning one loses its turn): halve it. */
+static inline int64_t mp__mgr_spin_next(int64_t spin, int64_t elapsed_ns, int64_t max_ns) {
+  return elapsed_ns <= max_ns ? max_ns : spin / 2;
+}
 /* Publishes a new value of word and wakes its sleeper if one announced itself. */
 void mp__mgr_chan_post(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t v);
 /* Allocates a channel in the shared heap for a client of session; NULL when out of memory. */
@@ -272,6 +280,7 @@ typedef struct mgr_transport {
   mp_conn *conn;   /* a connection */
   bool busy;
   bool broken;     /* abandoned after a timeout: never used again, closed with the session */
+  int64_t spin_ns; /* the adaptive spin of a channel's reply wait (mp__mgr_spin_next) */
   struct mgr_transport *next;
 } mgr_transport;
 

@@ -175,10 +175,13 @@ static void chan_serve(mgr_server *s, void *arg) {
   mgr_chan *c = cs->c;
   mgr_session *sess = NULL;
   uint32_t seen = 0;
+  int64_t spin = SRV_SPIN_NS;
   for (;;) {
-    if (mp__mgr_chan_wait(&c->req_seq, &c->srv_sleep, seen, SRV_SPIN_NS,
-                       mp__deadline_in(MP_FOREVER), chan_check, cs) != 0)
+    int64_t t0 = mp__now_ns();
+    if (mp__mgr_chan_wait(&c->req_seq, &c->srv_sleep, seen, spin, mp__deadline_in(MP_FOREVER),
+                          chan_check, cs) != 0)
       break;
+    spin = mp__mgr_spin_next(spin, mp__now_ns() - t0, SRV_SPIN_NS);
     seen = atomic_load_explicit(&c->req_seq, memory_order_acquire);
     if (atomic_load(&c->closed)) break;
     size_t len;
