@@ -15,5 +15,6 @@
 #include "multiproc/connection.h"
 #include "multiproc/listener.h"
 #include "multiproc/pool.h"
+#include "multiproc/manager.h"
 
 #endif

@@ -26,6 +26,7 @@ static const mp__err_entry lib_errors[] = {
     {MP_ECORRUPT, "MP_ECORRUPT", "received data is malformed"},
     {MP_ENOTCHILD, "MP_ENOTCHILD", "the process is not a child of the calling process"},
     {MP_ETASK, "MP_ETASK", "a pool task reported an error"},
+    {MP_EREMOTE, "MP_EREMOTE", "the manager's server reported an error"},
 };
 
 /* The errno names the library's own code paths can return, so mp_err_name() can name them

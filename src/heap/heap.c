@@ -255,3 +255,4 @@ bool mp__heap_contains(const void *p, size_t len) {
 void mp__heap_test_hold_lock(void) {
   if (mp__heap_ensure() == 0) lock_heap(hdr());
 }
+

@@ -1,0 +1,59 @@
+/* listen.c -- the server's listener for processes that do not share its heap: one accepting
+ * thread hands each authenticated connection to a serving thread of its own; and the client's
+ * side, which dials the address with the auth key. */
+#include <string.h>
+
+#include "manager/mgr_internal.h"
+
+/* A client that connects and stays silent holds the accepting thread at most this long. */
+#define HANDSHAKE_MS 3000
+
+static void accept_loop(mgr_server *s, void *arg) {
+  mp_listener *l = arg;
+  while (!mp__mgr_server_stopping(s)) {
+    mp_conn *c;
+    int rc = mp_listener_accept(l, &c, 100);
+    if (rc == 0) {
+      (void)mp__mgr_server_add_conn(s, c);
+    } else if (rc != MP_ETIMEDOUT && rc != MP_EAUTH && rc != MP_EOF && rc != -ECONNABORTED) {
+      mp__log(MP_LOG_WARNING, "manager: accept failed: %s", mp_strerror(rc));
+      struct timespec ts = {0, 20000000}; /* e.g. out of fds: do not spin */
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+int mp__mgr_listen_start(mgr_server *s) {
+  mp_manager *m = s->m;
+  mp_listener *l;
+  mp_listener_opts o = {.authkey = m->authkey, .authkey_len = m->authkey_len,
+                        .handshake_timeout = HANDSHAKE_MS};
+  int rc = mp_listener_new(&l, m->has_address ? m->address : NULL, &o);
+  if (rc != 0) return rc;
+  const char *addr = mp_listener_address(l);
+  if (strlen(addr) >= sizeof m->address) {
+    mp_listener_free(l);
+    return -ENAMETOOLONG;
+  }
+  strcpy(m->address, addr);
+  m->has_address = true;
+  if (s->sh != NULL) strcpy(s->sh->address, addr);
+  s->listener = l;
+  rc = mp__mgr_server_spawn(s, accept_loop, l);
+  if (rc != 0) {
+    mp_listener_free(l);
+    s->listener = NULL;
+  }
+  return rc;
+}
+
+void mp__mgr_listen_stop(mgr_server *s) {
+  mp_listener_free(s->listener);
+  s->listener = NULL;
+}
+
+int mp__mgr_dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout) {
+  *out = NULL;
+  if (!m->has_address) return MP_ESTATE;
+  return mp_client(out, m->address, m->authkey, m->authkey_len, timeout);
+}

@@ -1,0 +1,263 @@
+/* manager.c -- the manager handle: options and registered types, starting the server in a
+ * daemon child, serving in this process, connecting by address, shutdown and free. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap/heap.h"
+#include "manager/mgr_internal.h"
+
+int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
+  if (out == NULL) return -EINVAL;
+  *out = NULL;
+  mp_manager_opts o = opts ? *opts : (mp_manager_opts){0};
+  if (o.address != NULL && (o.address[0] == '\0' || strlen(o.address) >= sizeof(((mp_manager *)0)->address)))
+    return -EINVAL;
+  if (o.authkey_len > MP_MANAGER_AUTHKEY_MAX || (o.authkey == NULL && o.authkey_len != 0))
+    return -EINVAL;
+  mp_manager *m = calloc(1, sizeof *m);
+  if (m == NULL) return -ENOMEM;
+  m->owner_pid = mp__self_pid();
+  if (o.address != NULL) {
+    strcpy(m->address, o.address);
+    m->has_address = true;
+  }
+  if (o.authkey != NULL) {
+    memcpy(m->authkey, o.authkey, o.authkey_len);
+    m->authkey_len = o.authkey_len;
+  } else {
+    mp__mgr_random(m->authkey, 32);
+    m->authkey_len = 32;
+  }
+  *out = m;
+  return 0;
+}
+
+int mp_manager_register(mp_manager *m, const mp_manager_type *type) {
+  if (m == NULL || type == NULL || type->typeid == NULL) return -EINVAL;
+  size_t n = strlen(type->typeid);
+  if (n == 0 || n >= MP_MANAGER_TYPEID_MAX) return -EINVAL;
+  if ((type->create == NULL) == (type->callable == NULL)) return -EINVAL;
+  for (size_t i = 0; i < type->nmethods; i++)
+    if (type->methods == NULL || type->methods[i].name == NULL || type->methods[i].fn == NULL)
+      return -EINVAL;
+  if (m->role != MGR_NEW) return MP_ESTATE;
+  if (mp__mgr_builtin_name(type->typeid)) return -EEXIST;
+  for (size_t i = 0; i < m->ntypes; i++)
+    if (strcmp(m->types[i].name, type->typeid) == 0) return -EEXIST;
+  mp_manager_type *copy = malloc(sizeof *copy);
+  mgr_type *nt = realloc(m->types, (m->ntypes + 1) * sizeof *nt);
+  if (copy == NULL || nt == NULL) {
+    free(copy);
+    if (nt != NULL) m->types = nt;
+    return -ENOMEM;
+  }
+  *copy = *type;
+  m->types = nt;
+  memset(&nt[m->ntypes], 0, sizeof nt[0]);
+  memcpy(nt[m->ntypes].name, type->typeid, n + 1);
+  nt[m->ntypes].custom = copy;
+  m->ntypes++;
+  return 0;
+}
+
+/* The state heap-sharing clients find the server through. */
+static int shared_make(mp_manager *m) {
+  int rc = mp__heap_ensure();
+  if (rc != 0) return rc;
+  mgr_shared *sh = mp__shared_alloc(sizeof *sh);
+  if (sh == NULL) return -ENOMEM;
+  sh->magic = MGR_SHARED_MAGIC;
+  mp__mgr_random(&sh->nonce, sizeof sh->nonce);
+  m->sh = sh;
+  return 0;
+}
+
+static void shared_free(mp_manager *m) {
+  if (m->sh == NULL) return;
+  m->sh->magic = 0;
+  mp__shared_free(m->sh, sizeof *m->sh);
+  m->sh = NULL;
+}
+
+static void take_address(mp_manager *m) {
+  if (m->sh != NULL && m->sh->address[0] != '\0') {
+    memcpy(m->address, m->sh->address, sizeof m->address);
+    m->has_address = true;
+  }
+}
+
+static int server_main(void *arg) {
+  mp_manager *m = arg;
+  mgr_client *inherited = atomic_exchange(&m->client, NULL);
+  (void)inherited; /* the starter's session (none yet): not ours */
+  mgr_server *s;
+  int rc = mp__mgr_server_new(&s, m);
+  if (rc != 0) {
+    m->sh->start_err = rc;
+    atomic_store(&m->sh->state, MGR_ST_STOPPED);
+    mp__futex_wake(&m->sh->state, INT32_MAX);
+    return 1;
+  }
+  m->srv = s;
+  rc = mp__mgr_server_run(s);
+  mp__mgr_server_free(s);
+  atomic_store(&m->sh->state, MGR_ST_STOPPED);
+  mp__futex_wake(&m->sh->state, INT32_MAX);
+  return rc == 0 ? 0 : 1;
+}
+
+int mp_manager_start(mp_manager *m) {
+  if (m == NULL) return -EINVAL;
+  if (m->role != MGR_NEW) return MP_ESTATE;
+  int rc = shared_make(m);
+  if (rc != 0) return rc;
+  mp_process *p;
+  rc = mp_process_new(&p, server_main, m, &(mp_process_opts){.name = "SyncManager", .daemon = true});
+  if (rc == 0 && (rc = mp_process_start(p)) != 0) mp_process_free(p);
+  if (rc != 0) {
+    shared_free(m);
+    return rc;
+  }
+  mp__deadline d = mp__deadline_in(10000);
+  uint32_t st;
+  while ((st = atomic_load(&m->sh->state)) == MGR_ST_STARTING && !mp__deadline_passed(d))
+    mp__futex_wait(&m->sh->state, MGR_ST_STARTING, mp__slice(d));
+  if (st != MGR_ST_RUNNING) {
+    rc = st == MGR_ST_STARTING ? MP_ETIMEDOUT : m->sh->start_err ? m->sh->start_err : MP_EBROKEN;
+    mp_process_kill(p);
+    mp_process_join(p, MP_FOREVER);
+    mp_process_free(p);
+    shared_free(m);
+    return rc;
+  }
+  m->server = p;
+  m->role = MGR_STARTED;
+  take_address(m);
+  return 0;
+}
+
+int mp_manager_get_server(mp_manager *m) {
+  if (m == NULL) return -EINVAL;
+  if (m->role != MGR_NEW) return MP_ESTATE;
+  int rc = shared_make(m);
+  if (rc != 0) return rc;
+  mgr_server *s;
+  if ((rc = mp__mgr_server_new(&s, m)) != 0) {
+    shared_free(m);
+    return rc;
+  }
+  if ((rc = mp__mgr_listen_start(s)) != 0) {
+    mp__mgr_server_free(s);
+    shared_free(m);
+    return rc;
+  }
+  atomic_store(&m->sh->server_pid, mp__self_pid());
+  m->srv = s;
+  m->role = MGR_SERVING;
+  return 0;
+}
+
+int mp_manager_serve_forever(mp_manager *m) {
+  if (m == NULL) return -EINVAL;
+  if (m->role == MGR_NEW) {
+    int rc = mp_manager_get_server(m);
+    if (rc != 0) return rc;
+  } else if (m->role != MGR_SERVING || m->srv == NULL || m->shut || m->serving) {
+    return MP_ESTATE;
+  }
+  m->serving = true;
+  mgr_server *s = m->srv;
+  int rc = mp__mgr_server_run(s);
+  /* Clients of this process that are still attached: their server has gone. */
+  atomic_store(&m->sh->state, MGR_ST_STOPPED);
+  mp__futex_wake(&m->sh->state, INT32_MAX);
+  mp__mgr_client_close(m);
+  m->srv = NULL;
+  mp__mgr_server_free(s);
+  shared_free(m);
+  m->shut = true;
+  return rc;
+}
+
+int mp_manager_connect(mp_manager *m, mp_timeout_ms timeout) {
+  if (m == NULL) return -EINVAL;
+  if (m->role != MGR_NEW) return MP_ESTATE;
+  if (!m->has_address) return -EINVAL;
+  m->role = MGR_CONNECTED;
+  /* Open the first transport now, so a wrong key or a missing server shows here. */
+  int rc = mp__mgr_request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, NULL, NULL, NULL, timeout);
+  if (rc != 0) {
+    mp__mgr_client_close(m);
+    m->role = MGR_NEW;
+  }
+  return rc;
+}
+
+int mp_manager_shutdown(mp_manager *m) {
+  if (m == NULL) return -EINVAL;
+  if (m->role == MGR_NEW) return MP_ESTATE;
+  if (m->shut) return 0;
+  if (m->role == MGR_SERVING && m->srv != NULL && m->owner_pid == mp__self_pid()) {
+    mp__mgr_server_stop(m->srv);
+    return 0;
+  }
+  if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid()) {
+    uint32_t st = MGR_ST_RUNNING;
+    atomic_compare_exchange_strong(&m->sh->state, &st, MGR_ST_STOPPING);
+    mp__futex_wake(&m->sh->state, INT32_MAX);
+    if (mp_process_join(m->server, 5000) != 0) {
+      mp_process_kill(m->server);
+      mp_process_join(m->server, MP_FOREVER);
+    }
+    mp_process_free(m->server);
+    m->server = NULL;
+    atomic_store(&m->sh->state, MGR_ST_STOPPED);
+    mp__mgr_client_close(m);
+    shared_free(m);
+    m->shut = true;
+    return 0;
+  }
+  /* A client (connected, or a child of the starter): ask the server. */
+  int rc = mp__mgr_request(m, MGR_OP_SHUTDOWN, 0, NULL, NULL, NULL, NULL, NULL, 5000);
+  return rc == MP_ECLOSED ? 0 : rc;
+}
+
+void mp_manager_free(mp_manager *m) {
+  if (m == NULL) return;
+  if (m->role == MGR_SERVING && !m->serving && m->srv != NULL && m->owner_pid == mp__self_pid()) {
+    /* get_server() without serve_forever(): stop the listener it started */
+    mp__mgr_server_stop(m->srv);
+    (void)mp__mgr_server_run(m->srv);
+    mp__mgr_server_free(m->srv);
+    m->srv = NULL;
+    shared_free(m);
+  }
+  if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut)
+    mp_manager_shutdown(m);
+  mp__mgr_client_close(m);
+  for (size_t i = 0; i < m->ntypes; i++) free((void *)(uintptr_t)m->types[i].custom);
+  free(m->types);
+  free(m);
+}
+
+const char *mp_manager_address(const mp_manager *m) {
+  return m != NULL && m->has_address ? m->address : NULL;
+}
+
+int mp_manager_authkey(const mp_manager *m, const void **key, size_t *len) {
+  if (m == NULL || key == NULL || len == NULL) return -EINVAL;
+  *key = m->authkey;
+  *len = m->authkey_len;
+  return 0;
+}
+
+int mp_manager_number_of_objects(mp_manager *m, int64_t *out) {
+  if (m == NULL || out == NULL) return -EINVAL;
+  mp_obj *r;
+  int rc = mp__mgr_request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, &r, NULL, NULL, MP_FOREVER);
+  if (rc == 0) {
+    rc = mp_obj_get_int(r, out) == 0 ? 0 : MP_ECORRUPT;
+    mp_obj_decref(r);
+  }
+  return rc;
+}
