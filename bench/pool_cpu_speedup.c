@@ -1,6 +1,6 @@
 /* pool_cpu_speedup.c -- workload "pool_cpu_speedup": how much faster a CPU-bound map runs on a
  * pool of usable-cpu-count workers than serially in one process.  64 tasks of equal work (an
- * integer hash loop of about 2 ms each).  Unit: speedup (serial time / parallel time), higher is
+ * integer hash loop of about 6 ms each).  Unit: speedup (serial time / parallel time), higher is
  * better; the ideal is the number of cores.  multiproc: mp_pool_map_array with the default
  * chunking.  limit: the same tasks split statically in equal halves (thirds, ...) over forked
  * children joined with waitpid: the best a fork-based split can do on this machine.
@@ -13,7 +13,7 @@
 #include "multiproc.h"
 
 #define TASKS 64
-#define ROUNDS 1500000
+#define ROUNDS 4500000
 
 static int64_t work(int64_t seed) {
   uint64_t x = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 1;
@@ -84,7 +84,7 @@ int main(void) {
   int workers = mp_pool_size(p);
   bench_opts o = bench_default_opts("pool_cpu_speedup", 1);
   o.higher = true;
-  o.batches = 5;
+  o.batches = 7;
   double mp_x, raw_x;
   bench_compare(&o, run_mp, p, run_raw, &workers, &mp_x, &raw_x);
   bench_check_mp(mp_pool_close(p), "close");
