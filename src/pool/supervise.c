@@ -136,7 +136,8 @@ static void worker_ended(mp_pool *p, uint32_t i, int code, const char *name, pid
   if (got_through_init) {
     p->init_failures = 0;
   } else if (code != 0 && p->initializer) {
-    if (++p->init_failures >= INIT_FAILURES_MAX && atomic_load(&sh->state) != POOL_BROKEN) {
+    uint32_t state = atomic_load(&sh->state);
+    if (++p->init_failures >= INIT_FAILURES_MAX && (state == POOL_RUN || state == POOL_CLOSE)) {
       pool_error *e = mp__error_new(MP_EWORKER, code,
                                     "the pool is broken: the initializer failed in %d workers in a"
                                     " row (last status %d)",
