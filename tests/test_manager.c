@@ -10,30 +10,10 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-static mp_manager *start_manager(void) {
-  mp_manager *m;
-  mp_assert_ok(mp_manager_new(&m, NULL));
-  mp_assert_ok(mp_manager_start(m));
-  return m;
-}
+#include "manager_util.h"
 
 static mp_obj *S(const char *s) { return mp_obj_str(s); }
 static mp_obj *I(int64_t v) { return mp_obj_int(v); }
-
-static int64_t get_int(mp_obj *o) {
-  int64_t v = -999;
-  ck_assert_msg(mp_obj_get_int(o, &v) == 0, "not an int");
-  mp_obj_decref(o);
-  return v;
-}
-
-static void assert_repr(mp_obj *o, const char *want) {
-  char *r = mp_obj_repr(o);
-  ck_assert_str_eq(r, want);
-  free(r);
-  mp_obj_decref(o);
-}
 
 START_TEST(start_and_shutdown) {
   mp_manager *m = start_manager();

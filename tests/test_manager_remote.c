@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "manager_util.h"
 #include "heap/heap.h"
 
 #define KEY "secret"
@@ -30,13 +31,6 @@ static int connect_to(const char *address, const char *key, mp_manager **out) {
     *out = NULL;
   }
   return rc;
-}
-
-static void assert_repr(mp_obj *o, const char *want) {
-  char *r = mp_obj_repr(o);
-  ck_assert_str_eq(r, want);
-  free(r);
-  mp_obj_decref(o);
 }
 
 static void remote_roundtrip(const char *address) {
