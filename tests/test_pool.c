@@ -413,9 +413,9 @@ static void callbacks_on(bool threads) {
   mp_pool *p = new_pool(2, threads);
   static cb_log log = {.mu = PTHREAD_MUTEX_INITIALIZER};
   mp_async_opts o = {.callback = on_result, .error_callback = on_error, .user = &log};
-  /* On two workers these finish at about 10, 210, 270, 300, 325 and 390 ms, each at least 25 ms
+  /* On two workers these finish at about 20, 420, 540, 600, 650 and 780 ms, each at least 50 ms
    * apart, in an order that is neither submission nor duration order. */
-  int64_t ms[6] = {300, 10, 200, 60, 120, 25};
+  int64_t ms[6] = {600, 20, 400, 120, 240, 50};
   mp_async_result *r[6];
   for (int i = 0; i < 6; i++)
     mp_assert_ok(mp_pool_apply_async(p, sleep_then_time_task, &ms[i], 8, &o, &r[i]));
