@@ -22,8 +22,9 @@
  * Threads.  Every call may be made from any thread of the process that made the pool, except
  * mp_pool_free(), which must be the last call.  Callbacks run in that process, on the pool's
  * one result thread, one at a time, in the order the results completed (seed 002-6 prints the
- * main PID from one).  A callback must not block for long (it delays the callbacks behind it)
- * and must not call mp_pool_join()/mp_pool_free() on its own pool (MP_ESTATE). */
+ * main PID from one).  A callback must not block for long (it delays the callbacks behind it
+ * and the replacement of dead workers), must not wait for other results of its own pool, and
+ * must not end it (mp_pool_join() returns MP_ESTATE there, mp_pool_free() is ignored). */
 #ifndef MULTIPROC_POOL_H
 #define MULTIPROC_POOL_H
 
