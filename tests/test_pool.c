@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pool/pool_internal.h" /* the pool lock and redo log, to die inside them */
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -877,6 +878,55 @@ START_TEST(get_returns_after_callback) {
 }
 END_TEST
 
+/* A process killed while it holds the pool lock, with a committed redo log half applied, or
+ * with a log it never committed: the next taker of the lock finishes the first and ignores the
+ * second, and the pool goes on. */
+typedef struct die_ctx {
+  mp_pool *pool;
+  uint64_t *word; /* in the heap */
+  bool commit;
+} die_ctx;
+
+static int die_holding_pool_lock(void *arg) {
+  die_ctx *cx = arg;
+  pool_shared *sh = cx->pool->sh;
+  mp__pool_lock(sh);
+  pool_txn *t = &sh->slots[0].txn; /* slot 0's worker cannot touch it while we hold the lock */
+  mp__txn_begin(t);
+  mp__txn_set(t, &cx->word[0], 41);
+  mp__txn_set(t, &cx->word[1], 42);
+  if (cx->commit) {
+    atomic_store(&t->committed, 1);
+    cx->word[0] = 41; /* the first entry applied, the second not */
+  }
+  raise(SIGKILL);
+  return 1;
+}
+
+START_TEST(killed_inside_the_pool_lock) {
+  for (int commit = 0; commit < 2; commit++) {
+    mp_pool *p = new_pool(2, false);
+    die_ctx *cx = mp_shared_alloc(sizeof *cx);
+    cx->pool = p;
+    cx->word = mp_shared_alloc(2 * sizeof(uint64_t));
+    cx->commit = commit;
+    ck_assert_int_eq(mp_test_finish(mp_test_start(die_holding_pool_lock, cx)), -SIGKILL);
+    /* the workers need the lock for this map: whoever takes it first repairs it */
+    mp_obj *items = int_list(300), *res;
+    mp_assert_ok(mp_pool_map(p, value_task, items, 1, &res));
+    ck_assert_uint_eq(mp_obj_len(res), 300);
+    mp_obj_decref(res);
+    mp_obj_decref(items);
+    ck_assert_uint_eq(cx->word[0], commit ? 41 : 0);
+    ck_assert_uint_eq(cx->word[1], commit ? 42 : 0);
+    ck_assert_uint_eq(atomic_load(&p->sh->slots[0].txn.committed), 0);
+    finish_pool(p);
+    mp_shared_free(cx->word, 2 * sizeof(uint64_t));
+    mp_shared_free(cx, sizeof *cx);
+  }
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("pool");
   TCase *tc = mp_tcase("pool", 60);
@@ -900,6 +950,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, foreign_copies_and_creator_thread_exit);
   tcase_add_test(tc, map_async_callback_once);
   tcase_add_test(tc, get_returns_after_callback);
+  tcase_add_test(tc, killed_inside_the_pool_lock);
   suite_add_tcase(s, tc);
   return s;
 }
