@@ -46,6 +46,11 @@ void mp__result_thread_kick(pool_shared *sh) {
   }
 }
 
+void mp__wake_workers(pool_shared *sh) {
+  atomic_fetch_add(&sh->work_seq, 1);
+  (void)mp__futex_wake(&sh->work_seq, INT_MAX);
+}
+
 void mp__complete_wake(pool_shared *sh, pool_job *j, int how) {
   /* j may already be freed by its owner once its last chunk is counted; its header is a small
    * heap block, so this read sees reused memory at worst and the wake is then spurious.  The

@@ -54,11 +54,6 @@ static void live_remove(mp_pool *p) {
  * but must not close or terminate the parent's pool through it. */
 static bool foreign(const mp_pool *p) { return p->owner_pid != mp__self_pid(); }
 
-static void wake_workers(pool_shared *sh) {
-  atomic_fetch_add(&sh->work_seq, 1);
-  (void)mp__futex_wake(&sh->work_seq, INT_MAX);
-}
-
 static void kill_workers(mp_pool *p) {
   if (p->threads) return; /* a thread finishes its chunk and sees the state */
   pthread_mutex_lock(&p->mu);
@@ -150,7 +145,7 @@ int mp_pool_close(mp_pool *p) {
   uint32_t expect = POOL_RUN;
   atomic_compare_exchange_strong(&sh->state, &expect, POOL_CLOSE);
   mp__pool_unlock(sh);
-  wake_workers(sh);
+  mp__wake_workers(sh);
   mp__result_thread_kick(sh);
   return 0;
 }
@@ -163,7 +158,7 @@ int mp_pool_terminate(mp_pool *p) {
   atomic_store(&sh->state, POOL_TERMINATE);
   mp__fail_unclaimed(sh, MP_ECLOSED, 0, "the pool was terminated before the task ran");
   mp__pool_unlock(sh);
-  wake_workers(sh);
+  mp__wake_workers(sh);
   kill_workers(p);
   mp__result_thread_kick(sh);
   return 0;

@@ -208,7 +208,6 @@ struct mp_pool {
   struct mp_pool *next_live; /* the list of pools terminated at exit (pool.c) */
   bool joined;
   int init_failures; /* consecutive workers that died in the initializer */
-  uint64_t pending_callbacks; /* callback jobs submitted and not yet delivered */
 };
 
 struct mp_async_result {
@@ -269,11 +268,15 @@ void mp__txn_commit(pool_txn *t);
 #define COMPLETE_FINISHED 1 /* the job's last chunk */
 #define COMPLETE_KICK 2     /* the job went onto the done list: wake the result thread */
 int mp__complete_log(pool_shared *sh, pool_txn *t, pool_job *j, uint64_t c, uint64_t state);
-/* After the pool lock is released: wakes whoever waits for j in the pool's process, and the
- * result thread when how has COMPLETE_KICK. */
+/* Wakes whoever waits for j in the pool's process, and the result thread when how has
+ * COMPLETE_KICK.  Best called after the pool lock is released (under it, it is correct but
+ * keeps the lock longer). */
 void mp__complete_wake(pool_shared *sh, pool_job *j, int how);
 /* Wakes the result thread if it sleeps. */
 void mp__result_thread_kick(pool_shared *sh);
+/* Bumps work_seq and wakes every sleeping worker, so each looks at the pool's state again
+ * (after close, terminate, or the pool breaking). */
+void mp__wake_workers(pool_shared *sh);
 /* Makes an error record in the heap (NULL when the heap is full: the caller then uses a
  * static fallback).  */
 pool_error *mp__error_new(int code, int status, const char *fmt, ...)

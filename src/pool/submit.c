@@ -54,7 +54,6 @@ int mp__pool_submit(mp_pool *p, pool_job *j) {
 }
 
 void mp__fail_unclaimed(pool_shared *sh, int code, int status, const char *message) {
-  int kick = 0;
   for (pool_job *j = (pool_job *)(uintptr_t)sh->active_head; j;
        j = (pool_job *)(uintptr_t)j->next_active) {
     pool_error *e = mp__shared_alloc(sizeof *e);
@@ -66,19 +65,18 @@ void mp__fail_unclaimed(pool_shared *sh, int code, int status, const char *messa
     } else {
       e = &mp__error_nomem;
     }
+    int how = 0;
     for (uint64_t c = j->next_chunk; c < j->nchunks; c++) {
       pool_txn t;
       mp__txn_begin(&t);
-      kick |= mp__complete_log(sh, &t, j, c, (uint64_t)(uintptr_t)e);
+      how |= mp__complete_log(sh, &t, j, c, (uint64_t)(uintptr_t)e);
       mp__txn_commit(&t);
     }
     mp__st(&j->next_chunk, j->nchunks);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load(&j->waiters)) (void)mp__futex_wake((_Atomic uint32_t *)(void *)&j->done_chunks, INT_MAX);
+    mp__complete_wake(sh, j, how);
   }
   mp__st(&sh->active_head, 0);
   mp__st(&sh->active_tail, 0);
-  if (kick & COMPLETE_KICK) mp__result_thread_kick(sh);
 }
 
 /* Makes the caller's result for j and submits it; frees everything on failure. */

@@ -147,8 +147,7 @@ static void worker_ended(mp_pool *p, uint32_t i, int code, const char *name, pid
       mp__fail_unclaimed(sh, MP_EWORKER, code, e ? e->message : "the pool is broken");
       mp__pool_unlock(sh);
       if (e) mp__shared_free(e, sizeof *e);
-      atomic_fetch_add(&sh->work_seq, 1);
-      (void)mp__futex_wake(&sh->work_seq, INT_MAX);
+      mp__wake_workers(sh);
     }
   }
   pthread_mutex_unlock(&p->mu);
@@ -272,8 +271,7 @@ static int start_all(mp_pool *p) {
   }
   if (rc == 0) return 0;
   atomic_store(&p->sh->state, POOL_TERMINATE);
-  atomic_fetch_add(&p->sh->work_seq, 1);
-  (void)mp__futex_wake(&p->sh->work_seq, INT_MAX);
+  mp__wake_workers(p->sh);
   for (int i = 0; i < p->nworkers; i++) {
     pool_worker *w = &p->workers[i];
     if (!w->running) continue;
