@@ -16,5 +16,6 @@
 #include "multiproc/listener.h"
 #include "multiproc/pool.h"
 #include "multiproc/manager.h"
+#include "multiproc/start.h"
 
 #endif

@@ -6,7 +6,7 @@
 static const int lib_codes[] = {MP_EOF,     MP_ECLOSED,   MP_EFULL,      MP_EEMPTY,
                                 MP_EOWNERDEAD, MP_ENOTRECOVERABLE, MP_EBROKEN, MP_EAUTH,
                                 MP_EWORKER, MP_ESTATE,    MP_ENOTREADY,  MP_ETOOBIG,
-                                MP_ECORRUPT, MP_ENOTCHILD, MP_ETASK, MP_EREMOTE};
+                                MP_ECORRUPT, MP_ENOTCHILD, MP_ETASK, MP_EREMOTE, MP_ENOTREG};
 
 START_TEST(library_codes_are_named) {
   size_t n = sizeof lib_codes / sizeof lib_codes[0];

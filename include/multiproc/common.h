@@ -51,7 +51,8 @@ enum {
   MP_ENOTCHILD = MP_ERRBASE - 14,      /* the process is not a child of the calling process */
   MP_ETASK = MP_ERRBASE - 15,          /* a pool task reported an error (a non-zero status) */
   MP_EREMOTE = MP_ERRBASE - 16,        /* a manager's server reported an error (see its message) */
-  MP_ERRLAST = MP_ERRBASE - 17
+  MP_ENOTREG = MP_ERRBASE - 17,        /* a function is not a registered (named) task */
+  MP_ERRLAST = MP_ERRBASE - 18
 };
 
 /* Describes an error code returned by any multiproc function ("operation timed out", ...).

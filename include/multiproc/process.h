@@ -29,11 +29,23 @@ typedef int (*mp_target_fn)(void *arg);
 /* Maximum length of a process name, terminating NUL included; longer names are refused. */
 #define MP_PROCESS_NAME_MAX 64
 
+/* How a child comes to exist: see multiproc/start.h. */
+typedef enum mp_start_method {
+  MP_START_DEFAULT = 0, /* the program-wide default (mp_set_start_method) */
+  MP_START_FORK = 1,
+  MP_START_FORKSERVER = 2,
+  MP_START_SPAWN = 3,
+} mp_start_method;
+
 /* Options for mp_process_new().  A NULL options pointer, or a zeroed struct, means: the default
  * name and not a daemon. */
 typedef struct mp_process_opts {
   const char *name; /* NULL: "Process-N", numbered as Python does ("Process-1:2" in a child) */
   bool daemon;      /* ended (SIGTERM) when the parent exits; see mp_process_set_daemon() */
+  /* How the child is started (multiproc/start.h); MP_START_DEFAULT: the program's default.
+   * Under forkserver and spawn the target must be registered (MP_TARGET) and arg must be NULL
+   * or point into the shared heap, the only memory the child shares with its parent. */
+  mp_start_method start_method;
 } mp_process_opts;
 
 /* Makes a process handle that will run target(arg) once started.  The child receives a copy of

@@ -27,6 +27,8 @@ static const mp__err_entry lib_errors[] = {
     {MP_ENOTCHILD, "MP_ENOTCHILD", "the process is not a child of the calling process"},
     {MP_ETASK, "MP_ETASK", "a pool task reported an error"},
     {MP_EREMOTE, "MP_EREMOTE", "the manager's server reported an error"},
+    {MP_ENOTREG, "MP_ENOTREG",
+     "the function is not a registered task (forkserver and spawn need MP_TASK)"},
 };
 
 /* The errno names the library's own code paths can return, so mp_err_name() can name them

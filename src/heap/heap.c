@@ -2,6 +2,9 @@
  * the same address in every descendant, and an allocator inside it that any of those
  * processes may call.
  *
+ * The mapping is a memfd's, so that a child exec'd by the spawn or forkserver start methods
+ * can map the same memory at the same address (mp__heap_attach).
+ *
  * Small blocks (<= 2048 bytes) come from size-class free lists, refilled by carving 64 KiB
  * chunks that are pre-faulted so first touches do not fault one page at a time.  Large blocks
  * are runs of pages; freeing one punches its pages out of the mapping (MADV_REMOVE), which
@@ -12,10 +15,13 @@
  * run's length; bump: top).  A process killed anywhere in between leaves the structures
  * consistent and at worst leaks the block it was working on, and the owner-tracking lock
  * (os/olock.h) hands the allocator to the next caller once the holder is seen dead. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "heap/heap_internal.h"
 
@@ -26,6 +32,7 @@ static const uint32_t class_size[HEAP_NCLASSES] = {
     320, 384, 448, 512, 640,  768,  896,  1024, 1280, 1536, 1792, 2048};
 
 static char *heap_base;
+static int heap_fd = -1; /* the memfd behind the mapping, kept for exec'd children */
 static size_t configured_size;
 static pthread_mutex_t create_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -69,6 +76,12 @@ int mp_heap_configure(size_t size) {
   return r;
 }
 
+/* Where the heap asks to be mapped: far above a PIE binary's image and its brk heap, far below
+ * the kernel's mmap area (and above AddressSanitizer's shadow), so that a freshly exec'd image
+ * of the program (spawn, forkserver) almost surely finds the same range free and maps the heap
+ * at the same address, which keeps every pointer into it valid there too. */
+#define HEAP_ADDR_HINT ((uintptr_t)0x200000000000)
+
 int mp__heap_ensure(void) {
   if (mp__likely(__atomic_load_n(&heap_base, __ATOMIC_ACQUIRE) != NULL)) return 0;
   pthread_mutex_lock(&create_mutex);
@@ -77,25 +90,65 @@ int mp__heap_ensure(void) {
     size_t size = configured_size ? configured_size : env_size();
     if (!size_ok(size)) size = MP_HEAP_DEFAULT_SIZE;
     size = (size + HEAP_PAGE - 1) & ~(size_t)(HEAP_PAGE - 1);
-    /* NORESERVE: only touched pages cost memory, so a large reservation is free -- except
-     * under strict overcommit accounting, where the kernel refuses it: then settle for the
-     * largest half that it grants, down to 1 MiB. */
-    void *p;
-    for (;;) {
-      p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
-               -1, 0);
-      if (p != MAP_FAILED || size / 2 < ((size_t)1 << 20)) break;
+    /* A memfd rather than an anonymous mapping: the same shared memory, but with an fd that an
+     * exec'd child can map too.  NORESERVE: only touched pages cost memory, so a large
+     * reservation is free -- except under strict overcommit accounting or an address-space
+     * limit, where the kernel refuses it: then settle for the largest half that it grants,
+     * down to 1 MiB. */
+    int fd = (int)syscall(SYS_memfd_create, "multiproc-heap", MFD_CLOEXEC);
+    void *p = MAP_FAILED;
+    for (; fd >= 0;) {
+      if (ftruncate(fd, (off_t)size) == 0) {
+        p = mmap((void *)HEAP_ADDR_HINT, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                 fd, 0);
+        if (p != MAP_FAILED) break;
+      }
+      if (size / 2 < ((size_t)1 << 20)) break;
       size = (size / 2) & ~(size_t)(HEAP_PAGE - 1);
     }
     if (p == MAP_FAILED) {
+      if (fd >= 0) close(fd);
       r = -ENOMEM;
     } else {
       heap_hdr *h = p;
       h->magic = HEAP_MAGIC;
       h->size = size;
       h->top = (sizeof(heap_hdr) + HEAP_PAGE - 1) & ~(uint64_t)(HEAP_PAGE - 1);
+      heap_fd = fd;
       __atomic_store_n(&heap_base, (char *)p, __ATOMIC_RELEASE);
       mp__log(MP_LOG_DEBUG, "shared heap of %zu bytes at %p", size, p);
+    }
+  }
+  pthread_mutex_unlock(&create_mutex);
+  return r;
+}
+
+int mp__heap_export(mp__heap_ref *out) {
+  int r = mp__heap_ensure();
+  if (r != 0) return r;
+  out->fd = heap_fd;
+  out->addr = (uint64_t)(uintptr_t)heap_base;
+  out->size = hdr()->size;
+  return 0;
+}
+
+int mp__heap_attach(const mp__heap_ref *ref) {
+  pthread_mutex_lock(&create_mutex);
+  int r = 0;
+  if (heap_base != NULL) {
+    r = MP_ESTATE;
+  } else {
+    void *p = mmap((void *)(uintptr_t)ref->addr, ref->size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, ref->fd, 0);
+    if (p == MAP_FAILED) {
+      r = -errno;
+    } else if (p != (void *)(uintptr_t)ref->addr || ((heap_hdr *)p)->magic != HEAP_MAGIC) {
+      munmap(p, ref->size); /* an old kernel took the address as a hint only */
+      r = p != (void *)(uintptr_t)ref->addr ? -EEXIST : MP_ECORRUPT;
+    } else {
+      (void)fcntl(ref->fd, F_SETFD, FD_CLOEXEC); /* exec cleared it; our own children get a dup */
+      heap_fd = ref->fd;
+      __atomic_store_n(&heap_base, (char *)p, __ATOMIC_RELEASE);
     }
   }
   pthread_mutex_unlock(&create_mutex);

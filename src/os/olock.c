@@ -15,6 +15,7 @@
 _Thread_local uint64_t mp__self_cache __attribute__((tls_model("initial-exec")));
 
 static void forget_self_in_child(void) { mp__self_cache = 0; }
+void mp__self_forget(void) { mp__self_cache = 0; }
 static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_self_in_child); }
 
 uint64_t mp__self_slow(void) {

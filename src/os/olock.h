@@ -53,6 +53,8 @@
  * handlers would; fork() and posix_spawn are fine.) */
 extern _Thread_local uint64_t mp__self_cache __attribute__((tls_model("initial-exec")));
 uint64_t mp__self_slow(void);
+/* Drops the cached identity: for a child made without fork() (os/clone.c). */
+void mp__self_forget(void);
 static inline uint64_t mp__self(void) {
   uint64_t s = mp__self_cache;
   return mp__likely(s != 0) ? s : mp__self_slow();

@@ -46,6 +46,18 @@ static inline void mp__cpu_relax(void) {
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
   __asm__ volatile("yield" ::: "memory");
+/* ---- children made for the start methods (clone.c, exe_init.c) ---- */
+
+/* fork() for the forkserver: the child is made a child of the caller's parent
+ * (CLONE_PARENT), with glibc's and the library's idea of its thread id put right.  Returns the
+ * pid in the caller, 0 in the child, or -errno.  Single-threaded callers only. */
+pid_t mp__fork_sibling(void);
+
+/* From a constructor of the library in an exec'd child: runs the program's own constructors
+ * that have not run yet (all of them when the library is a shared object loaded before the
+ * program; those after self when self is one of the program's).  Returns 0 or -ENOENT. */
+int mp__run_program_constructors(int argc, char **argv, char **envp, void (*self)(void));
+
 #endif
 }
 
@@ -93,8 +105,25 @@ bool mp__stdio_pending(void);
 /* fflush(NULL), skipped when mp__stdio_pending() says nothing is buffered. */
 void mp__stdio_flush_all(void);
 
+/* In a freshly forked child: drops what its streams hold unwritten.  That output was the
+ * parent's (buffered by another thread between the parent's flush and the fork); the parent
+ * writes it.  Touches nothing when nothing is buffered. */
+void mp__stdio_discard_all(void);
+
 /* _exit(code) through syscall(), whose binding the parent already resolved, so a forked child
  * leaving does not pay for lazy symbol binding. */
 __attribute__((noreturn)) void mp__exit_now(int code);
+
+/* ---- children made for the start methods (clone.c, exe_init.c) ---- */
+
+/* fork() for the forkserver: the child is made a child of the caller's parent
+ * (CLONE_PARENT), with glibc's and the library's idea of its thread id put right.  Returns the
+ * pid in the caller, 0 in the child, or -errno.  Single-threaded callers only. */
+pid_t mp__fork_sibling(void);
+
+/* From a constructor of the library in an exec'd child: runs the program's own constructors
+ * that have not run yet (all of them when the library is a shared object loaded before the
+ * program; those after self when self is one of the program's).  Returns 0 or -ENOENT. */
+int mp__run_program_constructors(int argc, char **argv, char **envp, void (*self)(void));
 
 #endif

@@ -12,6 +12,7 @@
  *    (symbol lookup, GOT write: ~7 faults), and that binding is lost with the child.
  *    syscall(), which the parent has already used to open the pidfd, is bound for good. */
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -37,8 +38,13 @@ bool mp__stdio_pending(void) {
   }
   return false;
 }
+void mp__stdio_discard_all(void) {
+  for (FILE *f = _IO_list_all; f != NULL; f = f->_chain)
+    if (f->_mode <= 0 && f->_IO_write_ptr > f->_IO_write_base) __fpurge(f);
+}
 #else
 bool mp__stdio_pending(void) { return true; }
+void mp__stdio_discard_all(void) {}
 #endif
 
 void mp__stdio_flush_all(void) {

@@ -26,6 +26,10 @@ const void *mp_task_arg(const mp_task *t, size_t *len) {
     return NULL;
   }
   const pool_job *j = t->job;
+  if (j == NULL) {
+    if (len) *len = t->arg_len;
+    return t->arg;
+  }
   uint64_t a = j->arg_off[t->index] & ~ARG_RAW, b = j->arg_off[t->index + 1] & ~ARG_RAW;
   if (len) *len = b - a;
   return j->args + a;
@@ -35,7 +39,7 @@ int mp_task_arg_obj(const mp_task *t, mp_obj **out) {
   if (t == NULL || out == NULL) return -EINVAL;
   size_t len;
   const void *p = mp_task_arg(t, &len);
-  if (t->job->arg_off[t->index] & ARG_RAW) {
+  if (t->job ? (t->job->arg_off[t->index] & ARG_RAW) != 0 : t->arg_raw) {
     *out = mp_obj_bytes(p, len);
     return *out ? 0 : -ENOMEM;
   }
@@ -46,6 +50,7 @@ size_t mp_task_index(const mp_task *t) { return t ? t->index : 0; }
 
 int mp_task_return(mp_task *t, const void *buf, size_t len) {
   if (t == NULL || (buf == NULL && len > 0)) return -EINVAL;
+  if (t->job == NULL) return MP_ESTATE; /* a process's task has nowhere to send a result */
   int r = mp__job_set_result(t->job, t->index, buf, len, true);
   if (r) t->store_error = r;
   return r;
@@ -53,6 +58,7 @@ int mp_task_return(mp_task *t, const void *buf, size_t len) {
 
 int mp_task_return_obj(mp_task *t, const mp_obj *o) {
   if (t == NULL || o == NULL) return -EINVAL;
+  if (t->job == NULL) return MP_ESTATE;
   if (mp_obj_type_of(o) == MP_OBJ_BYTES) {
     size_t len;
     const void *p = mp_obj_bytes_data(o, &len);

@@ -6,9 +6,13 @@
 #include "pool/pool_internal.h"
 
 struct mp_task {
-  pool_job *job;
+  pool_job *job; /* NULL for the task of a process (mp_process_new_task) */
   uint64_t index;
   int store_error; /* a result that could not be stored fails the task */
+  /* A process's task: its argument, and whether it is raw bytes or an encoding. */
+  const void *arg;
+  size_t arg_len;
+  bool arg_raw;
 };
 
 extern _Thread_local char mp__task_msg[MP_TASK_MSG_MAX];

@@ -63,6 +63,22 @@ void mp__identity_enter_child(const mp_process *p) {
   atomic_store(&next_child, 1);
 }
 
+void mp__identity_adopt(const char *name, const char *ident, bool daemon, pid_t parent_pid,
+                        const char *parent_name, const char *parent_ident) {
+  mp__close(parent.pidfd);
+  parent.pidfd = -1;
+  snprintf(parent.name, sizeof parent.name, "%s", parent_name);
+  snprintf(parent.ident, sizeof parent.ident, "%s", parent_ident);
+  parent.pid = parent_pid;
+  has_parent = true;
+  snprintf(self.name, sizeof self.name, "%s", name);
+  snprintf(self.ident, sizeof self.ident, "%s", ident);
+  self.daemon = daemon;
+  atomic_store(&next_child, 1);
+}
+
+const char *mp__identity_of(const mp_process *p) { return p->ident; }
+
 bool mp__parent_is_alive(mp_process *par) {
   /* When the parent dies the kernel reparents us at once, so this cannot be fooled by the
    * parent's pid being reused. */

@@ -4,8 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "heap/heap.h"
 #include "os/olock.h"
 #include "process/process_internal.h"
+#include "start/start_internal.h"
 
 int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name) {
   if (name == NULL) return -EINVAL;
@@ -15,18 +17,21 @@ int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name) {
   return 0;
 }
 
-int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
-                   const mp_process_opts *opts) {
-  if (out) *out = NULL;
-  if (out == NULL || target == NULL) return -EINVAL;
+void mp__process_drop_payload(mp_process *p) {
+  free(p->payload);
+  p->payload = NULL;
+  p->payload_len = 0;
+}
+
+/* A new handle with its defaults and options; the caller sets what it runs. */
+static int handle_new(mp_process **out, const mp_process_opts *opts) {
   mp_process *p = mp__registry_take_spare();
   if (p != NULL) memset(p, 0, sizeof *p);
   else p = calloc(1, sizeof *p);
   if (p == NULL) return -ENOMEM;
   p->kind = MP__PROC_CHILD;
   p->state = MP__PROC_NEW;
-  p->target = target;
-  p->arg = arg;
+  p->method = MP_START_FORK;
   p->pidfd = -1;
   p->owner_pid = mp__self_pid();
   mp__identity_next(p->ident, p->name);
@@ -38,6 +43,66 @@ int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
     }
   }
   *out = p;
+  return 0;
+}
+
+/* What a forkserver or spawn child of mp_process_new() runs: the registered target, with the
+ * pointer it was given (NULL or into the shared heap). */
+typedef struct target_payload {
+  mp__task_ref target;
+  uint64_t arg;
+} target_payload;
+
+static int run_target(void *payload, size_t len) {
+  target_payload tp;
+  if (len != sizeof tp) return 255;
+  memcpy(&tp, payload, sizeof tp);
+  free(payload);
+  mp_target_fn fn = (mp_target_fn)mp__task_resolve(MP__FN_TARGET, tp.target);
+  if (fn == NULL) {
+    mp_log(MP_LOG_ERROR, "this image has no registered target the parent named");
+    return 255;
+  }
+  return fn((void *)(uintptr_t)tp.arg);
+}
+MP__ENTRY(run_target);
+
+int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
+                   const mp_process_opts *opts) {
+  if (out) *out = NULL;
+  if (out == NULL || target == NULL) return -EINVAL;
+  int method = mp__start_method_resolve(opts ? opts->start_method : MP_START_DEFAULT);
+  if (method < 0) return method;
+  if (method != MP_START_FORK) {
+    /* Another image: the target goes by name, and arg must mean the same thing there. */
+    target_payload tp = {.arg = (uint64_t)(uintptr_t)arg};
+    int r = mp__task_ref_of(MP__FN_TARGET, (void (*)(void))target, &tp.target);
+    if (r != 0) return r;
+    if (arg != NULL && !mp__heap_contains(arg, 1)) return -EINVAL;
+    void *copy = malloc(sizeof tp);
+    if (copy == NULL) return -ENOMEM;
+    memcpy(copy, &tp, sizeof tp);
+    return mp__process_new_entry(out, method, run_target, copy, sizeof tp, opts);
+  }
+  int r = handle_new(out, opts);
+  if (r != 0) return r;
+  (*out)->target = target;
+  (*out)->arg = arg;
+  return 0;
+}
+
+int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t),
+                          void *payload, size_t len, const mp_process_opts *opts) {
+  int r = handle_new(out, opts);
+  if (r != 0) {
+    free(payload);
+    return r;
+  }
+  mp_process *p = *out;
+  p->method = method;
+  p->entry = entry;
+  p->payload = payload;
+  p->payload_len = len;
   return 0;
 }
 
@@ -133,6 +198,13 @@ int mp_process_set_daemon(mp_process *p, bool daemon) {
 int mp_process_run(mp_process *p) {
   if (p == NULL) return -EINVAL;
   if (p->kind != MP__PROC_CHILD) return MP_ESTATE;
+  if (p->entry) {
+    /* The entry consumes its payload; run it on a copy so the handle can still start. */
+    void *copy = malloc(p->payload_len ? p->payload_len : 1);
+    if (copy == NULL) return -ENOMEM;
+    if (p->payload_len) memcpy(copy, p->payload, p->payload_len);
+    return p->entry(copy, p->payload_len);
+  }
   return p->target(p->arg);
 }
 
@@ -163,6 +235,7 @@ void mp_process_free(mp_process *p) {
   }
   mp__registry_remove(p);
   mp__registry_unlock();
+  mp__process_drop_payload(p);
   if (!mp__registry_keep_spare(p)) free(p);
 }
 

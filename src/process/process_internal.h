@@ -31,6 +31,13 @@ struct mp_process {
   _Atomic(mp__proc_state) state;
   mp_target_fn target;
   void *arg;
+  /* Set for every child that runs a library entry (start/start_internal.h) rather than a plain
+   * target: all forkserver and spawn children, and fork children of mp_process_new_task().
+   * The payload is malloc'd and owned by the handle. */
+  int method; /* the start method, resolved at creation (never MP_START_DEFAULT) */
+  int (*entry)(void *payload, size_t len);
+  void *payload;
+  size_t payload_len;
   char name[MP_PROCESS_NAME_MAX];
   char ident[MP_PROCESS_NAME_MAX]; /* Python's _identity joined by ':' ("1:2"); "" for main */
   bool daemon;
@@ -84,7 +91,27 @@ bool mp__parent_is_alive(mp_process *parent);
 int mp__parent_join(mp_process *parent, mp_timeout_ms timeout);
 int mp__parent_sentinel(mp_process *parent);
 
+/* Python's parent name and identity of a child started from a record (start/boot.c). */
+void mp__identity_adopt(const char *name, const char *ident, bool daemon, pid_t parent_pid,
+                        const char *parent_name, const char *parent_ident);
+/* A handle's identity string ("1:2"; "" for the main process). */
+const char *mp__identity_of(const mp_process *p);
+
+/* ---- start.c: the child's side, whatever made it ---- */
+/* What every child does first: stdin becomes /dev/null, exit() inside it leaves without the
+ * parent's atexit handlers, a daemon gets its parent-death signal. */
+void mp__child_prelude(bool daemon, pid_t parent_pid);
+/* The child's way out: its own children, the exit hooks, a flush, _exit(code). */
+__attribute__((noreturn)) void mp__child_leave(int code);
+
 /* ---- process.c ---- */
+/* A handle whose child runs entry(copy of payload) under start method `method` (resolved).
+ * payload (malloc'd, may be NULL with len 0) is taken over, also on error. */
+int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t),
+                          void *payload, size_t len, const mp_process_opts *opts);
+/* Frees what the handle owns besides itself (before it is freed or kept as the spare). */
+void mp__process_drop_payload(mp_process *p);
+
 /* Copies a name in, checking its length.  Returns 0 or -EINVAL. */
 int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name);
 

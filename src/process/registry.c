@@ -77,6 +77,7 @@ static int poll_locked(mp_process *p, bool *freed) {
           p->exitcode);
   if (p->released) {
     mp__registry_remove(p);
+    mp__process_drop_payload(p);
     free(p);
     *freed = true;
   }
@@ -165,6 +166,7 @@ void mp__exit_children(void) {
     p->reap_error = r < 0 ? r : 0;
     if (p->released) {
       mp__registry_remove(p);
+      mp__process_drop_payload(p);
       free(p);
     }
   }

@@ -1,7 +1,10 @@
-/* start.c -- starting a child: flush, fork, open its pidfd, and the child's side of the
- * start (new identity, parent-death signal for daemons, run the target, leave with _exit). */
+/* start.c -- starting a child: flush, fork (or hand the start to the spawn or forkserver
+ * launcher), open its pidfd; and the child's side of the start (new identity, stdin, exit,
+ * parent-death signal for daemons, run the target, leave with _exit). */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -10,29 +13,80 @@
 #include "heap/heap.h"
 #include "os/olock.h"
 #include "process/process_internal.h"
+#include "start/start_internal.h"
 
-/* The child's whole life after fork().  Never returns. */
-__attribute__((noreturn)) static void child_main(mp_process *p) {
-  mp__registry_after_fork_child();
-  mp__identity_enter_child(p);
-  if (p->daemon) {
+/* exit(n) inside a child: registered in the child, so it runs before every atexit handler the
+ * parent had registered (last registered, first run) and leaves before them, as Python's
+ * os._exit after the child's run() does.  Handlers the child itself registered later still run
+ * first: they are the child's own. */
+static void exit_in_child(int status, void *arg) {
+  (void)arg;
+  mp__child_leave(status & 0xff);
+}
+
+/* stdin is /dev/null, as in Python's children: a child must not steal the terminal's input
+ * (or a pipe's) from its parent.  Raw system calls, as elsewhere on this path: no lazy
+ * binding in the child.  Input the parent had buffered is dropped with it. */
+static void stdin_from_devnull(void) {
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (fd != STDIN_FILENO) {
+    (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
+    (void)syscall(SYS_close, fd);
+  } else {
+    (void)syscall(SYS_fcntl, fd, F_SETFD, 0);
+  }
+  if (stdin->_IO_read_ptr < stdin->_IO_read_end) __fpurge(stdin);
+}
+
+/* Bound when the library loads (an address taken, not a lazy PLT call), so the child does
+ * not pay for binding it. */
+static int (*const register_on_exit)(void (*)(int, void *), void *) = on_exit;
+
+void mp__child_prelude(bool daemon, pid_t parent_pid) {
+  stdin_from_devnull();
+  (void)register_on_exit(exit_in_child, NULL);
+  if (daemon) {
     /* A daemon must not outlive a parent killed before it could run its exit handlers.  The
      * kernel sends PDEATHSIG when the thread that forked us exits; if the parent is already
      * gone (we were reparented before prctl ran), act as if the signal had come. */
     (void)syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if ((pid_t)syscall(SYS_getppid) != p->owner_pid) raise(SIGKILL);
+    if ((pid_t)syscall(SYS_getppid) != parent_pid) raise(SIGKILL);
   }
-  mp__log(MP_LOG_INFO, "child process calling self.run()");
-  int code = p->target(p->arg);
-  mp__log(MP_LOG_INFO, "process exiting with exitcode %d", code & 0xff);
+}
+
+void mp__child_leave(int code) {
   /* Like Python's _bootstrap: deal with our own children, flush, and leave without running
    * the parent's atexit handlers a second time.  The flush is skipped when no stream holds
-   * output, and the exit goes through syscall(): both spare the child page faults (the
-   * prctl/getppid above go through syscall() for the same reason: no lazy binding). */
+   * output, and the exit goes through syscall(): both spare the child page faults. */
   mp__exit_children();
   mp__run_exit_hooks();
   mp__stdio_flush_all();
   mp__exit_now(code & 0xff);
+}
+
+/* The child's whole life after fork().  Never returns. */
+__attribute__((noreturn)) static void child_main(mp_process *p) {
+  /* Output another thread buffered between the parent's flush and the fork is the parent's
+   * to write, not ours: dropped here, so that it appears once. */
+  mp__stdio_discard_all();
+  mp__registry_after_fork_child();
+  mp__identity_enter_child(p);
+  mp__child_prelude(p->daemon, p->owner_pid);
+  mp__log(MP_LOG_INFO, "child process calling self.run()");
+  int code = p->entry ? p->entry(p->payload, p->payload_len) : p->target(p->arg);
+  mp__log(MP_LOG_INFO, "process exiting with exitcode %d", code & 0xff);
+  mp__child_leave(code);
+}
+
+/* Starts p in another image through the spawn or forkserver launcher. */
+static pid_t launch(mp_process *p) {
+  mp__boot b;
+  int r = mp__boot_prepare(&b, p->name, p->ident, p->daemon, p->entry, p->payload_len);
+  if (r != 0) return r;
+  mp__stdio_flush_all(); /* the order of the parent's output and the child's, as with fork */
+  return p->method == MP_START_SPAWN ? mp__spawn_launch(&b, p->payload ? p->payload : "", NULL)
+                                     : mp__forkserver_launch(&b, p->payload ? p->payload : "");
 }
 
 int mp_process_start(mp_process *p) {
@@ -50,16 +104,23 @@ int mp_process_start(mp_process *p) {
   if (r != 0) return r;
   mp__registry_install_atexit();
   mp__registry_collect_released();
-  /* Flush before fork so that text buffered in the parent is not printed again by the child. */
-  mp__stdio_flush_all();
-  /* Hold the registry lock across fork so the child's copy of the list is consistent. */
-  mp__registry_lock();
-  pid_t pid = fork();
-  if (pid == 0) child_main(p);
-  if (pid < 0) {
-    int err = -errno;
-    mp__registry_unlock();
-    return err;
+  pid_t pid;
+  if (p->method != MP_START_FORK) {
+    pid = launch(p);
+    if (pid < 0) return pid;
+    mp__registry_lock();
+  } else {
+    /* Flush before fork so that text buffered in the parent is not printed again by the child. */
+    mp__stdio_flush_all();
+    /* Hold the registry lock across fork so the child's copy of the list is consistent. */
+    mp__registry_lock();
+    pid = fork();
+    if (pid == 0) child_main(p);
+    if (pid < 0) {
+      int err = -errno;
+      mp__registry_unlock();
+      return err;
+    }
   }
   int fd = mp__pidfd_open(pid);
   if (fd < 0) {
@@ -73,6 +134,7 @@ int mp_process_start(mp_process *p) {
   p->state = MP__PROC_RUNNING;
   mp__registry_add(p);
   mp__registry_unlock();
-  mp__log(MP_LOG_DEBUG, "started %s (pid %d)", p->name, (int)pid);
+  mp__log(MP_LOG_DEBUG, "started %s (pid %d) by %s", p->name, (int)pid,
+          mp_start_method_name((mp_start_method)p->method));
   return 0;
 }
