@@ -101,6 +101,12 @@ typedef struct mp_pool_opts {
    * cannot be stopped, so a thread pool refuses it with -ENOTSUP. */
   mp_timeout_ms task_timeout;
   bool threads; /* true: a ThreadPool (multiprocessing.dummy) with the same API */
+  /* How worker processes start (multiproc/start.h); MP_START_DEFAULT: the program's default.
+   * Under forkserver and spawn, workers are never forked from a thread of the caller: every
+   * task function, element function and the initializer must be registered (MP_TASK,
+   * MP_MAP_TASK, MP_TARGET; submitting another fails with MP_ENOTREG), and initarg must be
+   * NULL or point into the shared heap.  Ignored by a ThreadPool. */
+  mp_start_method start_method;
 } mp_pool_opts;
 
 /* Starts a pool: its result thread, which forks the workers (named "ForkPoolWorker-N" like

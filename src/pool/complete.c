@@ -35,13 +35,21 @@ int mp__complete_log(pool_shared *sh, pool_txn *t, pool_job *j, uint64_t c, uint
   return how;
 }
 
+static const pool_shared *foreign_sh; /* set only in a worker of another image */
+static int foreign_kick_fd = -1;
+
+void mp__worker_set_kick_fd(const pool_shared *sh, int fd) {
+  foreign_sh = sh;
+  foreign_kick_fd = fd;
+}
+
 void mp__result_thread_kick(pool_shared *sh) {
   /* The count tells a result thread about to sleep that something happened since it last
    * looked; the eventfd wakes one already asleep. */
   atomic_fetch_add_explicit(&sh->kicks, 1, memory_order_seq_cst);
   if (atomic_load_explicit(&sh->result_sleeping, memory_order_relaxed)) {
     uint64_t one = 1;
-    ssize_t w = write(sh->efd, &one, sizeof one);
+    ssize_t w = write(sh == foreign_sh ? foreign_kick_fd : sh->efd, &one, sizeof one);
     (void)w; /* EAGAIN: the counter is already non-zero, the thread will wake */
   }
 }

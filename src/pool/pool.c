@@ -81,6 +81,16 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   if (opts->processes < 0) return -EINVAL;
   if (opts->threads && opts->task_timeout > 0) return -ENOTSUP;
   int n = opts->processes ? opts->processes : mp_usable_cpu_count();
+  int method = opts->threads ? MP_START_FORK : mp__start_method_resolve(opts->start_method);
+  if (method < 0) return method;
+  mp__task_ref init_ref = {0};
+  if (method != MP_START_FORK && opts->initializer) {
+    /* Workers in another image find the initializer by name; its argument must mean the same
+     * there, so it is NULL or a pointer into the shared heap. */
+    int r = mp__task_ref_of(MP__FN_TARGET, (void (*)(void))opts->initializer, &init_ref);
+    if (r != 0) return r;
+    if (opts->initarg != NULL && !mp__heap_contains(opts->initarg, 1)) return -EINVAL;
+  }
   int rc = mp__heap_ensure();
   if (rc) return rc;
 
@@ -97,6 +107,7 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   p->owner_pid = getpid();
   p->initializer = opts->initializer;
   p->initarg = opts->initarg;
+  p->method = method;
   p->workers = calloc((size_t)n, sizeof *p->workers);
   p->stage = mp__stage_new();
   p->sh_size = sizeof(pool_shared) + (size_t)n * sizeof(pool_slot);
@@ -115,6 +126,8 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   }
   sh->nslots = (uint32_t)n;
   sh->maxtasks = opts->maxtasksperchild;
+  sh->by_ref = method != MP_START_FORK;
+  p->init_ref = init_ref;
   sh->task_timeout_ns = opts->task_timeout > 0 ? opts->task_timeout * 1000000 : 0;
 
   rc = -pthread_create(&p->result_thread, NULL, mp__result_thread, p);

@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "multiproc/pool.h"
 #include "os/olock.h"
+#include "start/start_internal.h"
 
 /* ---- chunk states: one word per chunk ----
  * Anything above CHUNK_DONE is a pointer to the pool_error that failed the chunk. */
@@ -76,7 +77,8 @@ typedef struct pool_job {
   union {
     mp_task_fn task;
     mp_map_fn elem;
-  } fn;
+  } fn;              /* valid in the pool's image: fork workers call it */
+  mp__task_ref ref;  /* its name: forkserver and spawn workers look it up in their image */
 
   uint64_t next_chunk;  /* [lock] first chunk nobody claimed */
   uint64_t done_chunks; /* [lock] chunks finished; the futex of waiters is its low half */
@@ -155,6 +157,7 @@ typedef struct pool_shared {
   int efd;                          /* eventfd of the result thread */
   uint32_t nslots;
   uint32_t maxtasks;
+  uint32_t by_ref; /* the workers run another image: they find functions by their refs */
   int64_t task_timeout_ns; /* 0: none */
   uint64_t active_head, active_tail; /* [lock] jobs with unclaimed chunks, oldest first */
   uint64_t done_head, done_tail;     /* [lock] finished callback jobs, oldest first */
@@ -197,6 +200,8 @@ struct mp_pool {
   pid_t owner_pid;
   int (*initializer)(void *);
   void *initarg;
+  int method; /* start method of the workers (resolved) */
+  mp__task_ref init_ref; /* the initializer's name, for workers in another image */
   pool_worker *workers;
   pthread_t result_thread;
   bool result_thread_started;
@@ -285,10 +290,14 @@ pool_error *mp__error_new(int code, int status, const char *fmt, ...)
 extern pool_error mp__error_nomem;
 
 /* ---- worker.c ---- */
-/* The worker loop of slot i; returns the worker's exit status. */
-int mp__worker_main(mp_pool *p, uint32_t i);
+/* The worker loop of slot i of the pool sh, after running init(initarg) when init is set;
+ * returns the worker's exit status. */
+int mp__worker_main(pool_shared *sh, uint32_t i, int (*init)(void *), void *initarg);
 /* Runs chunk c of j in the calling worker; returns CHUNK_DONE or an error record. */
-uint64_t mp__run_chunk(pool_job *j, uint64_t c);
+uint64_t mp__run_chunk(const pool_shared *sh, pool_job *j, uint64_t c);
+/* In a worker of another image: the pool it serves and the fd it kicks the result thread
+ * through (its number differs from the pool process's). */
+void mp__worker_set_kick_fd(const pool_shared *sh, int fd);
 
 /* ---- supervise.c: the result thread ---- */
 void *mp__result_thread(void *arg);

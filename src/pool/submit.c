@@ -125,10 +125,16 @@ static int generic_job(mp_pool *p, mp_task_fn fn, packed_item *items, size_t n, 
                        bool unordered, pool_job **out) {
   uint64_t total = 0;
   for (size_t i = 0; i < n; i++) total += items[i].len;
+  mp__task_ref ref = {0};
+  if (p->sh->by_ref) {
+    int r = mp__task_ref_of(MP__FN_TASK, (void (*)(void))fn, &ref);
+    if (r != 0) return r;
+  }
   if (chunksize == 0) chunksize = mp__job_default_chunksize(n, p->nworkers);
   pool_job *j = mp__job_new(JOB_GENERIC, n, chunksize, total, unordered);
   if (j == NULL) return -ENOMEM;
   j->fn.task = fn;
+  j->ref = ref;
   uint64_t off = 0;
   for (size_t i = 0; i < n; i++) {
     j->arg_off[i] = off | (items[i].raw ? ARG_RAW : 0);
@@ -267,10 +273,13 @@ int mp_pool_map_array_async(mp_pool *p, mp_map_fn fn, const void *in, size_t n, 
   if (n > 0 && (n > SIZE_MAX / in_size || (out_size && n > SIZE_MAX / out_size))) return -EINVAL;
   int rc = check_pool(p);
   if (rc) return rc;
+  mp__task_ref ref = {0};
+  if (p->sh->by_ref && (rc = mp__task_ref_of(MP__FN_MAP, (void (*)(void))fn, &ref)) != 0) return rc;
   if (chunksize == 0) chunksize = mp__job_default_chunksize(n, p->nworkers);
   pool_job *j = mp__job_new(JOB_ARRAY, n, chunksize, 0, false);
   if (j == NULL) return -ENOMEM;
   j->fn.elem = fn;
+  j->ref = ref;
   j->in_size = in_size;
   j->out_size = out_size;
   size_t in_bytes = n * in_size, out_bytes = n * out_size;

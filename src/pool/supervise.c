@@ -13,6 +13,7 @@
 #include "heap/heap.h"
 #include "os/os.h"
 #include "pool/pool_internal.h"
+#include "process/process_internal.h"
 
 /* After this many workers in a row die inside the initializer, the pool is broken. */
 #define INIT_FAILURES_MAX 3
@@ -24,15 +25,41 @@ typedef struct worker_arg {
 
 static int worker_process(void *arg) {
   worker_arg *a = arg;
-  return mp__worker_main(a->pool, a->index);
+  return mp__worker_main(a->pool->sh, a->index, a->pool->initializer, a->pool->initarg);
 }
+
+/* What a worker in another image (forkserver, spawn) starts from: everything it touches is in
+ * the shared heap, at the same address there; functions go by their refs. */
+typedef struct foreign_worker {
+  uint64_t sh;
+  uint32_t index;
+  uint32_t has_init;
+  mp__task_ref init;
+  uint64_t initarg;
+} foreign_worker;
+
+static int foreign_worker_main(void *payload, size_t len) {
+  foreign_worker fw;
+  if (len != sizeof fw) return 255;
+  memcpy(&fw, payload, sizeof fw);
+  free(payload);
+  pool_shared *sh = (pool_shared *)(uintptr_t)fw.sh;
+  int (*init)(void *) = NULL;
+  if (fw.has_init && (init = (int (*)(void *))mp__task_resolve(MP__FN_TARGET, fw.init)) == NULL) {
+    mp_log(MP_LOG_ERROR, "pool worker: this image has no registered initializer the pool named");
+    return 255;
+  }
+  mp__worker_set_kick_fd(sh, mp__boot_extra_fd());
+  return mp__worker_main(sh, fw.index, init, (void *)(uintptr_t)fw.initarg);
+}
+MP__ENTRY(foreign_worker_main);
 
 static void *worker_thread(void *arg) {
   worker_arg *a = arg;
   mp_pool *p = a->pool;
   uint32_t i = a->index;
   free(a);
-  int st = mp__worker_main(p, i);
+  int st = mp__worker_main(p->sh, i, p->initializer, p->initarg);
   pool_slot *s = &p->sh->slots[i];
   atomic_store(&s->exited, st ? (uint32_t)st : UINT32_MAX); /* non-zero: left, with status */
   mp__result_thread_kick(p->sh);
@@ -61,14 +88,30 @@ int mp__worker_start(mp_pool *p, uint32_t i) {
     w->running = true;
     return 0;
   }
-  mp_process_opts o = {.name = NULL, .daemon = true};
-  int r = mp_process_new(&w->proc, worker_process, a, &o);
+  mp_process_opts o = {.name = NULL, .daemon = true, .start_method = (mp_start_method)p->method};
+  int r;
+  if (p->method == MP_START_FORK) {
+    r = mp_process_new(&w->proc, worker_process, a, &o);
+  } else {
+    foreign_worker *fw = malloc(sizeof *fw);
+    if (fw == NULL) {
+      free(a);
+      return -ENOMEM;
+    }
+    *fw = (foreign_worker){.sh = (uint64_t)(uintptr_t)p->sh, .index = i,
+                           .has_init = p->initializer != NULL, .init = p->init_ref,
+                           .initarg = (uint64_t)(uintptr_t)p->initarg};
+    r = mp__process_new_entry(&w->proc, p->method, foreign_worker_main, fw, sizeof *fw, &o);
+    if (r == 0) mp__process_set_extra_fd(w->proc, p->sh->efd);
+  }
   if (r == 0) {
-    /* Python renames "Process-N" to "ForkPoolWorker-N". */
+    /* Python renames "Process-N" to "ForkPoolWorker-N" (SpawnPoolWorker, ForkServerPoolWorker). */
+    static const char *const prefix[] = {"", "ForkPoolWorker", "ForkServerPoolWorker",
+                                          "SpawnPoolWorker"};
     char name[MP_PROCESS_NAME_MAX];
     const char *dflt = mp_process_name(w->proc);
     if (strncmp(dflt, "Process", 7) == 0) {
-      snprintf(name, sizeof name, "ForkPoolWorker%s", dflt + 7);
+      snprintf(name, sizeof name, "%s%s", prefix[p->method], dflt + 7);
       (void)mp_process_set_name(w->proc, name);
     }
     r = mp_process_start(w->proc);

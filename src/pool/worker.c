@@ -26,13 +26,26 @@ static uint64_t chunk_error(int status, uint64_t item, int store_error) {
   return (uint64_t)(uintptr_t)(e ? e : &mp__error_nomem);
 }
 
-uint64_t mp__run_chunk(pool_job *j, uint64_t c) {
+/* A chunk whose function this image does not know fails, rather than the worker. */
+static uint64_t unknown_fn(uint64_t item) {
+  pool_error *e = mp__error_new(MP_ENOTREG, 0,
+                                "item %llu: the worker's image has no task registered under the"
+                                " submitted name",
+                                (unsigned long long)item);
+  return (uint64_t)(uintptr_t)(e ? e : &mp__error_nomem);
+}
+
+uint64_t mp__run_chunk(const pool_shared *sh, pool_job *j, uint64_t c) {
   uint64_t b = mp__chunk_begin(j, c), e = mp__chunk_end(j, c);
   uint64_t result = CHUNK_DONE;
   mp__task_msg[0] = '\0';
   mp__task_running = true;
   if (j->kind == JOB_ARRAY) {
-    mp_map_fn fn = j->fn.elem;
+    mp_map_fn fn = sh->by_ref ? (mp_map_fn)mp__task_resolve(MP__FN_MAP, j->ref) : j->fn.elem;
+    if (mp__unlikely(fn == NULL)) {
+      mp__task_running = false;
+      return unknown_fn(b);
+    }
     const unsigned char *in = j->in + b * j->in_size;
     unsigned char *out = j->out ? j->out + b * j->out_size : NULL;
     for (uint64_t i = b; i < e; i++) {
@@ -45,9 +58,14 @@ uint64_t mp__run_chunk(pool_job *j, uint64_t c) {
       if (out) out += j->out_size;
     }
   } else {
+    mp_task_fn fn = sh->by_ref ? (mp_task_fn)mp__task_resolve(MP__FN_TASK, j->ref) : j->fn.task;
+    if (mp__unlikely(fn == NULL)) {
+      mp__task_running = false;
+      return unknown_fn(b);
+    }
     for (uint64_t i = b; i < e; i++) {
       mp_task t = {.job = j, .index = i, .store_error = 0};
-      int st = j->fn.task(&t);
+      int st = fn(&t);
       if (mp__unlikely(st != 0 || t.store_error != 0)) {
         result = chunk_error(st, i, st ? 0 : t.store_error);
         break;
@@ -83,11 +101,10 @@ static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t s
   atomic_fetch_sub(&sh->idle_sleepers, 1);
 }
 
-int mp__worker_main(mp_pool *p, uint32_t i) {
-  pool_shared *sh = p->sh;
+int mp__worker_main(pool_shared *sh, uint32_t i, int (*init)(void *), void *initarg) {
   pool_slot *s = &sh->slots[i];
-  if (p->initializer) {
-    int st = p->initializer(p->initarg);
+  if (init) {
+    int st = init(initarg);
     if (st != 0) return (st & 0xff) ? (st & 0xff) : 1;
   }
   atomic_store(&s->init_done, 1);
@@ -137,7 +154,7 @@ int mp__worker_main(mp_pool *p, uint32_t i) {
     if (done_job) mp__complete_wake(sh, done_job, how);
     if (leave) return 0;
     if (held) {
-      hstate = mp__run_chunk(held, hc);
+      hstate = mp__run_chunk(sh, held, hc);
       continue;
     }
     wait_for_work(sh, s, i, seq);

@@ -17,6 +17,8 @@ int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name) {
   return 0;
 }
 
+void mp__process_set_extra_fd(mp_process *p, int fd) { p->extra_fd = fd; }
+
 void mp__process_drop_payload(mp_process *p) {
   free(p->payload);
   p->payload = NULL;
@@ -33,6 +35,7 @@ static int handle_new(mp_process **out, const mp_process_opts *opts) {
   p->state = MP__PROC_NEW;
   p->method = MP_START_FORK;
   p->pidfd = -1;
+  p->extra_fd = -1;
   p->owner_pid = mp__self_pid();
   mp__identity_next(p->ident, p->name);
   if (opts) {

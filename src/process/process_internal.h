@@ -38,6 +38,7 @@ struct mp_process {
   int (*entry)(void *payload, size_t len);
   void *payload;
   size_t payload_len;
+  int extra_fd; /* borrowed fd the child of another image also gets (boot.c), or -1 */
   char name[MP_PROCESS_NAME_MAX];
   char ident[MP_PROCESS_NAME_MAX]; /* Python's _identity joined by ':' ("1:2"); "" for main */
   bool daemon;
@@ -109,6 +110,9 @@ __attribute__((noreturn)) void mp__child_leave(int code);
  * payload (malloc'd, may be NULL with len 0) is taken over, also on error. */
 int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t),
                           void *payload, size_t len, const mp_process_opts *opts);
+/* Gives the child of a forkserver or spawn handle one more fd (borrowed: it must stay open
+ * until the start). */
+void mp__process_set_extra_fd(mp_process *p, int fd);
 /* Frees what the handle owns besides itself (before it is freed or kept as the spare). */
 void mp__process_drop_payload(mp_process *p);
 

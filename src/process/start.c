@@ -84,6 +84,7 @@ static pid_t launch(mp_process *p) {
   mp__boot b;
   int r = mp__boot_prepare(&b, p->name, p->ident, p->daemon, p->entry, p->payload_len);
   if (r != 0) return r;
+  b.extra_fd = p->extra_fd;
   mp__stdio_flush_all(); /* the order of the parent's output and the child's, as with fork */
   return p->method == MP_START_SPAWN ? mp__spawn_launch(&b, p->payload ? p->payload : "", NULL)
                                      : mp__forkserver_launch(&b, p->payload ? p->payload : "");

@@ -3,6 +3,7 @@
  * a payload), maps the parent's shared heap at the same address, runs the program's own
  * constructors (which register its named tasks), and then runs the record's entry instead of
  * main().  A program started without MP__BOOT is not touched. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,10 @@
 static char **boot_argv;
 static int boot_socket = -1;
 
+static int boot_extra_fd = -1;
+
 int mp__boot_socket(void) { return boot_socket; }
+int mp__boot_extra_fd(void) { return boot_extra_fd; }
 
 char *const *mp__boot_argv(void) { return boot_argv; }
 
@@ -37,11 +41,14 @@ int mp__boot_prepare(mp__boot *b, const char *name, const char *ident, bool daem
   snprintf(b->parent_name, sizeof b->parent_name, "%s", mp_process_name(self));
   snprintf(b->parent_ident, sizeof b->parent_ident, "%s", mp__identity_of(self));
   b->payload_len = payload_len;
+  b->extra_fd = -1;
   return 0;
 }
 
 void mp__boot_run(const mp__boot *b, void *payload) {
   mp__log_threshold = b->log_threshold;
+  boot_extra_fd = b->extra_fd;
+  if (boot_extra_fd >= 0) (void)fcntl(boot_extra_fd, F_SETFD, FD_CLOEXEC);
   mp__identity_adopt(b->name, b->ident, b->daemon, b->parent_pid, b->parent_name,
                      b->parent_ident);
   mp__child_prelude(b->daemon, b->parent_pid);

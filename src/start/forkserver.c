@@ -51,6 +51,32 @@ static int write_full(int fd, const void *buf, size_t len) {
   return 0;
 }
 
+/* Reads the record's header, and the extra fd sent with its first byte, if any. */
+static bool read_header(int fd, mp__boot *b) {
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } cm;
+  struct iovec iov = {b, sizeof *b};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                       .msg_controllen = sizeof cm.buf};
+  ssize_t n;
+  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  int passed = -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+    memcpy(&passed, CMSG_DATA(c), sizeof passed);
+  if (!read_full(fd, (char *)b + n, sizeof *b - (size_t)n)) {
+    if (passed >= 0) close(passed);
+    return false;
+  }
+  if (b->extra_fd >= 0) b->extra_fd = passed; /* its number here */
+  else if (passed >= 0) close(passed);
+  return true;
+}
+
 static int forkserver_main(void *payload, size_t len) {
   (void)len;
   free(payload);
@@ -59,7 +85,7 @@ static int forkserver_main(void *payload, size_t len) {
   signal(SIGINT, SIG_IGN);
   for (;;) {
     mp__boot b;
-    if (!read_full(ctl, &b, sizeof b)) return 0; /* EOF: the program is gone or stopped us */
+    if (!read_header(ctl, &b)) return 0; /* EOF: the program is gone or stopped us */
     if (b.magic != MP__BOOT_MAGIC) return 3;
     void *child_payload = malloc(b.payload_len ? b.payload_len : 1);
     if (child_payload == NULL || !read_full(ctl, child_payload, b.payload_len)) return 4;
@@ -70,6 +96,7 @@ static int forkserver_main(void *payload, size_t len) {
       mp__boot_run(&b, child_payload);
     }
     free(child_payload);
+    if (b.extra_fd >= 0) close(b.extra_fd);
     int32_t reply = (int32_t)pid;
     if (write_full(ctl, &reply, sizeof reply) != 0) return 0;
   }
@@ -198,8 +225,31 @@ int mp__forkserver_ensure(void) {
   return r;
 }
 
+/* Sends the record's header with the extra fd attached, then the rest. */
+static int send_header(int fd, const mp__boot *b) {
+  if (b->extra_fd < 0) return write_full(fd, b, sizeof *b);
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } cm;
+  memset(&cm, 0, sizeof cm);
+  struct iovec iov = {(void *)(uintptr_t)b, sizeof *b};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                       .msg_controllen = sizeof cm.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &b->extra_fd, sizeof(int));
+  ssize_t n;
+  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  return write_full(fd, (const char *)b + n, sizeof *b - (size_t)n);
+}
+
 static pid_t request(const mp__boot *b, const void *payload) {
-  int r = write_full(fs.ctl, b, sizeof *b);
+  int r = send_header(fs.ctl, b);
   if (r == 0) r = write_full(fs.ctl, payload, b->payload_len);
   if (r != 0) return r;
   int32_t reply;

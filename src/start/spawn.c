@@ -59,6 +59,7 @@ pid_t mp__spawn_launch(const mp__boot *b, const void *payload, int *keep) {
    * record's socket and the heap's memfd, and nothing else, cross the exec. */
   posix_spawn_file_actions_adddup2(&fa, sv[1], sv[1]);
   posix_spawn_file_actions_adddup2(&fa, b->heap.fd, b->heap.fd);
+  if (b->extra_fd >= 0) posix_spawn_file_actions_adddup2(&fa, b->extra_fd, b->extra_fd);
   sigset_t none;
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&at, &none);

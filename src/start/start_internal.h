@@ -62,11 +62,14 @@ typedef struct mp__boot {
   char name[MP_PROCESS_NAME_MAX], ident[MP_PROCESS_NAME_MAX];
   char parent_name[MP_PROCESS_NAME_MAX], parent_ident[MP_PROCESS_NAME_MAX];
   uint32_t keep_socket; /* the child keeps the record's socket open (mp__boot_socket) */
+  int32_t extra_fd;      /* one more fd the child gets (its number there), or -1 */
   uint64_t payload_len; /* bytes that follow the record */
 } mp__boot;
 
 /* In a child whose record said keep_socket: the socket it came on; -1 otherwise. */
 int mp__boot_socket(void);
+/* In a child started from a record: the record's extra fd, or -1. */
+int mp__boot_extra_fd(void);
 
 /* Fills the parts of a record that describe the asking process and its heap. */
 int mp__boot_prepare(mp__boot *b, const char *name, const char *ident, bool daemon,
