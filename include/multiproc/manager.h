@@ -136,6 +136,11 @@ typedef struct mp_manager_opts {
    * (children inherit the handle and so the key). */
   const void *authkey;
   size_t authkey_len;
+  /* How mp_manager_start() starts the server process (multiproc/start.h); MP_START_DEFAULT:
+   * the program's default.  Under forkserver and spawn the server runs another image of the
+   * program: every type given to mp_manager_register() must also be registered by name at load
+   * time (MP_MANAGER_TYPE), or the start fails with MP_ENOTREG. */
+  mp_start_method start_method;
 } mp_manager_opts;
 
 /* BaseManager(address, authkey) / SyncManager: makes a handle that is not started yet.
@@ -152,8 +157,22 @@ MP_EXTERN int mp_manager_new(mp_manager **out, const mp_manager_opts *opts);
  * (already started, serving or connected), -ENOMEM. */
 MP_EXTERN int mp_manager_register(mp_manager *m, const mp_manager_type *type);
 
-/* Manager() / BaseManager.start(): forks the server process (a daemon child: it is killed if
- * the starting process dies, and ended at its exit) and waits until it serves.  Children forked
+/* Registers a type by its type id for the whole program, at load time, so that a server
+ * started by forkserver or spawn (another image of the program) knows it too: write
+ * MP_MANAGER_TYPE(var) at file scope for a static mp_manager_type var, and still pass &var to
+ * mp_manager_register() on each manager that serves it.  Errors: -EINVAL, -EEXIST (another
+ * type under that id), -ENOMEM. */
+MP_EXTERN int mp_manager_register_type(const mp_manager_type *type);
+#define MP_MANAGER_TYPE(var)                                                  \
+  __attribute__((constructor)) static void mp__register_type_##var(void) {   \
+    (void)mp_manager_register_type(&(var));                                  \
+  }                                                                           \
+  struct mp__register_type_##var##_needs_a_semicolon
+
+/* Manager() / BaseManager.start(): starts the server process (a daemon child: it is killed if
+ * the starting process dies, and ended at its exit) with the options' start method and waits
+ * until it serves.  The server ignores SIGINT, as Python's does, so Ctrl-C in a terminal reaches
+ * the program, whose clean-up then stops the server.  Children forked
  * afterwards inherit the handle and may use it and every proxy made from it.  The server also
  * listens on the options' address (or a fresh abstract AF_UNIX name) with the auth key, for
  * other processes; mp_manager_address() tells the address actually bound.  Waits at most 10 s for the server.

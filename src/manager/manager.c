@@ -1,10 +1,12 @@
 /* manager.c -- the manager handle: options and registered types, starting the server in a
  * daemon child, serving in this process, connecting by address, shutdown and free. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
+#include "start/start_internal.h"
 
 int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
   if (out == NULL) return -EINVAL;
@@ -17,6 +19,11 @@ int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
   mp_manager *m = calloc(1, sizeof *m);
   if (m == NULL) return -ENOMEM;
   m->owner_pid = mp__self_pid();
+  m->method = mp__start_method_resolve(o.start_method);
+  if (m->method < 0) {
+    free(m);
+    return -EINVAL;
+  }
   if (o.address != NULL) {
     strcpy(m->address, o.address);
     m->has_address = true;
@@ -86,8 +93,11 @@ static void take_address(mp_manager *m) {
   }
 }
 
-static int server_main(void *arg) {
+int mp__mgr_server_main(void *arg) {
   mp_manager *m = arg;
+  /* As Python's manager server: Ctrl-C in a terminal goes to the whole foreground group, and
+   * it is the program's to handle; the server is stopped by the program's clean-up. */
+  signal(SIGINT, SIG_IGN);
   mgr_client *inherited = atomic_exchange(&m->client, NULL);
   (void)inherited; /* the starter's session (none yet): not ours */
   mgr_server *s;
@@ -112,7 +122,10 @@ int mp_manager_start(mp_manager *m) {
   int rc = shared_make(m);
   if (rc != 0) return rc;
   mp_process *p;
-  rc = mp_process_new(&p, server_main, m, &(mp_process_opts){.name = "SyncManager", .daemon = true});
+  mp_process_opts po = {.name = "SyncManager", .daemon = true,
+                        .start_method = (mp_start_method)m->method};
+  rc = m->method == MP_START_FORK ? mp_process_new(&p, mp__mgr_server_main, m, &po)
+                                  : mp__mgr_server_process(m, &po, &p);
   if (rc == 0 && (rc = mp_process_start(p)) != 0) mp_process_free(p);
   if (rc != 0) {
     shared_free(m);

@@ -311,7 +311,15 @@ struct mp_manager {
   _Atomic(mgr_client *) client;
   bool shut;
   bool serving; /* serve_forever() has been entered */
+  int method;   /* start method of mp_manager_start() (resolved) */
 };
+
+/* The server process's body (manager.c): serves m until shutdown.  Returns the exit code. */
+int mp__mgr_server_main(void *m);
+/* Makes the server process of m for a start method other than fork (server_image.c): the
+ * handle is rebuilt in the other image from a copy of its settings.  Errors: MP_ENOTREG (a
+ * registered type without MP_MANAGER_TYPE), -ENOMEM. */
+int mp__mgr_server_process(mp_manager *m, const mp_process_opts *o, mp_process **out);
 
 /* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
  * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */

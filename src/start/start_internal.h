@@ -16,6 +16,8 @@
  * Kinds keep a task, an element function, a target and a library entry apart even under one
  * name. */
 enum { MP__FN_TASK = 1, MP__FN_MAP = 2, MP__FN_TARGET = 3, MP__FN_ENTRY = 4 };
+/* Named data rather than functions: a manager's registered type (an mp_manager_type). */
+enum { MP__OBJ_MANAGER_TYPE = 16 };
 
 /* How a registered function travels to another image: its place in the table (1-based) and
  * a hash of its kind and name. */
@@ -29,6 +31,9 @@ uint32_t mp__task_hash(const char *name, uint32_t kind);
 int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out);
 /* The function a ref names in this image, or NULL. */
 void (*mp__task_resolve(uint32_t kind, mp__task_ref ref))(void);
+/* Registers data under a name (kinds MP__OBJ_*), and finds it.  Errors as mp_register_task. */
+int mp__register_object(const char *name, uint32_t kind, const void *obj);
+const void *mp__object_named(uint32_t kind, const char *name);
 /* Registers a library entry (below); used by MP__ENTRY. */
 int mp__register_entry(const char *name, int (*fn)(void *payload, size_t len));
 

@@ -17,6 +17,7 @@
 typedef struct task_entry {
   const char *name;
   void (*fn)(void);
+  const void *obj; /* MP__OBJ_* kinds register data, not a function */
   uint32_t kind;
   uint32_t hash;
 } task_entry;
@@ -31,18 +32,20 @@ uint32_t mp__task_hash(const char *name, uint32_t kind) {
   return h;
 }
 
-static int add(const char *name, uint32_t kind, void (*fn)(void)) {
-  if (name == NULL || fn == NULL || name[0] == '\0' || strlen(name) >= MP_TASK_NAME_MAX)
+static int add(const char *name, uint32_t kind, void (*fn)(void), const void *obj) {
+  if (name == NULL || (fn == NULL && obj == NULL) || name[0] == '\0' ||
+      strlen(name) >= MP_TASK_NAME_MAX)
     return -EINVAL;
   pthread_mutex_lock(&add_mu);
   unsigned n = atomic_load(&ntasks);
   int rc = 0;
   for (unsigned i = 0; i < n && rc == 0; i++)
     if (table[i].kind == kind && strcmp(table[i].name, name) == 0)
-      rc = table[i].fn == fn ? 1 : -EEXIST;
+      rc = table[i].fn == fn && table[i].obj == obj ? 1 : -EEXIST;
   if (rc == 0 && n == TASKS_MAX) rc = -ENOMEM;
   if (rc == 0) {
-    table[n] = (task_entry){.name = name, .fn = fn, .kind = kind, .hash = mp__task_hash(name, kind)};
+    table[n] = (task_entry){
+        .name = name, .fn = fn, .obj = obj, .kind = kind, .hash = mp__task_hash(name, kind)};
     atomic_store_explicit(&ntasks, n + 1, memory_order_release);
   }
   pthread_mutex_unlock(&add_mu);
@@ -50,13 +53,13 @@ static int add(const char *name, uint32_t kind, void (*fn)(void)) {
 }
 
 int mp_register_task(const char *name, mp_task_fn fn) {
-  return add(name, MP__FN_TASK, (void (*)(void))fn);
+  return add(name, MP__FN_TASK, (void (*)(void))fn, NULL);
 }
 int mp_register_map_task(const char *name, mp_map_fn fn) {
-  return add(name, MP__FN_MAP, (void (*)(void))fn);
+  return add(name, MP__FN_MAP, (void (*)(void))fn, NULL);
 }
 int mp_register_target(const char *name, mp_target_fn fn) {
-  return add(name, MP__FN_TARGET, (void (*)(void))fn);
+  return add(name, MP__FN_TARGET, (void (*)(void))fn, NULL);
 }
 
 static const task_entry *by_name(const char *name, uint32_t kind) {
@@ -83,14 +86,14 @@ mp_target_fn mp_target_named(const char *name) {
 const char *mp_task_name_of(void (*fn)(void)) {
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
   for (unsigned i = 0; i < n; i++)
-    if (table[i].fn == fn) return table[i].name;
+    if (fn != NULL && table[i].fn == fn) return table[i].name;
   return NULL;
 }
 
 int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out) {
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
   for (unsigned i = 0; i < n; i++)
-    if (table[i].fn == fn && table[i].kind == kind) {
+    if (fn != NULL && table[i].fn == fn && table[i].kind == kind) {
       *out = (mp__task_ref){.index = i + 1, .hash = table[i].hash};
       return 0;
     }
@@ -108,5 +111,15 @@ void (*mp__task_resolve(uint32_t kind, mp__task_ref ref))(void) {
 }
 
 int mp__register_entry(const char *name, int (*fn)(void *payload, size_t len)) {
-  return add(name, MP__FN_ENTRY, (void (*)(void))fn);
+  return add(name, MP__FN_ENTRY, (void (*)(void))fn, NULL);
+}
+
+int mp__register_object(const char *name, uint32_t kind, const void *obj) {
+  if (obj == NULL) return -EINVAL;
+  return add(name, kind, NULL, obj);
+}
+
+const void *mp__object_named(uint32_t kind, const char *name) {
+  const task_entry *e = by_name(name, kind);
+  return e ? e->obj : NULL;
 }
