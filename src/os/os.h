@@ -92,6 +92,13 @@ int mp__pidfd_reap(int pidfd, bool block, int *exitcode);
  * 0 on timeout, -errno on error. */
 int mp__poll_readable(int fd, mp__deadline d);
 
+/* Reads exactly len bytes (a blocking fd).  Returns 0, -EPIPE at EOF before the end, or
+ * -errno. */
+int mp__read_all(int fd, void *buf, size_t len);
+
+/* Sends exactly len bytes on a blocking socket, never raising SIGPIPE.  Returns 0 or -errno. */
+int mp__send_all(int fd, const void *buf, size_t len);
+
 /* close() that ignores EINTR (on Linux the fd is released even then) and tolerates -1. */
 void mp__close(int fd);
 

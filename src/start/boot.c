@@ -63,18 +63,6 @@ void mp__boot_run(const mp__boot *b, void *payload) {
   mp__child_leave(code & 0xff);
 }
 
-static bool read_full(int fd, void *buf, size_t len) {
-  char *p = buf;
-  while (len > 0) {
-    ssize_t n = read(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    len -= (size_t)n;
-  }
-  return true;
-}
-
 __attribute__((noreturn)) static void boot_failed(const char *what, int err) {
   char line[256];
   int n = snprintf(line, sizeof line, "multiproc: a %s child could not start: %s (%s)\n",
@@ -93,11 +81,11 @@ __attribute__((constructor)) static void boot_constructor(int argc, char **argv,
   int fd = atoi(var);
   unsetenv("MP__BOOT"); /* our own children start from their own records */
   mp__boot b;
-  if (!read_full(fd, &b, sizeof b) || b.magic != MP__BOOT_MAGIC)
+  if (mp__read_all(fd, &b, sizeof b) != 0 || b.magic != MP__BOOT_MAGIC)
     boot_failed("the start record is missing or malformed", MP_ECORRUPT);
   void *payload = malloc(b.payload_len ? b.payload_len : 1);
   if (payload == NULL) boot_failed("no memory for the start record", -ENOMEM);
-  if (!read_full(fd, payload, b.payload_len)) boot_failed("the start record is cut short", MP_ECORRUPT);
+  if (mp__read_all(fd, payload, b.payload_len) != 0) boot_failed("the start record is cut short", MP_ECORRUPT);
   if (b.keep_socket) boot_socket = fd;
   else close(fd);
   int r = mp__heap_attach(&b.heap);

@@ -27,30 +27,6 @@
 
 /* ---- the server ---- */
 
-static bool read_full(int fd, void *buf, size_t len) {
-  char *p = buf;
-  while (len > 0) {
-    ssize_t n = read(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    len -= (size_t)n;
-  }
-  return true;
-}
-
-static int write_full(int fd, const void *buf, size_t len) {
-  const char *p = buf;
-  while (len > 0) {
-    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -errno;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /* Reads the record's header, and the extra fd sent with its first byte, if any. */
 static bool read_header(int fd, mp__boot *b) {
   union {
@@ -68,7 +44,7 @@ static bool read_header(int fd, mp__boot *b) {
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
     memcpy(&passed, CMSG_DATA(c), sizeof passed);
-  if (!read_full(fd, (char *)b + n, sizeof *b - (size_t)n)) {
+  if (mp__read_all(fd, (char *)b + n, sizeof *b - (size_t)n) != 0) {
     if (passed >= 0) close(passed);
     return false;
   }
@@ -88,7 +64,7 @@ static int forkserver_main(void *payload, size_t len) {
     if (!read_header(ctl, &b)) return 0; /* EOF: the program is gone or stopped us */
     if (b.magic != MP__BOOT_MAGIC) return 3;
     void *child_payload = malloc(b.payload_len ? b.payload_len : 1);
-    if (child_payload == NULL || !read_full(ctl, child_payload, b.payload_len)) return 4;
+    if (child_payload == NULL || mp__read_all(ctl, child_payload, b.payload_len) != 0) return 4;
     pid_t pid = mp__fork_sibling();
     if (pid == 0) {
       close(ctl);
@@ -98,7 +74,7 @@ static int forkserver_main(void *payload, size_t len) {
     free(child_payload);
     if (b.extra_fd >= 0) close(b.extra_fd);
     int32_t reply = (int32_t)pid;
-    if (write_full(ctl, &reply, sizeof reply) != 0) return 0;
+    if (mp__send_all(ctl, &reply, sizeof reply) != 0) return 0;
   }
 }
 MP__ENTRY(forkserver_main);
@@ -227,7 +203,7 @@ int mp__forkserver_ensure(void) {
 
 /* Sends the record's header with the extra fd attached, then the rest. */
 static int send_header(int fd, const mp__boot *b) {
-  if (b->extra_fd < 0) return write_full(fd, b, sizeof *b);
+  if (b->extra_fd < 0) return mp__send_all(fd, b, sizeof *b);
   union {
     struct cmsghdr align;
     char buf[CMSG_SPACE(sizeof(int))];
@@ -245,15 +221,15 @@ static int send_header(int fd, const mp__boot *b) {
   do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
-  return write_full(fd, (const char *)b + n, sizeof *b - (size_t)n);
+  return mp__send_all(fd, (const char *)b + n, sizeof *b - (size_t)n);
 }
 
 static pid_t request(const mp__boot *b, const void *payload) {
   int r = send_header(fs.ctl, b);
-  if (r == 0) r = write_full(fs.ctl, payload, b->payload_len);
+  if (r == 0) r = mp__send_all(fs.ctl, payload, b->payload_len);
   if (r != 0) return r;
   int32_t reply;
-  if (!read_full(fs.ctl, &reply, sizeof reply)) return -EPIPE;
+  if (mp__read_all(fs.ctl, &reply, sizeof reply) != 0) return -EPIPE;
   return reply;
 }
 

@@ -30,18 +30,6 @@ static char **child_env(char *boot_var) {
   return env;
 }
 
-static int send_all(int fd, const void *buf, size_t len) {
-  const char *p = buf;
-  while (len > 0) {
-    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -errno;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 pid_t mp__spawn_launch(const mp__boot *b, const void *payload, int *keep) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return -errno;
@@ -77,7 +65,7 @@ pid_t mp__spawn_launch(const mp__boot *b, const void *payload, int *keep) {
   close(sv[1]);
   /* The child reads the record at once; if it died first, the send fails and the caller
    * still gets a pid to reap (its exit code tells what happened). */
-  if (send_all(sv[0], b, sizeof *b) == 0) (void)send_all(sv[0], payload, b->payload_len);
+  if (mp__send_all(sv[0], b, sizeof *b) == 0) (void)mp__send_all(sv[0], payload, b->payload_len);
   if (keep) *keep = sv[0];
   else close(sv[0]);
   return pid;
