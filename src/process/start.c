@@ -26,9 +26,12 @@ static void exit_in_child(int status, void *arg) {
 
 /* stdin is /dev/null, as in Python's children: a child must not steal the terminal's input
  * (or a pipe's) from its parent.  Raw system calls, as elsewhere on this path: no lazy
- * binding in the child.  Input the parent had buffered is dropped with it. */
+ * binding in the child.  The path is built on the stack: a string constant would cost the
+ * child a page fault on the read-only data page that holds it.  Input the parent had
+ * buffered is dropped with it. */
 static void stdin_from_devnull(void) {
-  int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+  char path[] = "/dev/null";
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   if (fd != STDIN_FILENO) {
     (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
@@ -39,9 +42,11 @@ static void stdin_from_devnull(void) {
   if (stdin->_IO_read_ptr < stdin->_IO_read_end) __fpurge(stdin);
 }
 
-/* Bound when the library loads (an address taken, not a lazy PLT call), so the child does
- * not pay for binding it. */
-static int (*const register_on_exit)(void (*)(int, void *), void *) = on_exit;
+/* Bound when the library loads: the address is a relocation the loader fills in at start.
+ * volatile, because through a const pointer the compiler would call on_exit's PLT entry
+ * directly, and its first call in each child would bind it lazily there: a symbol lookup in
+ * the dynamic linker costing the child seven page faults, lost with the child. */
+static int (*volatile register_on_exit)(void (*)(int, void *), void *) = on_exit;
 
 void mp__child_prelude(bool daemon, pid_t parent_pid) {
   stdin_from_devnull();

@@ -8,11 +8,13 @@
  * instead, then gives up with MP_ENOTREG. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "start/start_internal.h"
 
-#define TASKS_MAX 4096
+#define CHUNK 64  /* entries per chunk */
+#define CHUNKS 64 /* at most CHUNK * CHUNKS = 4096 entries */
 
 typedef struct task_entry {
   const char *name;
@@ -22,9 +24,15 @@ typedef struct task_entry {
   uint32_t hash;
 } task_entry;
 
-static task_entry table[TASKS_MAX];
+/* Chunks are allocated as entries arrive and never move, so a reader needs no lock.  Not one
+ * static array: 128 KiB of .bss between the library's variables would put those that a forked
+ * child writes on pages of their own, each one more page fault in every child. */
+static task_entry *chunks[CHUNKS];
 static atomic_uint ntasks; /* published entries; an entry is written before the count moves */
 static pthread_mutex_t add_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Entry i, i below a count loaded with acquire (its chunk was stored before the count). */
+static task_entry *at(unsigned i) { return &chunks[i / CHUNK][i % CHUNK]; }
 
 uint32_t mp__task_hash(const char *name, uint32_t kind) {
   uint32_t h = 2166136261u ^ kind; /* FNV-1a */
@@ -40,11 +48,13 @@ static int add(const char *name, uint32_t kind, void (*fn)(void), const void *ob
   unsigned n = atomic_load(&ntasks);
   int rc = 0;
   for (unsigned i = 0; i < n && rc == 0; i++)
-    if (table[i].kind == kind && strcmp(table[i].name, name) == 0)
-      rc = table[i].fn == fn && table[i].obj == obj ? 1 : -EEXIST;
-  if (rc == 0 && n == TASKS_MAX) rc = -ENOMEM;
+    if (at(i)->kind == kind && strcmp(at(i)->name, name) == 0)
+      rc = at(i)->fn == fn && at(i)->obj == obj ? 1 : -EEXIST;
+  if (rc == 0 && n == CHUNK * CHUNKS) rc = -ENOMEM;
+  if (rc == 0 && n % CHUNK == 0 && (chunks[n / CHUNK] = calloc(CHUNK, sizeof(task_entry))) == NULL)
+    rc = -ENOMEM;
   if (rc == 0) {
-    table[n] = (task_entry){
+    *at(n) = (task_entry){
         .name = name, .fn = fn, .obj = obj, .kind = kind, .hash = mp__task_hash(name, kind)};
     atomic_store_explicit(&ntasks, n + 1, memory_order_release);
   }
@@ -66,7 +76,7 @@ static const task_entry *by_name(const char *name, uint32_t kind) {
   if (name == NULL) return NULL;
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
   for (unsigned i = 0; i < n; i++)
-    if (table[i].kind == kind && strcmp(table[i].name, name) == 0) return &table[i];
+    if (at(i)->kind == kind && strcmp(at(i)->name, name) == 0) return at(i);
   return NULL;
 }
 
@@ -86,15 +96,15 @@ mp_target_fn mp_target_named(const char *name) {
 const char *mp_task_name_of(void (*fn)(void)) {
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
   for (unsigned i = 0; i < n; i++)
-    if (fn != NULL && table[i].fn == fn) return table[i].name;
+    if (fn != NULL && at(i)->fn == fn) return at(i)->name;
   return NULL;
 }
 
 int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out) {
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
   for (unsigned i = 0; i < n; i++)
-    if (fn != NULL && table[i].fn == fn && table[i].kind == kind) {
-      *out = (mp__task_ref){.index = i + 1, .hash = table[i].hash};
+    if (fn != NULL && at(i)->fn == fn && at(i)->kind == kind) {
+      *out = (mp__task_ref){.index = i + 1, .hash = at(i)->hash};
       return 0;
     }
   return MP_ENOTREG;
@@ -102,11 +112,11 @@ int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out) {
 
 void (*mp__task_resolve(uint32_t kind, mp__task_ref ref))(void) {
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
-  if (ref.index >= 1 && ref.index <= n && table[ref.index - 1].hash == ref.hash &&
-      table[ref.index - 1].kind == kind)
-    return table[ref.index - 1].fn;
+  if (ref.index >= 1 && ref.index <= n && at(ref.index - 1)->hash == ref.hash &&
+      at(ref.index - 1)->kind == kind)
+    return at(ref.index - 1)->fn;
   for (unsigned i = 0; i < n; i++)
-    if (table[i].hash == ref.hash && table[i].kind == kind) return table[i].fn;
+    if (at(i)->hash == ref.hash && at(i)->kind == kind) return at(i)->fn;
   return NULL;
 }
 
