@@ -1,6 +1,7 @@
 /* bench_util.c -- the shared bench helpers; see bench_util.h for the output protocol. */
 #include "bench_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h> /* isfinite, a macro */
@@ -8,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "multiproc.h"
 
@@ -16,6 +19,66 @@ uint64_t bench_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads a small /proc file into buf (NUL-terminated); false if it is gone. */
+static bool read_small(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return false;
+  size_t n = fread(buf, 1, cap - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return n > 0;
+}
+
+/* CPU of live process pid (all its threads, plus its reaped children) and of its live
+ * descendants, in ns.  A process that ends while being read is simply missed this time; its
+ * parent's reaped-children figure picks it up. */
+static uint64_t tree_cpu_ns(long pid, bool self) {
+  char path[320], buf[4096];
+  uint64_t total = 0;
+  if (!self) {
+    /* Reaped children: cutime and cstime, fields 16 and 17 of stat, after the ')' of comm. */
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (read_small(path, buf, sizeof buf)) {
+      char *p = strrchr(buf, ')');
+      unsigned long long cu = 0, cs = 0;
+      if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %llu %llu",
+                      &cu, &cs) == 2)
+        total += (cu + cs) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+    }
+  }
+  snprintf(path, sizeof path, "/proc/%ld/task", pid);
+  DIR *d = opendir(path);
+  if (d == NULL) return total;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    if (!self) { /* this thread's run time: the first field of schedstat, ns */
+      snprintf(path, sizeof path, "/proc/%ld/task/%s/schedstat", pid, e->d_name);
+      unsigned long long ns = 0;
+      if (read_small(path, buf, sizeof buf) && sscanf(buf, "%llu", &ns) == 1) total += ns;
+    }
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/children", pid, e->d_name);
+    if (read_small(path, buf, sizeof buf)) {
+      char *save = NULL;
+      for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+        total += tree_cpu_ns(strtol(t, NULL, 10), false);
+    }
+  }
+  closedir(d);
+  return total;
+}
+
+uint64_t bench_cpu_ns(void) {
+  struct timespec ts;
+  struct rusage ru;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  getrusage(RUSAGE_CHILDREN, &ru);
+  uint64_t reaped = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+                    ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + reaped +
+         tree_cpu_ns((long)getpid(), true);
 }
 
 void bench_die(const char *fmt, ...) {
@@ -63,6 +126,7 @@ bench_opts bench_default_opts(const char *name, long base_iters) {
   o.batches = 9;
   o.higher = false;
   o.use_best = false;
+  o.ops_per_iter = 1;
   o.name = name;
   return o;
 }
@@ -116,6 +180,21 @@ static double slice_total(const bench_opts *o, double acc, long iters) {
   return o->higher ? (double)iters / acc : acc / (double)iters;
 }
 
+/* CPU of the measured batches of each side of the last bench_compare(), for bench_report(). */
+static uint64_t cpu_ns[2], cpu_iters[2];
+static bool cpu_valid;
+static long cpu_ops_per_iter = 1;
+
+/* Runs one call of a side (0: multiproc, 1: limit) and charges its CPU to that side. */
+static double timed_call(int side, bench_fn fn, void *ctx, long k) {
+  uint64_t c0 = bench_cpu_ns();
+  double v = fn(ctx, k);
+  uint64_t c1 = bench_cpu_ns();
+  cpu_ns[side] += c1 > c0 ? c1 - c0 : 0;
+  cpu_iters[side] += (uint64_t)k * (uint64_t)cpu_ops_per_iter;
+  return v;
+}
+
 /* One measured batch of each side; batch number i decides which side starts. */
 static void run_batch(const bench_opts *o, int i, bench_fn a, void *actx, bench_fn b,
                       void *bctx, double *a_out, double *b_out) {
@@ -125,11 +204,11 @@ static void run_batch(const bench_opts *o, int i, bench_fn a, void *actx, bench_
   for (long done = 0; done < o->iters; done += slice, turn ^= 1) {
     long k = o->iters - done < slice ? o->iters - done : slice;
     if (turn == 0) {
-      add_slice(o, &acc_a, a(actx, k), k);
-      add_slice(o, &acc_b, b(bctx, k), k);
+      add_slice(o, &acc_a, timed_call(0, a, actx, k), k);
+      add_slice(o, &acc_b, timed_call(1, b, bctx, k), k);
     } else {
-      add_slice(o, &acc_b, b(bctx, k), k);
-      add_slice(o, &acc_a, a(actx, k), k);
+      add_slice(o, &acc_b, timed_call(1, b, bctx, k), k);
+      add_slice(o, &acc_a, timed_call(0, a, actx, k), k);
     }
   }
   *a_out = slice_total(o, acc_a, o->iters);
@@ -148,6 +227,9 @@ void bench_compare(const bench_opts *o, bench_fn mp_fn, void *mp_ctx, bench_fn l
     (void)mp_fn(mp_ctx, o->warmup);
     (void)limit_fn(limit_ctx, o->warmup);
   }
+  cpu_ns[0] = cpu_ns[1] = cpu_iters[0] = cpu_iters[1] = 0;
+  cpu_valid = true;
+  cpu_ops_per_iter = o->ops_per_iter > 0 ? o->ops_per_iter : 1;
   /* A B B A A B B A ...: each side goes first in half of the pairs. */
   for (int i = 0; i < n; i++) {
     run_batch(o, i, mp_fn, mp_ctx, limit_fn, limit_ctx, &mp[i], &lim[i]);
@@ -170,8 +252,16 @@ double bench_ops_per_s(uint64_t elapsed_ns, long iters) {
 
 void bench_report(const char *workload, const char *unit, bool higher, double mp_result,
                   double limit_value) {
-  printf("%s\t%s\t%s\t%.3f\t%.3f\n", workload, unit, higher ? "higher" : "lower", mp_result,
+  double cpu[2];
+  for (int side = 0; side < 2; side++)
+    cpu[side] = cpu_valid && cpu_iters[side] ? (double)cpu_ns[side] / 1e3 / (double)cpu_iters[side]
+                                             : -1.0;
+  printf("%s\t%s\t%s\t%.3f\t%.3f\t", workload, unit, higher ? "higher" : "lower", mp_result,
          limit_value);
+  for (int side = 0; side < 2; side++) {
+    if (cpu[side] < 0) printf("-%s", side ? "\n" : "\t");
+    else printf("%.4g%s", cpu[side], side ? "\n" : "\t");
+  }
   fflush(stdout);
 }
 

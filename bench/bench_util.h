@@ -22,6 +22,13 @@
 /* Nanoseconds from CLOCK_MONOTONIC. */
 uint64_t bench_now_ns(void);
 
+/* CPU time (user + system, ns) used so far by this process, by its children already reaped,
+ * and by every live descendant (found through /proc/PID/task/TID/children; each live one's
+ * threads read from /proc/PID/task/TID/schedstat, its reaped children from /proc/PID/stat).
+ * The difference of two calls is what the whole process tree spent in between, whoever did
+ * it: spinning helpers and servers count.  Costs a few /proc reads per live descendant. */
+uint64_t bench_cpu_ns(void);
+
 /* The BENCH_SCALE factor: a positive float, 1 when unset.  A malformed or non-positive value
  * ends the program with a message (a silent fallback would make a typo look like a result). */
 double bench_scale(void);
@@ -51,18 +58,22 @@ typedef struct bench_opts {
   int batches;      /* measured batches per side; the median of them is reported */
   bool higher;      /* true when higher values are better (rates) */
   bool use_best;    /* report the best batch instead of the median */
+  long ops_per_iter; /* operations of the unit in one iteration (tasks of one map), for the
+                        CPU per operation; 1 by default */
   const char *name; /* the workload, used only in the stderr diagnostics */
 } bench_opts;
 
 /* Fills opts: iters = base_iters scaled (at least 1), warmup = a tenth of that (at least 1),
- * slice = 0, batches = 9, lower is better, median. */
+ * slice = 0, batches = 9, lower is better, median, one operation per iteration. */
 bench_opts bench_default_opts(const char *name, long base_iters);
 
 /* The median of n values (sorts a copy; n > 0). */
 double bench_median(const double *v, int n);
 
 /* Measures two implementations of the same work: multiproc (mp_fn) and the raw system-call
- * floor (limit_fn).  Runs one warm-up batch of each, then opts->batches batches of each in the
+ * floor (limit_fn).  Around each call it also takes bench_cpu_ns(), so bench_report() can
+ * print each side's CPU per operation over the measured batches (warm-up excluded; whatever
+ * the process tree spends during a side's call is charged to that side).  Runs one warm-up batch of each, then opts->batches batches of each in the
  * order A B B A A B B A ... (with opts->slice, the slices inside a batch alternate the same
  * way) so drift (frequency, caches, other load) hits both sides alike, and stores the median
  * (or best) per side in *mp_out and *limit_out.  The slices of a batch are combined as total
@@ -83,7 +94,10 @@ mp_process *bench_start(mp_target_fn fn, void *arg);
  * it in the message), and frees it. */
 void bench_finish(mp_process *p, const char *who);
 
-/* Prints the one result line on stdout and flushes it. */
+/* Prints the one result line on stdout and flushes it:
+ *   workload unit better multiproc limit multiproc_cpu_us limit_cpu_us
+ * the last two being the CPU microseconds per operation that the last bench_compare()
+ * measured for each side (all processes of the tree, see bench_cpu_ns()). */
 void bench_report(const char *workload, const char *unit, bool higher, double mp_result,
                   double limit_value);
 

@@ -85,6 +85,7 @@ int main(void) {
   bench_opts o = bench_default_opts("pool_cpu_speedup", 1);
   o.higher = true;
   o.batches = 7;
+  o.ops_per_iter = TASKS; /* CPU per task */
   double mp_x, raw_x;
   bench_compare(&o, run_mp, p, run_raw, &workers, &mp_x, &raw_x);
   bench_check_mp(mp_pool_close(p), "close");

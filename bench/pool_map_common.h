@@ -63,6 +63,7 @@ static int pool_map_main(const char *workload, uint64_t n, uint64_t chunksize, l
   bench_opts o = bench_default_opts(workload, maps);
   o.higher = true;
   o.warmup = 1;
+  o.ops_per_iter = (long)n; /* CPU per task */
   double mp_rate, raw_rate;
   bench_compare(&o, map_mp, &cx, map_raw, &cx, &mp_rate, &raw_rate);
   raw_pool_stop(&cx.raw);

@@ -36,7 +36,7 @@ def main():
                 par += t2 - t1
             return serial / par
 
-        benchlib.measure("pool_cpu_speedup", batch, benchlib.iters(1), batches=5)
+        benchlib.measure("pool_cpu_speedup", batch, benchlib.iters(1), batches=5, ops_per_iter=TASKS)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def main():
             assert out[1234] == tiny(1234)
             return iters * N / (dt / 1e9)
 
-        benchlib.measure("pool_map_chunk1", batch, benchlib.iters(1), batches=5)
+        benchlib.measure("pool_map_chunk1", batch, benchlib.iters(1), batches=5, ops_per_iter=N)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def main():
             assert out[12345] == tiny(12345)
             return iters * N / (dt / 1e9)
 
-        benchlib.measure("pool_map_tiny", batch, benchlib.iters(1), batches=5)
+        benchlib.measure("pool_map_tiny", batch, benchlib.iters(1), batches=5, ops_per_iter=N)
 
 
 if __name__ == "__main__":
