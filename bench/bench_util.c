@@ -250,19 +250,26 @@ double bench_ops_per_s(uint64_t elapsed_ns, long iters) {
   return elapsed_ns == 0 ? 0.0 : (double)iters * 1e9 / (double)elapsed_ns;
 }
 
+void bench_report_cpu(const char *workload, const char *unit, bool higher, double mp_result,
+                      double limit_value, double mp_cpu_us, double limit_cpu_us) {
+  double cpu[2] = {mp_cpu_us, limit_cpu_us};
+  printf("%s\t%s\t%s\t%.3f\t%.3f", workload, unit, higher ? "higher" : "lower", mp_result,
+         limit_value);
+  for (int side = 0; side < 2; side++) {
+    if (cpu[side] < 0) printf("\t-");
+    else printf("\t%.4g", cpu[side]);
+  }
+  printf("\n");
+  fflush(stdout);
+}
+
 void bench_report(const char *workload, const char *unit, bool higher, double mp_result,
                   double limit_value) {
   double cpu[2];
   for (int side = 0; side < 2; side++)
     cpu[side] = cpu_valid && cpu_iters[side] ? (double)cpu_ns[side] / 1e3 / (double)cpu_iters[side]
                                              : -1.0;
-  printf("%s\t%s\t%s\t%.3f\t%.3f\t", workload, unit, higher ? "higher" : "lower", mp_result,
-         limit_value);
-  for (int side = 0; side < 2; side++) {
-    if (cpu[side] < 0) printf("-%s", side ? "\n" : "\t");
-    else printf("%.4g%s", cpu[side], side ? "\n" : "\t");
-  }
-  fflush(stdout);
+  bench_report_cpu(workload, unit, higher, mp_result, limit_value, cpu[0], cpu[1]);
 }
 
 mp_process *bench_start(mp_target_fn fn, void *arg) {

@@ -101,4 +101,9 @@ void bench_finish(mp_process *p, const char *who);
 void bench_report(const char *workload, const char *unit, bool higher, double mp_result,
                   double limit_value);
 
+/* The same line with CPU figures the workload measured itself (us per operation; < 0: '-'),
+ * for workloads that do not go through bench_compare(). */
+void bench_report_cpu(const char *workload, const char *unit, bool higher, double mp_result,
+                      double limit_value, double mp_cpu_us, double limit_cpu_us);
+
 #endif

@@ -2,7 +2,9 @@
  *
  * multiproc: two Events; the parent sets "ping" and waits for "pong", the child waits for
  * "ping", clears it and sets "pong" (and the parent clears "pong").  limit: the same hand-off
- * on two raw futex words (store + FUTEX_WAKE, FUTEX_WAIT while unchanged).
+ * on two words in shared memory done raw the fastest way at the moment: polling with pauses
+ * or yields, or sleeping on them as futexes (raw_best_pingpong); in the _sleep row
+ * (bench_variant.h), on two raw futex words (store + FUTEX_WAKE, FUTEX_WAIT while unchanged).
  * Unit: microseconds per round trip, lower is better.
  * Python twin: python/lock_handoff.py (two multiprocessing.Events). */
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "bench_util.h"
 #include "multiproc.h"
+#include "bench_variant.h"
 #include "raw_futex.h"
 
 #define BASE_ITERS 20000
@@ -47,15 +50,18 @@ static double run_multiproc(void *ctx, long iters) {
 }
 
 int main(void) {
+  bench_variant_setup();
   mp_pair pp;
   bench_check_mp(mp_event_new(&pp.ping), "mp_event_new");
   bench_check_mp(mp_event_new(&pp.pong), "mp_event_new");
   raw_pair *rp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (rp == MAP_FAILED) bench_die("mmap failed");
-  bench_opts o = bench_default_opts("lock_handoff", BASE_ITERS);
+  const char *name = "lock_handoff" BENCH_VARIANT_SUFFIX;
+  bench_opts o = bench_default_opts(name, BASE_ITERS);
   double mp, limit;
-  bench_compare(&o, run_multiproc, &pp, raw_pingpong, rp, &mp, &limit);
-  bench_report("lock_handoff", "us", false, mp, limit);
+  bench_compare(&o, run_multiproc, &pp, BENCH_SLEEP ? raw_pingpong : raw_best_pingpong, rp, &mp,
+                &limit);
+  bench_report(name, "us", false, mp, limit);
   mp_event_free(pp.ping);
   mp_event_free(pp.pong);
   return 0;

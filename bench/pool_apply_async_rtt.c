@@ -1,14 +1,17 @@
 /* pool_apply_async_rtt.c -- workload "pool_apply_async_rtt": the round trip of one small task,
  * apply_async(f, (i,)).get() done sequentially on a pool made beforehand.  Microseconds per
  * task, lower is better.  multiproc: mp_pool_apply_async + mp_async_result_get +
- * mp_async_result_free with an 8-byte argument and result.  limit: the raw futex ping-pong
- * between two processes (raw_futex.h), the least a hand-off to another process and back costs.
+ * mp_async_result_free with an 8-byte argument and result.  limit: the least a hand-off to
+ * another process and back costs: the raw ping-pong between two processes, the fastest raw
+ * way at the moment (raw_best_pingpong in raw_futex.h); in the _sleep row (bench_variant.h),
+ * the raw futex ping-pong.
  * Python twin: python/pool_apply_async_rtt.py. */
 #include <string.h>
 #include <sys/mman.h>
 
 #include "bench_util.h"
 #include "multiproc.h"
+#include "bench_variant.h"
 #include "raw_futex.h"
 
 static int inc_task(mp_task *t) {
@@ -37,16 +40,19 @@ static double run_mp(void *ctx, long iters) {
 }
 
 int main(void) {
+  bench_variant_setup();
   mp_pool *p;
   bench_check_mp(mp_pool_new(&p, NULL), "mp_pool_new");
   raw_pair *rp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (rp == MAP_FAILED) bench_die("mmap failed");
-  bench_opts o = bench_default_opts("pool_apply_async_rtt", 20000);
+  const char *name = "pool_apply_async_rtt" BENCH_VARIANT_SUFFIX;
+  bench_opts o = bench_default_opts(name, 20000);
   double mp_us, raw_us;
-  bench_compare(&o, run_mp, p, raw_pingpong, rp, &mp_us, &raw_us);
+  bench_compare(&o, run_mp, p, BENCH_SLEEP ? raw_pingpong : raw_best_pingpong, rp, &mp_us,
+                &raw_us);
   bench_check_mp(mp_pool_close(p), "close");
   bench_check_mp(mp_pool_join(p, MP_FOREVER), "join");
   mp_pool_free(p);
-  bench_report("pool_apply_async_rtt", "us", false, mp_us, raw_us);
+  bench_report(name, "us", false, mp_us, raw_us);
   return 0;
 }

@@ -4,4 +4,4 @@
  * with one fetch-add claim per task.  Python twin: python/pool_map_chunk1.py. */
 #include "pool_map_common.h"
 
-int main(void) { return pool_map_main("pool_map_chunk1", 100000, 1, 3); }
+int main(void) { return pool_map_main("pool_map_chunk1", 100000, 1, 3, 0); }

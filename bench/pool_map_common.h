@@ -1,5 +1,5 @@
-/* pool_map_common.h -- the two map workloads (pool_map_tiny, pool_map_chunk1) differ only in
- * their sizes and chunk size: one map of n trivial tasks, tasks per second, against the raw
+/* pool_map_common.h -- the map workloads (pool_map_tiny, pool_map_chunk1,
+ * pool_map_oversubscribed) differ only in their sizes, chunk size and worker count: one map of n trivial tasks, tasks per second, against the raw
  * pool of raw_pool.h.  multiproc maps a malloc'd int64 array with mp_pool_map_array, which
  * copies it through the shared heap, as the raw floor copies through its mapping. */
 #ifndef MP_BENCH_POOL_MAP_COMMON_H
@@ -51,14 +51,18 @@ static double map_raw(void *ctx, long iters) {
   return bench_ops_per_s(t1 - t0, iters * (long)cx->n);
 }
 
-/* Runs the workload: maps of n tasks, iters maps per batch; prints the result line. */
-static int pool_map_main(const char *workload, uint64_t n, uint64_t chunksize, long maps) {
+/* Runs the workload: maps of n tasks, iters maps per batch, on pools of `processes` workers
+ * (0: one per usable CPU), multiproc's and the raw one alike; prints the result line. */
+static int pool_map_main(const char *workload, uint64_t n, uint64_t chunksize, long maps,
+                         int processes) {
   map_ctx cx = {.n = n, .chunksize = chunksize};
   cx.in = malloc(n * sizeof *cx.in);
   cx.out = malloc(n * sizeof *cx.out);
   if (!cx.in || !cx.out) bench_die("out of memory");
   for (uint64_t i = 0; i < n; i++) cx.in[i] = (int64_t)i;
-  bench_check_mp(mp_pool_new(&cx.pool, NULL), "mp_pool_new");
+  mp_pool_opts po = {0};
+  po.processes = processes;
+  bench_check_mp(mp_pool_new(&cx.pool, &po), "mp_pool_new");
   raw_pool_start(&cx.raw, mp_pool_size(cx.pool), n);
   bench_opts o = bench_default_opts(workload, maps);
   o.higher = true;

@@ -5,4 +5,4 @@
  * Python twin: python/pool_map_tiny.py (Pool().map(f, range(n))). */
 #include "pool_map_common.h"
 
-int main(void) { return pool_map_main("pool_map_tiny", 1000000, 0, 3); }
+int main(void) { return pool_map_main("pool_map_tiny", 1000000, 0, 3, 0); }

@@ -3,8 +3,9 @@
  * reverse); microseconds per round trip (two wake-ups), lower is better.
  *
  * multiproc: two mp_queue_new(0), 8-byte put_bytes / get_bytes.
- * limit: the same ping-pong on two raw futex words (store + FUTEX_WAKE, FUTEX_WAIT while
- * unchanged), as in lock_handoff.
+ * limit: the same ping-pong on two raw words in shared memory, the fastest raw way at the
+ * moment (raw_best_pingpong, as in lock_handoff); in the _sleep row (bench_variant.h), on
+ * two raw futex words (store + FUTEX_WAKE, FUTEX_WAIT while unchanged).
  * Python twin: python/queue_latency.py. */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "bench_util.h"
 #include "multiproc.h"
+#include "bench_variant.h"
 #include "raw_futex.h"
 
 #define BASE_ITERS 20000
@@ -52,15 +54,18 @@ static double run_multiproc(void *ctx, long iters) {
 }
 
 int main(void) {
+  bench_variant_setup();
   mp_pair pp;
   bench_check_mp(mp_queue_new(&pp.ping, 0), "mp_queue_new");
   bench_check_mp(mp_queue_new(&pp.pong, 0), "mp_queue_new");
   raw_pair *rp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (rp == MAP_FAILED) bench_die("mmap failed");
-  bench_opts o = bench_default_opts("queue_latency", BASE_ITERS);
+  const char *name = "queue_latency" BENCH_VARIANT_SUFFIX;
+  bench_opts o = bench_default_opts(name, BASE_ITERS);
   double mp, limit;
-  bench_compare(&o, run_multiproc, &pp, raw_pingpong, rp, &mp, &limit);
-  bench_report("queue_latency", "us", false, mp, limit);
+  bench_compare(&o, run_multiproc, &pp, BENCH_SLEEP ? raw_pingpong : raw_best_pingpong, rp, &mp,
+                &limit);
+  bench_report(name, "us", false, mp, limit);
   mp_queue_free(pp.ping);
   mp_queue_free(pp.pong);
   return 0;

@@ -87,7 +87,9 @@ for prog in $(find "$bench_dir" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | 
     mps+=("$mp") limits+=("$limit")
     is_number "$mpcpu" && mpcpus+=("$mpcpu")
     is_number "$limcpu" && limcpus+=("$limcpu")
-    twin=$root/bench/python/$workload.py
+    # A _sleep row (bench/bench_variant.h) shares its twin with the row it varies: Python's
+    # waits always sleep.
+    twin=$root/bench/python/${workload%_sleep}.py
     if [ -f "$twin" ]; then
       if ! out=$("$python" "$twin"); then
         echo "bench.sh: Python twin $twin failed (output '$out')" >&2
