@@ -17,6 +17,14 @@ extern "C" {
 #define MP_EXTERN
 #endif
 
+/* Alignment of the opaque storage in public structs, in C11 and in C++11 or later (whose
+ * keyword is alignas; C's _Alignas is not C++). */
+#ifdef __cplusplus
+#define MP_ALIGNAS(n) alignas(n)
+#else
+#define MP_ALIGNAS(n) _Alignas(n)
+#endif
+
 #define MP_VERSION_MAJOR 0
 #define MP_VERSION_MINOR 1
 #define MP_VERSION_PATCH 0

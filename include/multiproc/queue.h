@@ -107,7 +107,7 @@ typedef struct mp_queue_msg {
   size_t len;
   void *block_;
   size_t block_cap_;
-  _Alignas(16) unsigned char inline_[MP_QUEUE_INLINE_MAX];
+  MP_ALIGNAS(16) unsigned char inline_[MP_QUEUE_INLINE_MAX];
 } mp_queue_msg;
 
 /* Takes the message and hands its bytes over without a copy (a large message's heap block

@@ -16,7 +16,7 @@ extern "C" {
 /* Python's multiprocessing.Lock: not recursive, and releasable by any process or thread.
  * The size is fixed for ABI stability; the fields are private. */
 typedef struct mp_lock {
-  _Alignas(16) uint64_t opaque_[8];
+  MP_ALIGNAS(16) uint64_t opaque_[8];
 } mp_lock_t;
 
 /* Initialises an unlocked lock in memory the caller owns.  For the lock to work across
@@ -64,7 +64,7 @@ MP_EXTERN int mp_lock_consistent(mp_lock_t *lock);
 
 /* ---- RLock: recursive, owner-checked (multiprocessing.RLock) ---- */
 typedef struct mp_rlock {
-  _Alignas(16) uint64_t opaque_[8];
+  MP_ALIGNAS(16) uint64_t opaque_[8];
 } mp_rlock_t;
 
 /* The owner is the thread (pid and tid) that acquired it: a forked child never owns its
@@ -89,7 +89,7 @@ MP_EXTERN int mp_rlock_count(const mp_rlock_t *rlock);
 
 /* ---- Semaphore and BoundedSemaphore ---- */
 typedef struct mp_semaphore {
-  _Alignas(16) uint64_t opaque_[8];
+  MP_ALIGNAS(16) uint64_t opaque_[8];
 } mp_semaphore_t;
 
 /* A semaphore has no owner: a process that dies after acquiring cannot be told apart from
@@ -117,7 +117,7 @@ MP_EXTERN int mp_semaphore_value(const mp_semaphore_t *sem);
 
 /* ---- Condition ---- */
 typedef struct mp_condition {
-  _Alignas(16) uint64_t opaque_[16];
+  MP_ALIGNAS(16) uint64_t opaque_[16];
 } mp_condition_t;
 
 /* Which lock a Condition uses: its own RLock (the default, as in Python), or one the caller
@@ -168,7 +168,7 @@ MP_EXTERN int mp_condition_notify_all(mp_condition_t *cond);
 
 /* ---- Event ---- */
 typedef struct mp_event {
-  _Alignas(16) uint64_t opaque_[4];
+  MP_ALIGNAS(16) uint64_t opaque_[4];
 } mp_event_t;
 
 /* Initialises a cleared event in caller-placed shared memory.  Errors: -EINVAL (NULL). */
@@ -191,7 +191,7 @@ MP_EXTERN int mp_event_wait(mp_event_t *ev, mp_timeout_ms timeout);
 
 /* ---- Barrier ---- */
 typedef struct mp_barrier {
-  _Alignas(16) uint64_t opaque_[16];
+  MP_ALIGNAS(16) uint64_t opaque_[16];
 } mp_barrier_t;
 
 /* Initialises a barrier for parties (1..INT32_MAX) in caller-placed shared memory.  action,
