@@ -43,7 +43,7 @@ static int remote_server(void *arg) {
     check(mp_manager_new(&mgr, &(mp_manager_opts){.address = addrs[i], .authkey = AUTHKEY,
                                                   .authkey_len = strlen(AUTHKEY)}),
           "RemoteManager");
-    check(mp_manager_register(mgr, &(mp_manager_type){.typeid = "get_list",
+    check(mp_manager_register(mgr, &(mp_manager_type){.type_id = "get_list",
                                                       .callable = get_list}),
           "register");
     rc = mp_manager_get_server(mgr); /* server = mgr.get_server() */

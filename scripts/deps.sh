@@ -7,7 +7,7 @@ set -euo pipefail
 need=(gcc make cmake pkg-config libmsgpack-dev libssl-dev)
 case "${1:-build}" in
   build) ;;
-  test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils python3) ;;
+  test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils python3 g++) ;;
   bench) need+=(python3) ;;
   *) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
 esac

@@ -1,4 +1,5 @@
 /* test_errors.c -- the error model: library codes outside errno, names and descriptions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -40,11 +41,21 @@ START_TEST(errno_values_pass_through) {
 }
 END_TEST
 
+/* The library a program runs with reports the version its headers were built with. */
+START_TEST(version_matches_the_headers) {
+  ck_assert_str_eq(mp_version(), MP_VERSION_STRING);
+  char want[32];
+  snprintf(want, sizeof want, "%d.%d.%d", MP_VERSION_MAJOR, MP_VERSION_MINOR, MP_VERSION_PATCH);
+  ck_assert_str_eq(mp_version(), want);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("errors");
   TCase *tc = mp_tcase("codes", 10);
   tcase_add_test(tc, library_codes_are_named);
   tcase_add_test(tc, errno_values_pass_through);
+  tcase_add_test(tc, version_matches_the_headers);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -277,7 +277,7 @@ static int serve_child(void *arg) {
   if (mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY,
                                             .authkey_len = strlen(KEY)}) != 0)
     return 1;
-  if (mp_manager_register(m, &(mp_manager_type){.typeid = "get_list", .callable = get_served}) != 0 ||
+  if (mp_manager_register(m, &(mp_manager_type){.type_id = "get_list", .callable = get_served}) != 0 ||
       mp_manager_get_server(m) != 0)
     return 2;
   const char *a = mp_manager_address(m);

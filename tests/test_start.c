@@ -510,7 +510,7 @@ static int tally_add(mp_manager_ctx *c, void *self, const mp_obj *args, mp_obj *
   return 0;
 }
 static const mp_manager_method tally_methods[] = {{"add", tally_add}};
-static const mp_manager_type tally_type = {.typeid = "Tally", .create = tally_create,
+static const mp_manager_type tally_type = {.type_id = "Tally", .create = tally_create,
                                            .destroy = tally_destroy, .methods = tally_methods,
                                            .nmethods = 1};
 MP_MANAGER_TYPE(tally_type);

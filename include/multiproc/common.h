@@ -30,6 +30,11 @@ extern "C" {
 #define MP_VERSION_PATCH 0
 #define MP_VERSION_STRING "0.1.0"
 
+/* The version of the library the program runs with, "MAJOR.MINOR.PATCH" (static storage):
+ * compare with MP_VERSION_STRING, the version of the headers it was built against, to catch a
+ * shared library older or newer than the headers.  Never fails. */
+MP_EXTERN const char *mp_version(void);
+
 /* Timeouts.  Every blocking call takes an mp_timeout_ms: a relative number of milliseconds.
  * MP_FOREVER waits without limit and 0 polls once without sleeping.  Any other negative value
  * is treated as MP_FOREVER.  Inside the library the value becomes one absolute CLOCK_MONOTONIC

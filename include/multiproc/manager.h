@@ -9,7 +9,7 @@
  *   d['count'] -= 1                          mp_dict_proxy_get / mp_dict_proxy_set
  *   m.shutdown()                             mp_manager_shutdown(m); mp_manager_free(m);
  *   BaseManager.register('get_list',         mp_manager_register(m, &(mp_manager_type){
- *       callable=lambda: shared_list)            .typeid = "get_list", .callable = fn});
+ *       callable=lambda: shared_list)            .type_id = "get_list", .callable = fn});
  *   mgr.get_server().serve_forever()         mp_manager_serve_forever(m);
  *   mgr.connect(); mgr.get_list()            mp_manager_connect(m, ms);
  *                                            mp_manager_create(m, "get_list", NULL, &l);
@@ -105,7 +105,9 @@ typedef struct mp_manager_method {
  * methods listed here) and callable (an existing value to share, as the seed's
  * register('get_list', callable=lambda: shared_list)). */
 typedef struct mp_manager_type {
-  const char *typeid; /* 1..MP_MANAGER_TYPEID_MAX-1 characters; must not be a built-in name */
+  /* Python's typeid (a C++ keyword, hence the underscore): 1..MP_MANAGER_TYPEID_MAX-1
+   * characters; must not be a built-in name. */
+  const char *type_id;
   /* Factory: makes a new object from the arguments given to mp_manager_create() (a tuple,
    * borrowed) and stores it in *self.  Returns 0 or a negative code (mp_manager_error()). */
   int (*create)(mp_manager_ctx *c, const mp_obj *args, void *arg, void **self);
@@ -231,7 +233,7 @@ MP_EXTERN const char *mp_manager_errmsg(void);
 
 /* ---- creating shared objects ---- */
 
-/* Asks the server for a new object of typeid (a built-in one -- "dict", "list", "Namespace",
+/* Asks the server for a new object of type_id (a built-in one -- "dict", "list", "Namespace",
  * "Value", "Array", "Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
  * "BoundedSemaphore", "Condition", "Event", "Barrier" -- or a registered one) made from args
  * (a tuple or list of arguments, borrowed; NULL for none) and gives a proxy to it in *out,
@@ -239,7 +241,7 @@ MP_EXTERN const char *mp_manager_errmsg(void);
  * dict(mapping), list(sequence), Value(typecode, value), Array(typecode, sequence),
  * Queue(maxsize), Semaphore(value), Barrier(parties), ...  Errors: -EINVAL, MP_EREMOTE
  * (unknown type id), the factory's error, and those of mp_proxy_call(). */
-MP_EXTERN int mp_manager_create(mp_manager *m, const char *typeid, const mp_obj *args,
+MP_EXTERN int mp_manager_create(mp_manager *m, const char *type_id, const mp_obj *args,
                                 mp_proxy **out);
 
 /* Shorthands for the built-in types.  init may be NULL (empty); it is borrowed. */

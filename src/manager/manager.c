@@ -40,17 +40,17 @@ int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
 }
 
 int mp_manager_register(mp_manager *m, const mp_manager_type *type) {
-  if (m == NULL || type == NULL || type->typeid == NULL) return -EINVAL;
-  size_t n = strlen(type->typeid);
+  if (m == NULL || type == NULL || type->type_id == NULL) return -EINVAL;
+  size_t n = strlen(type->type_id);
   if (n == 0 || n >= MP_MANAGER_TYPEID_MAX) return -EINVAL;
   if ((type->create == NULL) == (type->callable == NULL)) return -EINVAL;
   for (size_t i = 0; i < type->nmethods; i++)
     if (type->methods == NULL || type->methods[i].name == NULL || type->methods[i].fn == NULL)
       return -EINVAL;
   if (m->role != MGR_NEW) return MP_ESTATE;
-  if (mp__mgr_builtin_name(type->typeid)) return -EEXIST;
+  if (mp__mgr_builtin_name(type->type_id)) return -EEXIST;
   for (size_t i = 0; i < m->ntypes; i++)
-    if (strcmp(m->types[i].name, type->typeid) == 0) return -EEXIST;
+    if (strcmp(m->types[i].name, type->type_id) == 0) return -EEXIST;
   mp_manager_type *copy = malloc(sizeof *copy);
   mgr_type *nt = realloc(m->types, (m->ntypes + 1) * sizeof *nt);
   if (copy == NULL || nt == NULL) {
@@ -61,7 +61,7 @@ int mp_manager_register(mp_manager *m, const mp_manager_type *type) {
   *copy = *type;
   m->types = nt;
   memset(&nt[m->ntypes], 0, sizeof nt[0]);
-  memcpy(nt[m->ntypes].name, type->typeid, n + 1);
+  memcpy(nt[m->ntypes].name, type->type_id, n + 1);
   nt[m->ntypes].custom = copy;
   m->ntypes++;
   return 0;

@@ -20,13 +20,13 @@ typedef struct server_boot {
 } server_boot;
 
 int mp_manager_register_type(const mp_manager_type *type) {
-  if (type == NULL || type->typeid == NULL) return -EINVAL;
-  return mp__register_object(type->typeid, MP__OBJ_MANAGER_TYPE, type);
+  if (type == NULL || type->type_id == NULL) return -EINVAL;
+  return mp__register_object(type->type_id, MP__OBJ_MANAGER_TYPE, type);
 }
 
 /* Whether t (a copy made by mp_manager_register) is the type registered under its id. */
 static bool registered_as(const mp_manager_type *t) {
-  const mp_manager_type *r = mp__object_named(MP__OBJ_MANAGER_TYPE, t->typeid);
+  const mp_manager_type *r = mp__object_named(MP__OBJ_MANAGER_TYPE, t->type_id);
   return r && r->create == t->create && r->callable == t->callable &&
          r->methods == t->methods && r->nmethods == t->nmethods && r->arg == t->arg;
 }
