@@ -1,6 +1,9 @@
 /* test_listener.c -- Listener/Client: every address family, the auth-key handshake both ways
  * (right and wrong keys, both digest forms), clients that stay silent or send too much, closed
  * listeners, timeouts, and interoperation with the real python3 in both directions. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +403,186 @@ START_TEST(silent_client_times_out) {
 }
 END_TEST
 
+/* A raw TCP connection to l (on 127.0.0.1) that will say nothing. */
+static int silent_connect(const mp_listener *l) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)reported_port(l)),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(connect(fd, (const struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+/* What a raw connection gets within ms: 1 a challenge (then nothing more), 0 the end of the
+ * stream before anything, -1 neither. */
+static int first_heard(int fd, int ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, ms) != 1) return -1;
+  char buf[64];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n <= 0) return 0;
+  return n > 15 && memcmp(buf + 4, "#CHALLENGE#", 11) == 0 ? 1 : -1;
+}
+
+/* Whether the peer ends a raw connection within ms (what it still sends is dropped). */
+static bool ended_within(int fd, int ms) {
+  int64_t end = mp_test_now_ms() + ms;
+  char buf[256];
+  for (;;) {
+    int left = (int)(end - mp_test_now_ms());
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (left <= 0 || poll(&p, 1, left) != 1) return false;
+    if (recv(fd, buf, sizeof buf, 0) <= 0) return true;
+  }
+}
+
+/* Clients that connect and say nothing do not delay one that comes after them: handshakes
+ * run side by side, so accept() gives the good client at once, not after 16 handshake
+ * timeouts. */
+START_TEST(silent_clients_delay_nobody) {
+  mp_listener *l;
+  mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &keyed)); /* the default handshake timeout */
+  int silent[16];
+  for (int i = 0; i < 16; i++) silent[i] = silent_connect(l);
+  client_arg a;
+  int64_t t0 = mp_test_now_ms();
+  mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
+  serve_talk(l);
+  int64_t took = mp_test_now_ms() - t0;
+  ck_assert_msg(took < 3000, "the good client waited %lld ms", (long long)took);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  for (int i = 0; i < 16; i++) ck_assert_int_eq(first_heard(silent[i], 1000), 1);
+  mp_listener_free(l); /* ends the silent clients' handshakes */
+  for (int i = 0; i < 16; i++) {
+    ck_assert(ended_within(silent[i], 2000));
+    close(silent[i]);
+  }
+}
+END_TEST
+
+/* A silent client that came first is dropped at its handshake timeout, after the client that
+ * came next was served. */
+START_TEST(handshake_timeout_drops_silent_client) {
+  mp_listener_opts o = keyed;
+  o.handshake_timeout = 300;
+  mp_listener *l;
+  mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &o));
+  int silent = silent_connect(l);
+  client_arg a;
+  mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
+  serve_talk(l);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  mp_conn *c;
+  mp_assert_rc(mp_listener_accept(l, &c, 10000), MP_ETIMEDOUT);
+  ck_assert_int_eq(first_heard(silent, 1000), 1);
+  ck_assert(ended_within(silent, 2000));
+  close(silent);
+  mp_listener_free(l);
+}
+END_TEST
+
+/* Past max_pending clients in handshake, a new connection is closed before any challenge;
+ * once the silent ones are gone, clients are served again. */
+START_TEST(pending_limit_refuses_excess) {
+  mp_listener_opts o = keyed;
+  o.max_pending = 4;
+  mp_listener *l;
+  mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &o));
+  int silent[4];
+  for (int i = 0; i < 4; i++) silent[i] = silent_connect(l);
+  mp_conn *c;
+  mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT); /* takes them in */
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(first_heard(silent[i], 2000), 1);
+  int excess = silent_connect(l);
+  mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT);
+  ck_assert_int_eq(first_heard(excess, 2000), 0);
+  close(excess);
+  for (int i = 0; i < 4; i++) close(silent[i]);
+  /* Each one that left is reported (MP_EOF); then the next good client is served. */
+  client_arg a;
+  mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
+  int rc, left = 0;
+  while ((rc = mp_listener_accept(l, &c, 10000)) == MP_EOF) left++;
+  mp_assert_ok(rc);
+  ck_assert_int_eq(left, 4);
+  void *buf;
+  size_t n;
+  mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
+  free(buf);
+  mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
+  mp_conn_free(c);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  mp_listener_free(l);
+  o.max_pending = -1;
+  mp_assert_rc(mp_listener_new(&l, NULL, &o), -EINVAL);
+  o.max_pending = MP_LISTENER_PENDING_MAX + 1;
+  mp_assert_rc(mp_listener_new(&l, NULL, &o), -EINVAL);
+}
+END_TEST
+
+/* Clients that sent garbage and left free their slots before anybody is refused: a good
+ * client behind a burst of them, larger than max_pending, is still served. */
+START_TEST(departed_clients_make_room) {
+  mp_listener_opts o = keyed;
+  o.max_pending = 2;
+  mp_listener *l;
+  mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &o));
+  for (int i = 0; i < 8; i++) {
+    int fd = silent_connect(l);
+    const unsigned char junk[8] = {0, 0, 1, 0, 'j', 'u', 'n', 'k'}; /* a 256 KiB length */
+    ck_assert_int_eq(send(fd, junk, sizeof junk, MSG_NOSIGNAL), (ssize_t)sizeof junk);
+    close(fd);
+  }
+  client_arg a;
+  mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
+  mp_test_sleep_ms(200); /* all of them in the backlog before the listener looks */
+  mp_conn *c;
+  int rc, failed = 0;
+  while ((rc = mp_listener_accept(l, &c, 10000)) == MP_EAUTH || rc == MP_EOF) failed++;
+  mp_assert_ok(rc);
+  ck_assert_int_le(failed, 8);
+  void *buf;
+  size_t n;
+  mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
+  free(buf);
+  mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
+  mp_conn_free(c);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  mp_listener_free(l);
+}
+END_TEST
+
+/* A forked child that accepts on its copy of a listener lets go of the parent's handshakes
+ * without ending them, and keeps the same fileno. */
+static int child_accepts(void *arg) {
+  mp_listener *l = arg;
+  int fd = mp_listener_fileno(l);
+  mp_conn *c;
+  if (mp_listener_accept(l, &c, 300) != MP_ETIMEDOUT) return 1;
+  if (mp_listener_fileno(l) != fd) return 2;
+  mp_listener_free(l);
+  return 0;
+}
+
+START_TEST(forked_child_leaves_parent_handshakes) {
+  mp_listener *l;
+  mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &keyed));
+  int silent = silent_connect(l);
+  mp_conn *c;
+  mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT);
+  ck_assert_int_eq(first_heard(silent, 2000), 1);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(child_accepts, l)), 0);
+  ck_assert_int_eq(first_heard(silent, 200), -1); /* still in handshake: no end, no message */
+  client_arg a;
+  mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
+  serve_talk(l);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  mp_listener_free(l);
+  ck_assert(ended_within(silent, 2000));
+  close(silent);
+}
+END_TEST
+
 START_TEST(oversized_handshake_message) {
   mp_listener *l;
   mp_assert_ok(mp_listener_new(&l, NULL, &keyed));
@@ -432,6 +615,22 @@ START_TEST(accept_timeout_and_poll) {
   ck_assert_int_eq(mp_wait(&it, 1, 10000), 1);
   ck_assert(it.ready);
   serve_talk(l);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  /* Waiting on the fd and polling accept() alone also completes a handshake: the fd turns
+   * readable at each of the client's messages. */
+  p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
+  int rc = MP_ETIMEDOUT;
+  for (int i = 0; i < 20 && rc == MP_ETIMEDOUT; i++) {
+    ck_assert_int_eq(mp_wait(&it, 1, 10000), 1);
+    rc = mp_listener_accept(l, &c, 0);
+  }
+  mp_assert_ok(rc);
+  void *buf;
+  size_t n;
+  mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
+  free(buf);
+  mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
+  mp_conn_free(c);
   ck_assert_int_eq(mp_test_finish(p), 0);
   mp_listener_free(l);
 }
@@ -608,6 +807,11 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, client_refuses_wrong_listener);
   tcase_add_test(tc, client_checks_the_challenge);
   tcase_add_test(tc, silent_client_times_out);
+  tcase_add_test(tc, silent_clients_delay_nobody);
+  tcase_add_test(tc, handshake_timeout_drops_silent_client);
+  tcase_add_test(tc, pending_limit_refuses_excess);
+  tcase_add_test(tc, departed_clients_make_room);
+  tcase_add_test(tc, forked_child_leaves_parent_handshakes);
   tcase_add_test(tc, oversized_handshake_message);
   tcase_add_test(tc, accept_timeout_and_poll);
   tcase_add_test(tc, client_timeout);

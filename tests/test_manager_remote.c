@@ -2,10 +2,14 @@
  * key (TCP and AF_UNIX), a wrong key refused, proxy tokens sent over a Queue and a Pipe and
  * rebuilt in another process (through the shared heap or by address), a remote client killed
  * in the middle of a blocking call, and a served process shut down by a client. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,6 +267,95 @@ START_TEST(remote_client_killed_mid_call) {
 }
 END_TEST
 
+/* ---- clients that say nothing, and the listener's limits ---- */
+
+/* A raw TCP connection to a manager listening on "127.0.0.1:port" that will say nothing. */
+static int silent_connect(const char *address) {
+  const char *colon = strrchr(address, ':');
+  ck_assert_ptr_nonnull(colon);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(connect(fd, (const struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+/* What a raw connection gets within ms: 1 some bytes (the challenge), 0 the end of the
+ * stream, -1 nothing. */
+static int first_heard(int fd, int ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, ms) != 1) return -1;
+  char buf[256];
+  return recv(fd, buf, sizeof buf, 0) > 0 ? 1 : 0;
+}
+
+/* 16 silent connections first: a client that connects after them is still served at once
+ * (its handshake runs beside theirs), not after 16 handshake timeouts. */
+START_TEST(silent_clients_delay_no_remote_client) {
+  mp_manager *m = start_at("127.0.0.1:0");
+  const char *addr = mp_manager_address(m);
+  int silent[16];
+  for (int i = 0; i < 16; i++) silent[i] = silent_connect(addr);
+  mp_test_sleep_ms(100);
+  int64_t t0 = mp_test_now_ms();
+  mp_manager *c;
+  mp_assert_ok(connect_to(addr, KEY, &c));
+  int64_t took = mp_test_now_ms() - t0;
+  ck_assert_msg(took < 3000, "the client waited %lld ms", (long long)took);
+  mp_proxy *d;
+  mp_assert_ok(mp_manager_dict(c, NULL, &d));
+  mp_proxy_free(d);
+  mp_manager_free(c);
+  for (int i = 0; i < 16; i++) close(silent[i]);
+  mp_manager_free(m);
+}
+END_TEST
+
+START_TEST(listen_limits) {
+  mp_manager *m;
+  mp_assert_ok(mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY,
+                                                     .authkey_len = strlen(KEY)}));
+  mp_assert_rc(mp_manager_set_listen_opts(NULL, NULL), -EINVAL);
+  mp_assert_rc(mp_manager_set_listen_opts(m, &(mp_manager_listen_opts){.max_pending = -1}),
+               -EINVAL);
+  mp_assert_rc(mp_manager_set_listen_opts(m, &(mp_manager_listen_opts){.max_connections = -1}),
+               -EINVAL);
+  mp_assert_ok(mp_manager_set_listen_opts(m, NULL));
+  mp_assert_ok(mp_manager_set_listen_opts(
+      m, &(mp_manager_listen_opts){.handshake_timeout = 300, .max_pending = 2,
+                                   .max_connections = 1}));
+  mp_assert_ok(mp_manager_start(m));
+  mp_assert_rc(mp_manager_set_listen_opts(m, NULL), MP_ESTATE);
+  const char *addr = mp_manager_address(m);
+
+  /* Two silent clients fill the handshakes; a third is closed before any challenge; the
+   * two are dropped at their handshake timeout. */
+  int s1 = silent_connect(addr), s2 = silent_connect(addr);
+  ck_assert_int_eq(first_heard(s1, 2000), 1);
+  ck_assert_int_eq(first_heard(s2, 2000), 1);
+  int s3 = silent_connect(addr);
+  ck_assert_int_eq(first_heard(s3, 2000), 0);
+  ck_assert_int_eq(first_heard(s1, 3000), 0);
+  ck_assert_int_eq(first_heard(s2, 3000), 0);
+  close(s1);
+  close(s2);
+  close(s3);
+
+  /* One connection served at a time: a second authenticated client is closed. */
+  mp_manager *c1, *c2 = NULL;
+  mp_assert_ok(connect_to(addr, KEY, &c1));
+  int rc = connect_to(addr, KEY, &c2);
+  ck_assert_msg(rc == MP_EOF || rc == MP_EBROKEN, "got %s", mp_err_name(rc));
+  mp_manager_free(c1);
+  /* Once the first has left, the next is served (its thread notices within ~100 ms). */
+  for (int i = 0; i < 50 && (rc = connect_to(addr, KEY, &c2)) != 0; i++) mp_test_sleep_ms(50);
+  mp_assert_ok(rc);
+  mp_manager_free(c2);
+  mp_manager_free(m);
+}
+END_TEST
+
 /* serve_forever in a child with a registered callable; a connected client shuts it down. */
 static mp_obj *served_list;
 static mp_obj *get_served(void *arg) {
@@ -327,6 +420,8 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, token_in_unrelated_process);
   tcase_add_test(tc, remote_client_killed_mid_call);
   tcase_add_test(tc, served_child_shut_down_by_client);
+  tcase_add_test(tc, silent_clients_delay_no_remote_client);
+  tcase_add_test(tc, listen_limits);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -38,14 +38,19 @@ typedef struct mp_listener mp_listener;
 /* The longest address string accepted or reported, terminating NUL included. */
 #define MP_ADDRESS_MAX 128
 
+/* The largest mp_listener_opts.max_pending. */
+#define MP_LISTENER_PENDING_MAX 4096
+
 /* Options for mp_listener_new(); NULL or a zeroed struct means the defaults. */
 typedef struct mp_listener_opts {
   const void *authkey; /* NULL: no authentication; otherwise authkey_len bytes, copied */
   size_t authkey_len;
   int backlog; /* listen() backlog; 0 means 128 */
-  /* How long accept() gives a new client to complete the handshake before it is dropped with
-   * MP_ETIMEDOUT, so a client that connects and says nothing cannot stall the listener.
-   * 0 means 5000 ms. */
+  /* With an auth key, the handshakes of accepted clients run side by side (accept() moves them
+   * all forward and returns the first that completes), each bounded by this many ms: a client
+   * still short of a complete handshake then is closed and accept() returns MP_ETIMEDOUT for
+   * it.  0 means 5000 ms; MP_FOREVER leaves a silent client in handshake until it leaves
+   * (Python's accept waits for it forever), which only the max_pending limit then bounds. */
   mp_timeout_ms handshake_timeout;
   /* The form of the challenge sent to clients.  NULL (the default): Python 3.11's, 20 random
    * bytes answered with HMAC-MD5, which every Python 3 client understands.  A digest name
@@ -54,6 +59,11 @@ typedef struct mp_listener_opts {
    * still answer with HMAC-MD5, which is accepted).  Either way a client's answer is accepted
    * in both forms.  Only read during mp_listener_new(). */
   const char *digest;
+  /* With an auth key, the most clients in handshake at once; while that many are, a new
+   * connection is accepted and closed at once (the client sees the end of the stream before
+   * any challenge), so silent clients cannot hold an unbounded number of fds.  0 means 64;
+   * negative or over MP_LISTENER_PENDING_MAX is -EINVAL. */
+  int max_pending;
 } mp_listener_opts;
 
 /* Binds and listens on address (see the top of this file).  NULL address picks a fresh
@@ -65,23 +75,34 @@ typedef struct mp_listener_opts {
 MP_EXTERN int mp_listener_new(mp_listener **out, const char *address,
                               const mp_listener_opts *opts);
 
-/* Waits for a client for at most timeout ms, then runs the handshake (bounded by the
- * handshake timeout of the options) and gives the connection in *out, which the caller owns
- * (mp_conn_free).  A client that fails authentication is closed and the call returns MP_EAUTH;
- * one that stays silent past the handshake timeout is closed with MP_ETIMEDOUT; either way the
- * listener is unharmed and the next accept serves the next client.
- * Errors: MP_ETIMEDOUT (nobody connected in time, or the client stayed silent), MP_EAUTH (a
- * wrong key, or a client that broke the protocol: a handshake message over 256 bytes or
- * malformed), MP_ECLOSED, MP_EOF (the client left during the handshake), -ENOMEM, negative
- * errno of accept4(). */
+/* Waits at most timeout ms for the next client whose handshake completes, whichever order
+ * clients connected in, and gives its connection in *out, which the caller owns
+ * (mp_conn_free).  Without an auth key there is no handshake: the next client that connected is
+ * the answer.  With one, every call takes the clients waiting in the backlog, sends each its
+ * challenge and moves every handshake in progress forward; a handshake unfinished when the call
+ * returns carries on in the next call (each client is bounded by the handshake timeout of the
+ * options, not by timeout), so a client that stays silent delays no other.  A client that
+ * fails authentication is closed and the call returns MP_EAUTH; one still in handshake at its
+ * handshake timeout is closed and the call returns MP_ETIMEDOUT; either way the listener is
+ * unharmed and the next call goes on with the others.  One call at a time moves the
+ * handshakes: a concurrent call waits for it (within its own timeout).  In a forked child the
+ * handshakes the parent had in progress stay the parent's; the child's first call lets go of
+ * its copies.
+ * Errors: MP_ETIMEDOUT (no handshake completed in time, or a client stayed silent past the
+ * handshake timeout), MP_EAUTH (a wrong key, or a client that broke the protocol: a handshake
+ * message over 256 bytes or malformed), MP_ECLOSED, MP_EOF (a client left during its
+ * handshake), -ENOMEM, negative errno of accept4() (-EMFILE, ...) or epoll. */
 MP_EXTERN int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout);
 
 /* The address actually bound, in the string form above (with the real port for port 0, "@name"
  * for an abstract name).  Owned by the listener; valid until mp_listener_free(). */
 MP_EXTERN const char *mp_listener_address(const mp_listener *l);
 
-/* The listening socket's fd, readable when a client is waiting (for poll/mp_wait); -1 once
- * closed.  Owned by the listener. */
+/* An fd for poll()/mp_wait that turns readable when accept() has something to do: without an
+ * auth key the listening socket (a client is waiting); with one an epoll fd over the
+ * listening socket and the handshakes in progress (a client is waiting, or one sent its next
+ * handshake message; accept() may then still return MP_ETIMEDOUT when that was not the last
+ * one).  -1 once closed.  Owned by the listener. */
 MP_EXTERN int mp_listener_fileno(const mp_listener *l);
 
 /* Closes the socket and unlinks an AF_UNIX path it created.  Idempotent; NULL accepted. */

@@ -171,6 +171,30 @@ MP_EXTERN int mp_manager_register_type(const mp_manager_type *type);
   }                                                                           \
   struct mp__register_type_##var##_needs_a_semicolon
 
+/* Limits of the server's listener, for the clients that connect by address (the ones that do
+ * not share its heap).  Python's manager has none of these: its handshakes wait forever and
+ * each connection gets a thread. */
+typedef struct mp_manager_listen_opts {
+  /* The handshakes of connecting clients run side by side, each bounded by this many ms; a
+   * client still short of a complete handshake then is closed.  0 means 5000 ms; MP_FOREVER
+   * means no bound (only max_pending then limits silent clients). */
+  mp_timeout_ms handshake_timeout;
+  /* The most clients in handshake at once; beyond it a new connection is closed at once,
+   * before any challenge.  0 means 64; at most MP_LISTENER_PENDING_MAX. */
+  int max_pending;
+  /* The most authenticated connections served at once (each has a serving thread); a client
+   * authenticated beyond it is closed at once, so its first request fails (MP_EOF or
+   * MP_EBROKEN; mp_manager_connect() reports it).  0 means 256. */
+  int max_connections;
+} mp_manager_listen_opts;
+
+/* Sets the listener's limits (see mp_manager_listen_opts) of a manager that is not started,
+ * serving or connected yet; opts is copied, NULL restores the defaults.  They apply to the
+ * server that mp_manager_start(), mp_manager_get_server() or mp_manager_serve_forever() runs.
+ * Errors: -EINVAL (m NULL, a negative max_pending or max_connections, max_pending over
+ * MP_LISTENER_PENDING_MAX), MP_ESTATE (already started, serving or connected). */
+MP_EXTERN int mp_manager_set_listen_opts(mp_manager *m, const mp_manager_listen_opts *opts);
+
 /* Manager() / BaseManager.start(): starts the server process (a daemon child: it is killed if
  * the starting process dies, and ended at its exit) with the options' start method and waits
  * until it serves.  The server ignores SIGINT, as Python's does, so Ctrl-C in a terminal reaches

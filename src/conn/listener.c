@@ -1,5 +1,5 @@
-/* listener.c -- Listener: binding an address, accepting clients and running the server side
- * of the handshake under its own deadline, closing (and unlinking a socket file we made). */
+/* listener.c -- Listener: binding an address, accepting clients (a keyed listener's
+ * handshakes run side by side in pending.c), closing (and unlinking a socket file we made). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #define DEFAULT_BACKLOG 128
 #define DEFAULT_HANDSHAKE_MS 5000
+#define DEFAULT_MAX_PENDING 64
 
 struct mp_listener {
   int fd; /* the listening socket; -1 once closed */
@@ -19,7 +20,8 @@ struct mp_listener {
   uint8_t *key; /* copy of the auth key; NULL: no authentication */
   size_t keylen;
   const char *digest;       /* the challenge form: NULL (bare MD5) or a digest name */
-  mp_timeout_ms handshake;  /* bound of each handshake */
+  mp__pending pending;      /* handshakes in progress (keyed listeners only) */
+  bool has_pending;
   char address[MP_ADDRESS_MAX];
   /* A socket file this process created: unlinked at close if it is still the same file, and
    * only by the process that made it (a forked child closing its copy leaves it alone). */
@@ -47,6 +49,7 @@ static int check_opts(const mp_listener_opts *o) {
   if (o == NULL) return 0;
   if (o->authkey == NULL && o->authkey_len > 0) return -EINVAL;
   if (o->authkey_len > INT32_MAX || o->backlog < 0) return -EINVAL;
+  if (o->max_pending < 0 || o->max_pending > MP_LISTENER_PENDING_MAX) return -EINVAL;
   if (o->digest != NULL && !mp__auth_digest_name(o->digest, strlen(o->digest))) return -EINVAL;
   return 0;
 }
@@ -80,7 +83,6 @@ int mp_listener_new(mp_listener **out, const char *address, const mp_listener_op
     l->keylen = o.authkey_len;
   }
   l->digest = o.digest ? mp__auth_digest_name(o.digest, strlen(o.digest)) : NULL;
-  l->handshake = o.handshake_timeout == 0 ? DEFAULT_HANDSHAKE_MS : o.handshake_timeout;
   int backlog = o.backlog ? o.backlog : DEFAULT_BACKLOG;
   /* Take the first address of a name that can be bound. */
   for (int i = 0; i < n; i++) {
@@ -92,6 +94,12 @@ int mp_listener_new(mp_listener **out, const char *address, const mp_listener_op
     }
   }
   if (l->fd < 0) goto fail;
+  if (l->key != NULL) {
+    rc = mp__pending_init(&l->pending, l->fd, o.max_pending ? o.max_pending : DEFAULT_MAX_PENDING,
+                          o.handshake_timeout ? o.handshake_timeout : DEFAULT_HANDSHAKE_MS);
+    if (rc < 0) goto fail;
+    l->has_pending = true;
+  }
   mp__sockaddr bound;
   if ((rc = mp__net_local_addr(l->fd, &bound)) < 0 ||
       (rc = mp__addr_format(&bound, l->address)) < 0)
@@ -113,76 +121,39 @@ fail:
   return rc;
 }
 
-/* Errors of the handshake as accept() reports them: a client that broke the protocol failed
- * authentication; one that left is an end of file. */
-static int accept_error(int rc) {
-  switch (rc) {
-    case MP_ETOOBIG:
-    case MP_ECORRUPT:
-      return MP_EAUTH;
-    case MP_EBROKEN:
-    case -EPIPE:
-    case -ECONNRESET:
-      return MP_EOF;
-    default:
-      return rc;
-  }
-}
-
 int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout) {
   if (out != NULL) *out = NULL;
   if (l == NULL || out == NULL) return -EINVAL;
+  if (l->fd < 0) return MP_ECLOSED;
   mp__deadline d = mp__deadline_in(timeout);
+  bool tcp = l->family != AF_UNIX;
+  if (l->has_pending)
+    return mp__pending_accept(&l->pending, l->fd, tcp, l->key, l->keylen, l->digest, out, d);
+  /* No key, no handshake (as Python): the next client in the backlog is the answer. */
   int fd;
   for (;;) {
     if (l->fd < 0) return MP_ECLOSED;
-    fd = mp__net_accept(l->fd, l->family != AF_UNIX);
+    fd = mp__net_accept(l->fd, tcp);
     if (fd >= 0) break;
     if (fd != -EAGAIN) return fd;
     int p = mp__poll_readable(l->fd, d);
     if (p == 0) return MP_ETIMEDOUT;
     if (p < 0) return p;
   }
-  mp_conn *c;
-  int rc = mp__conn_from_fd(&c, fd, true, true);
-  if (rc < 0) return rc;
-  if (l->key != NULL) {
-    /* Server first, as Python's Listener.accept: challenge the client, then answer its
-     * challenge; the whole exchange is bounded by the handshake timeout, not by timeout. */
-    mp__deadline hd = mp__deadline_in(l->handshake);
-    mp__challenge ch;
-    mp__answer ans;
-    rc = mp__auth_challenge_make(l->digest, &ch);
-    if (rc == 0) rc = mp__auth_send(c, &(mp__auth_msg){ch.msg, ch.len}, 1, hd);
-    if (rc == 0) rc = mp__auth_challenge_verify(c, l->key, l->keylen, &ch, hd);
-    if (rc == 0 && mp__auth_msg_buffered(c)) {
-      /* The client sent its challenge behind its answer (ours do): welcome and answer in
-       * one write. */
-      rc = mp__auth_answer_make(c, l->key, l->keylen, hd, &ans);
-      mp__auth_msg two[2] = {mp__auth_welcome, {ans.msg, ans.len}};
-      if (rc == 0) rc = mp__auth_send(c, two, 2, hd);
-    } else if (rc == 0) {
-      /* A client that waits for the welcome first (Python's). */
-      rc = mp__auth_send(c, &mp__auth_welcome, 1, hd);
-      if (rc == 0) rc = mp__auth_answer_make(c, l->key, l->keylen, hd, &ans);
-      if (rc == 0) rc = mp__auth_send(c, &(mp__auth_msg){ans.msg, ans.len}, 1, hd);
-    }
-    if (rc == 0) rc = mp__auth_answer_result(c, hd);
-    if (rc < 0) {
-      mp_conn_free(c);
-      return accept_error(rc);
-    }
-  }
-  *out = c;
-  return 0;
+  return mp__conn_from_fd(out, fd, true, true);
 }
 
 const char *mp_listener_address(const mp_listener *l) { return l ? l->address : NULL; }
 
-int mp_listener_fileno(const mp_listener *l) { return l ? l->fd : -1; }
+int mp_listener_fileno(const mp_listener *l) {
+  if (l == NULL || l->fd < 0) return -1;
+  return l->has_pending ? mp__pending_fd(&l->pending) : l->fd;
+}
 
 void mp_listener_close(mp_listener *l) {
   if (l == NULL || l->fd < 0) return;
+  if (l->has_pending) mp__pending_close(&l->pending);
+  l->has_pending = false;
   mp__close(l->fd);
   l->fd = -1;
   if (l->unlink_path && l->owner == getpid()) {

@@ -1,19 +1,36 @@
 /* listen.c -- the server's listener for processes that do not share its heap: one accepting
- * thread hands each authenticated connection to a serving thread of its own; and the client's
- * side, which dials the address with the auth key. */
+ * thread runs the clients' handshakes side by side (mp_listener_accept) and hands each
+ * authenticated connection to a serving thread of its own, up to the connection limit; and the
+ * client's side, which dials the address with the auth key. */
 #include <string.h>
 
 #include "manager/mgr_internal.h"
 
-/* A client that connects and stays silent holds the accepting thread at most this long. */
-#define HANDSHAKE_MS 3000
+#define DEFAULT_MAX_CONNECTIONS 256
+
+int mp_manager_set_listen_opts(mp_manager *m, const mp_manager_listen_opts *opts) {
+  if (m == NULL) return -EINVAL;
+  mp_manager_listen_opts o = opts ? *opts : (mp_manager_listen_opts){0};
+  if (o.max_pending < 0 || o.max_pending > MP_LISTENER_PENDING_MAX || o.max_connections < 0)
+    return -EINVAL;
+  if (m->role != MGR_NEW) return MP_ESTATE;
+  m->listen = o;
+  return 0;
+}
 
 static void accept_loop(mgr_server *s, void *arg) {
   mp_listener *l = arg;
+  int max_conns = s->m->listen.max_connections;
+  if (max_conns == 0) max_conns = DEFAULT_MAX_CONNECTIONS;
   while (!mp__mgr_server_stopping(s)) {
     mp_conn *c;
     int rc = mp_listener_accept(l, &c, 100);
-    if (rc == 0) {
+    if (rc == 0 && atomic_load(&s->nconns) >= max_conns) {
+      /* Each connection costs a thread: past the limit even a client with the key waits for
+       * another to leave. */
+      mp__log(MP_LOG_WARNING, "manager: %d connections served, one more refused", max_conns);
+      mp_conn_free(c);
+    } else if (rc == 0) {
       (void)mp__mgr_server_add_conn(s, c);
     } else if (rc != MP_ETIMEDOUT && rc != MP_EAUTH && rc != MP_EOF && rc != -ECONNABORTED) {
       mp__log(MP_LOG_WARNING, "manager: accept failed: %s", mp_strerror(rc));
@@ -27,7 +44,8 @@ int mp__mgr_listen_start(mgr_server *s) {
   mp_manager *m = s->m;
   mp_listener *l;
   mp_listener_opts o = {.authkey = m->authkey, .authkey_len = m->authkey_len,
-                        .handshake_timeout = HANDSHAKE_MS};
+                        .handshake_timeout = m->listen.handshake_timeout,
+                        .max_pending = m->listen.max_pending};
   int rc = mp_listener_new(&l, m->has_address ? m->address : NULL, &o);
   if (rc != 0) return rc;
   const char *addr = mp_listener_address(l);

@@ -207,6 +207,7 @@ struct mgr_server {
   _Atomic uint32_t stopseq;   /* futex: bumped by mp__mgr_server_stop */
   pthread_mutex_t thr_mu;     /* threads */
   mgr_thread *threads;
+  _Atomic int nconns;         /* connections being served (mp__mgr_server_add_conn) */
 };
 
 /* Server lifecycle: made by mp__mgr_server_new over the manager's registered types. */
@@ -312,6 +313,7 @@ struct mp_manager {
   bool shut;
   bool serving; /* serve_forever() has been entered */
   int method;   /* start method of mp_manager_start() (resolved) */
+  mp_manager_listen_opts listen; /* the server listener's limits (listen.c) */
 };
 
 /* The server process's body (manager.c): serves m until shutdown.  Returns the exit code. */

@@ -284,6 +284,7 @@ static void conn_serve(mgr_server *s, void *arg) {
   mp__mgr_session_detach(s, sess);
   mp_conn_free(cs->conn);
   free(cs);
+  atomic_fetch_sub(&s->nconns, 1);
 }
 
 int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn) {
@@ -294,8 +295,10 @@ int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn) {
   }
   cs->s = s;
   cs->conn = conn;
+  atomic_fetch_add(&s->nconns, 1);
   int rc = mp__mgr_server_spawn(s, conn_serve, cs);
   if (rc != 0) {
+    atomic_fetch_sub(&s->nconns, 1);
     mp_conn_free(conn);
     free(cs);
   }

@@ -15,6 +15,7 @@ typedef struct server_boot {
   uint32_t has_address;
   uint32_t authkey_len;
   unsigned char authkey[MP_MANAGER_AUTHKEY_MAX];
+  mp_manager_listen_opts listen;
   uint32_t ntypes;
   /* then ntypes type ids of MP_MANAGER_TYPEID_MAX bytes */
 } server_boot;
@@ -40,7 +41,10 @@ static int foreign_server_main(void *payload, size_t len) {
   mp_manager_opts o = {.address = sb.has_address ? sb.address : NULL,
                        .authkey = sb.authkey,
                        .authkey_len = sb.authkey_len};
-  if (mp_manager_new(&m, &o) != 0) return 255;
+  if (mp_manager_new(&m, &o) != 0 || mp_manager_set_listen_opts(m, &sb.listen) != 0) {
+    mp_manager_free(m);
+    return 255;
+  }
   const char *ids = (const char *)payload + sizeof sb;
   for (uint32_t i = 0; i < sb.ntypes; i++) {
     const mp_manager_type *t =
@@ -69,6 +73,7 @@ int mp__mgr_server_process(mp_manager *m, const mp_process_opts *o, mp_process *
   sb->has_address = m->has_address;
   sb->authkey_len = (uint32_t)m->authkey_len;
   memcpy(sb->authkey, m->authkey, m->authkey_len);
+  sb->listen = m->listen;
   sb->ntypes = (uint32_t)m->ntypes;
   for (size_t i = 0; i < m->ntypes; i++)
     memcpy(payload + sizeof *sb + i * MP_MANAGER_TYPEID_MAX, m->types[i].name,
