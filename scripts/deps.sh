@@ -8,7 +8,8 @@ need=(gcc make cmake pkg-config libmsgpack-dev libssl-dev)
 case "${1:-build}" in
   build) ;;
   test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils python3 g++) ;;
-  bench) need+=(python3) ;;
+  # the peers of the bench table (bench/peers/): ZeroMQ, nng, Boost.Interprocess
+  bench) need+=(python3 libzmq3-dev libnng-dev libboost-dev g++) ;;
   *) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
 esac
 
