@@ -1,20 +1,19 @@
 /* heap.c -- the shared heap: one MAP_SHARED mapping made before the first fork, so it sits at
  * the same address in every descendant, and an allocator inside it that any of those
- * processes may call.
+ * processes may call.  This file makes, describes and attaches the mapping and owns its lock;
+ * heap_alloc.c has the allocation calls and size classes, heap_pages.c the page runs under
+ * them, heap_journal.c the redo log that keeps a page-run operation whole.
  *
  * The mapping is a memfd's, so that a child exec'd by the spawn or forkserver start methods
- * can map the same memory at the same address (mp__heap_attach).
+ * can map the same memory at the same address (mp__heap_attach).  It starts with the header
+ * (heap_internal.h), then the page map (16 bytes per page of the mapping, touched only where
+ * blocks begin and end), then the pages blocks are made of.
  *
- * Small blocks (<= 2048 bytes) come from size-class free lists, refilled by carving 64 KiB
- * chunks that are pre-faulted so first touches do not fault one page at a time.  Large blocks
- * are runs of pages; freeing one punches its pages out of the mapping (MADV_REMOVE), which
- * gives the memory back to the system, and keeps the run for reuse.
- *
- * Crash safety: every operation under the lock ends in one store that commits it (pop: the
- * list head; push: the list head after the link is written; carve: the cursor; split: the
- * run's length; bump: top).  A process killed anywhere in between leaves the structures
- * consistent and at worst leaks the block it was working on, and the owner-tracking lock
- * (os/olock.h) hands the allocator to the next caller once the holder is seen dead. */
+ * Crash safety: a process killed inside the allocator leaves it consistent.  Size-class
+ * operations end in one store that commits them; page-run operations, which change many
+ * words, are committed by one store of their redo log and finished by whoever takes the lock
+ * over.  The owner-tracking lock (os/olock.h) hands the allocator to the next caller once the
+ * holder is seen dead. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,30 +24,23 @@
 
 #include "heap/heap_internal.h"
 
-#define HEAP_MAGIC UINT64_C(0x6d7068656170) /* "mpheap" */
+#define HEAP_MAGIC UINT64_C(0x6d7068656171) /* "mpheaq": the layout with a page map */
 
-static const uint32_t class_size[HEAP_NCLASSES] = {
-    16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224,  256,
-    320, 384, 448, 512, 640,  768,  896,  1024, 1280, 1536, 1792, 2048};
-
-static char *heap_base;
+char *mp__heap_base;
 static int heap_fd = -1; /* the memfd behind the mapping, kept for exec'd children */
 static size_t configured_size;
 static pthread_mutex_t create_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-static inline heap_hdr *hdr(void) { return (heap_hdr *)(void *)heap_base; }
+static inline heap_hdr *hdr(void) { return mp__heap_hdr(); }
 
-/* Takes the allocator lock.  A holder that died inside the allocator left the structures
- * consistent (see above), so a take-over is marked consistent at once and only counted. */
-static void lock_heap(heap_hdr *h) {
-  if (mp__unlikely(mp__olock_acquire(&h->lock, MP_FOREVER) == MP_EOWNERDEAD)) {
-    h->recoveries++;
-    mp__olock_consistent(&h->lock);
-    mp__log(MP_LOG_WARNING, "shared heap: took the allocator over from a dead process");
-  }
+void mp__heap_lock_recover(heap_hdr *h) {
+  /* The dead holder's page-run operation, if it had committed one, is finished first; any
+   * other state it left is consistent already (see above). */
+  mp__heap_log_recover(h);
+  h->recoveries++;
+  mp__olock_consistent(&h->lock);
+  mp__log(MP_LOG_WARNING, "shared heap: took the allocator over from a dead process");
 }
-
-static void unlock_heap(heap_hdr *h) { mp__olock_release(&h->lock); }
 
 /* Parses MP_HEAP_SIZE ("512M", "2G", "1048576"); 0 when unset or malformed. */
 static size_t env_size(void) {
@@ -70,7 +62,7 @@ static bool size_ok(size_t size) { return size >= ((size_t)1 << 20) && size <= (
 int mp_heap_configure(size_t size) {
   if (!size_ok(size)) return -EINVAL;
   pthread_mutex_lock(&create_mutex);
-  int r = heap_base ? MP_ESTATE : 0;
+  int r = mp__heap_base ? MP_ESTATE : 0;
   if (r == 0) configured_size = size;
   pthread_mutex_unlock(&create_mutex);
   return r;
@@ -83,10 +75,10 @@ int mp_heap_configure(size_t size) {
 #define HEAP_ADDR_HINT ((uintptr_t)0x200000000000)
 
 int mp__heap_ensure(void) {
-  if (mp__likely(__atomic_load_n(&heap_base, __ATOMIC_ACQUIRE) != NULL)) return 0;
+  if (mp__likely(__atomic_load_n(&mp__heap_base, __ATOMIC_ACQUIRE) != NULL)) return 0;
   pthread_mutex_lock(&create_mutex);
   int r = 0;
-  if (heap_base == NULL) {
+  if (mp__heap_base == NULL) {
     size_t size = configured_size ? configured_size : env_size();
     if (!size_ok(size)) size = MP_HEAP_DEFAULT_SIZE;
     size = (size + HEAP_PAGE - 1) & ~(size_t)(HEAP_PAGE - 1);
@@ -113,9 +105,12 @@ int mp__heap_ensure(void) {
       heap_hdr *h = p;
       h->magic = HEAP_MAGIC;
       h->size = size;
-      h->top = (sizeof(heap_hdr) + HEAP_PAGE - 1) & ~(uint64_t)(HEAP_PAGE - 1);
+      h->map = (sizeof(heap_hdr) + HEAP_PAGE - 1) & ~(uint64_t)(HEAP_PAGE - 1);
+      uint64_t map_bytes = size / HEAP_PAGE * sizeof(heap_page);
+      h->data = h->map + ((map_bytes + HEAP_PAGE - 1) & ~(uint64_t)(HEAP_PAGE - 1));
+      h->top = h->peak = h->data;
       heap_fd = fd;
-      __atomic_store_n(&heap_base, (char *)p, __ATOMIC_RELEASE);
+      __atomic_store_n(&mp__heap_base, (char *)p, __ATOMIC_RELEASE);
       mp__log(MP_LOG_DEBUG, "shared heap of %zu bytes at %p", size, p);
     }
   }
@@ -127,7 +122,7 @@ int mp__heap_export(mp__heap_ref *out) {
   int r = mp__heap_ensure();
   if (r != 0) return r;
   out->fd = heap_fd;
-  out->addr = (uint64_t)(uintptr_t)heap_base;
+  out->addr = (uint64_t)(uintptr_t)mp__heap_base;
   out->size = hdr()->size;
   return 0;
 }
@@ -135,7 +130,7 @@ int mp__heap_export(mp__heap_ref *out) {
 int mp__heap_attach(const mp__heap_ref *ref) {
   pthread_mutex_lock(&create_mutex);
   int r = 0;
-  if (heap_base != NULL) {
+  if (mp__heap_base != NULL) {
     r = MP_ESTATE;
   } else {
     void *p = mmap((void *)(uintptr_t)ref->addr, ref->size, PROT_READ | PROT_WRITE,
@@ -148,157 +143,26 @@ int mp__heap_attach(const mp__heap_ref *ref) {
     } else {
       (void)fcntl(ref->fd, F_SETFD, FD_CLOEXEC); /* exec cleared it; our own children get a dup */
       heap_fd = ref->fd;
-      __atomic_store_n(&heap_base, (char *)p, __ATOMIC_RELEASE);
+      __atomic_store_n(&mp__heap_base, (char *)p, __ATOMIC_RELEASE);
     }
   }
   pthread_mutex_unlock(&create_mutex);
   return r;
 }
 
-static int class_of(size_t n) {
-  if (n <= 128) return (int)((n + 15) / 16) - 1;
-  for (int c = 8; c < HEAP_NCLASSES; c++)
-    if (n <= class_size[c]) return c;
-  return -1;
-}
-
-/* Takes a small block of class c.  Lock held.  Sets *fresh when the memory was never used
- * (and so is still zero).  Returns its offset, or 0 when the heap is exhausted. */
-static uint64_t small_take(heap_hdr *h, int c, bool *fresh, uint64_t *new_chunk) {
-  heap_class *k = &h->cls[c];
-  uint64_t sz = class_size[c];
-  if (k->free_head) {
-    uint64_t off = k->free_head;
-    k->free_head = *(uint64_t *)(void *)(heap_base + off); /* commit: popped */
-    *fresh = false;
-    return off;
-  }
-  *fresh = true;
-  if (k->carve + sz > k->carve_end) {
-    if (h->top + HEAP_CHUNK > h->size) return 0;
-    uint64_t chunk = h->top;
-    h->top = chunk + HEAP_CHUNK; /* commit: the chunk is this class's (leaked if we die now) */
-    /* carve first: until carve_end moves, carve >= carve_end reads as "exhausted". */
-    k->carve = chunk;
-    k->carve_end = chunk + HEAP_CHUNK;
-    *new_chunk = chunk;
-  }
-  uint64_t off = k->carve;
-  k->carve = off + sz; /* commit: carved */
-  return off;
-}
-
-/* Takes npages pages: a fitting free run (its tail when longer) or fresh ones.  Lock held.
- * *fresh_len tells how many leading bytes may hold stale data (the run header). */
-static uint64_t large_take(heap_hdr *h, uint64_t npages, size_t *dirty) {
-  *dirty = 0;
-  uint64_t *link = &h->large_head;
-  while (*link) {
-    heap_run *run = (heap_run *)(void *)(heap_base + *link);
-    if (run->npages == npages) {
-      uint64_t off = *link;
-      *link = run->next; /* commit: unlinked */
-      *dirty = sizeof(heap_run);
-      return off;
-    }
-    if (run->npages > npages) {
-      run->npages -= npages; /* commit: the tail is ours; its pages were punched out (zero) */
-      return *link + run->npages * HEAP_PAGE;
-    }
-    link = &run->next;
-  }
-  if (h->top + npages * HEAP_PAGE > h->size) return 0;
-  uint64_t off = h->top;
-  h->top = off + npages * HEAP_PAGE; /* commit: bumped */
-  return off;
-}
-
-void *mp_shared_alloc(size_t size) {
-  if (size == 0 || size > ((size_t)1 << 40)) {
-    errno = size ? ENOMEM : EINVAL;
-    return NULL;
-  }
-  if (mp__heap_ensure() != 0) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  heap_hdr *h = hdr();
-  int c = class_of(size);
-  if (c >= 0) {
-    bool fresh;
-    uint64_t chunk = 0;
-    lock_heap(h);
-    uint64_t off = small_take(h, c, &fresh, &chunk);
-    if (off) h->allocated += class_size[c];
-    unlock_heap(h);
-    if (off == 0) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    if (chunk) (void)madvise(heap_base + chunk, HEAP_CHUNK, MADV_POPULATE_WRITE);
-    void *p = heap_base + off;
-    if (!fresh) memset(p, 0, class_size[c]);
-    return p;
-  }
-  uint64_t npages = (size + HEAP_PAGE - 1) / HEAP_PAGE;
-  size_t dirty;
-  lock_heap(h);
-  uint64_t off = large_take(h, npages, &dirty);
-  if (off) h->allocated += npages * HEAP_PAGE;
-  unlock_heap(h);
-  if (off == 0) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  void *p = heap_base + off;
-  memset(p, 0, dirty);
-  return p;
-}
-
-void mp_shared_free(void *ptr, size_t size) {
-  if (ptr == NULL || heap_base == NULL) return;
-  heap_hdr *h = hdr();
-  uint64_t off = (uint64_t)((char *)ptr - heap_base);
-  if ((char *)ptr < heap_base || off >= h->size || size == 0) {
-    mp__log(MP_LOG_ERROR, "mp_shared_free: %p is not in the shared heap", ptr);
-    return;
-  }
-  int c = class_of(size);
-  if (c >= 0) {
-    lock_heap(h);
-    heap_class *k = &h->cls[c];
-    *(uint64_t *)ptr = k->free_head;
-    k->free_head = off; /* commit: pushed */
-    h->allocated -= class_size[c];
-    unlock_heap(h);
-    return;
-  }
-  uint64_t npages = (size + HEAP_PAGE - 1) / HEAP_PAGE;
-  /* Give the pages back to the system before listing the run; only the header page, which
-   * the write below faults in again, stays resident. */
-  (void)madvise(ptr, npages * HEAP_PAGE, MADV_REMOVE);
-  heap_run *run = ptr;
-  run->npages = npages;
-  lock_heap(h);
-  run->next = h->large_head;
-  h->large_head = off; /* commit: listed */
-  h->allocated -= npages * HEAP_PAGE;
-  unlock_heap(h);
-}
-
 int mp_heap_stats_get(mp_heap_stats *out) {
   if (out == NULL) return -EINVAL;
   if (mp__heap_ensure() != 0) return -ENOMEM;
   heap_hdr *h = hdr();
-  lock_heap(h);
-  *out = (mp_heap_stats){.size = h->size, .used = h->top, .allocated = h->allocated,
+  mp__heap_lock(h);
+  *out = (mp_heap_stats){.size = h->size, .used = h->peak, .allocated = h->allocated,
                          .recoveries = h->recoveries};
-  unlock_heap(h);
+  mp__heap_unlock(h);
   return 0;
 }
 
 bool mp__heap_contains(const void *p, size_t len) {
-  const char *base = __atomic_load_n(&heap_base, __ATOMIC_ACQUIRE);
+  const char *base = __atomic_load_n(&mp__heap_base, __ATOMIC_ACQUIRE);
   if (base == NULL || p == NULL) return false;
   uint64_t size = hdr()->size;
   uintptr_t off = (uintptr_t)p - (uintptr_t)base;
@@ -306,6 +170,16 @@ bool mp__heap_contains(const void *p, size_t len) {
 }
 
 void mp__heap_test_hold_lock(void) {
-  if (mp__heap_ensure() == 0) lock_heap(hdr());
+  if (mp__heap_ensure() == 0) mp__heap_lock(hdr());
+}
+
+int mp__heap_check(uint64_t *large_bytes) {
+  if (large_bytes == NULL) return -EINVAL;
+  if (mp__heap_ensure() != 0) return -ENOMEM;
+  heap_hdr *h = hdr();
+  mp__heap_lock(h);
+  int r = mp__pages_check(h, large_bytes);
+  mp__heap_unlock(h);
+  return r;
 }
 

@@ -40,4 +40,16 @@ bool mp__heap_contains(const void *p, size_t len);
  * it holds the allocator. */
 void mp__heap_test_hold_lock(void);
 
+/* Test hook: this process's next page-run operation (a large alloc or free, a size class's
+ * refill) writes one byte to notify_fd and stops for good, to be killed there: with its redo
+ * log written but not committed (after_writes = -1), or committed with after_writes of its
+ * words written (a number past the last word stops it just before the log is cleared). */
+void mp__heap_test_pause_in_commit(int after_writes, int notify_fd);
+
+/* Test check: walks the page runs under the lock.  Returns 0 when boundary tags, bins and
+ * coalescing agree (no two free runs side by side, none before the untouched tail, no log
+ * pending), MP_ECORRUPT otherwise; *large_bytes gets the bytes of large blocks allocated.
+ * Errors: -EINVAL (NULL), -ENOMEM (no heap could be made). */
+int mp__heap_check(uint64_t *large_bytes);
+
 #endif
