@@ -445,6 +445,94 @@ START_TEST(hashing) {
 }
 END_TEST
 
+/* As in Python 3.10+: a NaN equals nothing, so each NaN object is its own key, hashed by its
+ * identity, and found only through itself. */
+START_TEST(dict_nan_keys) {
+  mp_obj *x = F(NAN), *y = F(NAN);
+  ck_assert(mp_obj_hash(x) == mp_obj_hash(x)); /* stable for one object */
+  mp_obj *d = mp_obj_dict();
+  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(x), I(1)));
+  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(x), I(2))); /* same object: overwrite */
+  ck_assert_uint_eq(mp_obj_len(d), 1);
+  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(y), I(3))); /* another NaN: a new key */
+  ck_assert_uint_eq(mp_obj_len(d), 2);
+  int64_t v = 0;
+  mp_assert_ok(mp_obj_get_int(mp_obj_dict_get(d, x), &v));
+  ck_assert_int_eq(v, 2);
+  mp_assert_ok(mp_obj_get_int(mp_obj_dict_get(d, y), &v));
+  ck_assert_int_eq(v, 3);
+  mp_obj *z = F(NAN);
+  ck_assert_ptr_null(mp_obj_dict_get(d, z)); /* an equal-looking NaN is another key */
+  mp_assert_rc(mp_obj_dict_del(d, z), -ENOENT);
+  /* a tuple holding the same NaN object is the same key ((x,) == (x,) by identity) */
+  mp_obj *x1 = mp_obj_incref(x), *x2 = mp_obj_incref(x);
+  mp_obj *tx1 = mp_obj_tuple_new(1, &x1), *tx2 = mp_obj_tuple_new(1, &x2);
+  ck_assert(mp_obj_hash(tx1) == mp_obj_hash(tx2) && mp_obj_equal(tx1, tx2));
+  mp_assert_ok(mp_obj_dict_set(d, tx1, z));
+  ck_assert_ptr_eq(mp_obj_dict_get(d, tx2), z);
+  mp_assert_ok(mp_obj_dict_del(d, x));
+  ck_assert_ptr_null(mp_obj_dict_get(d, x));
+  ck_assert_uint_eq(mp_obj_len(d), 2);
+  mp_obj *all[] = {x, y, z, tx1, tx2, d};
+  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+    mp_obj_decref(all[k]);
+}
+END_TEST
+
+/* A map whose keys are all NaN used to cost n^2 (every NaN hashed alike): 200 000 keys took
+ * minutes.  Now each key is kept and the decode is linear. */
+START_TEST(decode_many_nan_keys) {
+  enum { N = 200000 };
+  size_t len = 5 + (size_t)N * 10;
+  unsigned char *buf = malloc(len), *p = buf;
+  ck_assert_ptr_nonnull(buf);
+  *p++ = 0xdf; /* map 32 */
+  *p++ = (unsigned char)(N >> 24);
+  *p++ = (unsigned char)(N >> 16);
+  *p++ = (unsigned char)(N >> 8);
+  *p++ = (unsigned char)N;
+  for (uint32_t i = 0; i < N; i++) { /* float 64 NaN (payload i) -> int 0..127 */
+    const unsigned char f[9] = {0xcb, 0x7f, 0xf8, 0, 0, (unsigned char)(i >> 24),
+                                (unsigned char)(i >> 16), (unsigned char)(i >> 8),
+                                (unsigned char)i};
+    memcpy(p, f, sizeof f);
+    p += sizeof f;
+    *p++ = (unsigned char)(i & 0x7f);
+  }
+  int64_t t0 = mp_test_now_ms();
+  mp_obj *o = NULL;
+  mp_assert_ok(decode((const char *)buf, len, NULL, &o));
+  int64_t took = mp_test_now_ms() - t0;
+  ck_assert_msg(took < 2000, "decoding %d NaN keys took %lld ms", N, (long long)took);
+  ck_assert_uint_eq(mp_obj_len(o), N); /* every NaN key kept, in order */
+  /* counted, then asserted once: each Check assertion costs a write to the runner */
+  size_t pos = 0, seen = 0, wrong = 0;
+  mp_obj *k, *v;
+  while (mp_obj_dict_next(o, &pos, &k, &v)) {
+    double f = 0;
+    int64_t iv = -1;
+    if (mp_obj_get_float(k, &f) || !isnan(f) || mp_obj_get_int(v, &iv) ||
+        iv != (int64_t)(seen & 0x7f) ||
+        mp_obj_dict_get(o, k) != v) /* found through the very object */
+      wrong++;
+    seen++;
+  }
+  ck_assert_uint_eq(seen, N);
+  ck_assert_uint_eq(wrong, 0);
+  mp_obj *other = F(NAN);
+  ck_assert_ptr_null(mp_obj_dict_get(o, other));
+  void *enc = NULL;
+  size_t enc_len = 0;
+  mp_assert_ok(mp_obj_encode(o, &enc, &enc_len));
+  ck_assert_uint_eq(enc_len, len); /* the same bytes back, NaN payloads included */
+  ck_assert(memcmp(enc, buf, len) == 0);
+  free(enc);
+  mp_obj_decref(other);
+  mp_obj_decref(o);
+  free(buf);
+}
+END_TEST
+
 /* ---- repr: every expected string below is what python3 printed ---- */
 
 START_TEST(repr_scalars) {
@@ -852,6 +940,11 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, decode_huge_declared_lengths);
   tcase_add_test(tc, decode_depth);
   tcase_add_test(tc, decode_bad_types);
+  tcase_add_test(tc, dict_nan_keys);
   suite_add_tcase(s, tc);
+  /* its own time limit: the quadratic decode this guards against runs for minutes */
+  TCase *nan = mp_tcase("obj_nan_keys", 20);
+  tcase_add_test(nan, decode_many_nan_keys);
+  suite_add_tcase(s, nan);
   return s;
 }

@@ -1,10 +1,14 @@
-/* test_os.c -- the OS layer: deadlines and futex waits honour their timeouts. */
+/* test_os.c -- the OS layer: deadlines and futex waits honour their timeouts; the owner ids
+ * of os/owner.c name a thread and tell a dead one. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "os/olock.h"
 #include "os/os.h"
 
 START_TEST(deadlines) {
@@ -75,12 +79,62 @@ START_TEST(futex_wakes_other_process) {
 }
 END_TEST
 
+/* ---- owner ids ---- */
+
+static void *id_of_thread(void *arg) {
+  *(uint64_t *)arg = mp__self();
+  return NULL;
+}
+
+START_TEST(owner_id_names_the_thread) {
+  uint64_t me = mp__self();
+  ck_assert_int_eq(mp__owner_pid(me), getpid());
+  ck_assert_int_eq(mp__owner_tid(me), (pid_t)syscall(SYS_gettid));
+  ck_assert_uint_ne(mp__owner_stamp(me), 0); /* pidfs or /proc gave a birth stamp */
+  ck_assert_uint_eq(mp__self(), me);
+  ck_assert_int_eq(mp__self_pid(), getpid());
+  ck_assert_uint_eq(me & MP__OWN_FLAGS, 0);
+  ck_assert_uint_ne(me, MP__OWN_NOTREC);
+  ck_assert(!mp__owner_dead(me));
+  ck_assert(mp__owner_id(mp__owner_pid(me), mp__owner_tid(me), mp__owner_stamp(me)) == me);
+
+  uint64_t other = 0;
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, id_of_thread, &other), 0);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_int_eq(mp__owner_pid(other), getpid());
+  ck_assert_int_ne(mp__owner_tid(other), mp__owner_tid(me));
+  ck_assert(mp__owner_dead(other)); /* the thread ended */
+
+  /* a child gets its own id (the parent's cache is not inherited), dead once it exits */
+  uint64_t *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(shared, MAP_FAILED);
+  pid_t pid = fork();
+  if (pid == 0) {
+    shared[0] = mp__self();
+    shared[1] = (uint64_t)mp__self_pid();
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert_int_eq(mp__owner_pid(shared[0]), pid);
+  ck_assert_int_eq((pid_t)shared[1], pid);
+  ck_assert(mp__owner_dead(shared[0]));
+  /* the same pid and tid with another stamp: not this thread any more */
+  uint32_t wrong = mp__owner_stamp(me) ^ 2; /* keeps the kind bit, changes the value */
+  ck_assert(mp__owner_dead(mp__owner_id(getpid(), (pid_t)syscall(SYS_gettid), wrong)));
+  ck_assert(!mp__owner_dead(mp__owner_id(getpid(), (pid_t)syscall(SYS_gettid), 0)));
+  munmap(shared, 4096);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("os");
   TCase *tc = mp_tcase("clock_futex", 20);
   tcase_add_test(tc, deadlines);
   tcase_add_test(tc, futex_wait_times_out);
   tcase_add_test(tc, futex_wakes_other_process);
+  tcase_add_test(tc, owner_id_names_the_thread);
   suite_add_tcase(s, tc);
   return s;
 }

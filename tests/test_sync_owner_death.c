@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "heap/heap.h"
+#include "os/olock.h"
 
 /* Detection is bounded by one 50 ms slice plus a /proc read; this bound is generous. */
 #define DETECT_MS 3000
@@ -149,6 +150,50 @@ START_TEST(live_owner_not_taken) {
   ck_assert_int_ge(mp_test_now_ms() - t0, 390);
   mp_assert_ok(mp_lock_acquire(&s->lock, 20000)); /* plain 0 once the holder releases */
   mp_assert_ok(mp_lock_release(&s->lock));
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  mp__shared_free(s, sizeof *s);
+}
+END_TEST
+
+/* A dead owner's pid (and tid) handed to a live process: the live one is a stranger, told
+ * apart by the stamp of its birth in the lock word.  Recycling a pid for real takes root or
+ * tens of thousands of forks, so the test leaves the word as a recycled pid would: the live
+ * process's pid and tid with the dead owner's stamp. */
+static int hold_until_stage2(void *arg) {
+  shared *s = arg;
+  if (mp_lock_acquire(&s->lock, 0) != 0) return 1;
+  atomic_store(&s->stage, 1);
+  for (int i = 0; i < 20000 && atomic_load(&s->stage) < 2; i++) mp_test_sleep_ms(1);
+  return 0; /* without releasing: after the forgery the lock is not its own */
+}
+
+static _Atomic uint64_t *lock_word(mp_lock_t *l) { return &((mp__olock *)(void *)l)->word; }
+
+START_TEST(lock_recycled_pid_is_dead_owner) {
+  shared *s = shared_new();
+  _Atomic uint64_t *word = lock_word(&s->lock);
+  ck_assert_int_eq(mp_test_finish(mp_test_start(take_lock_and_die, s)), -SIGKILL);
+  uint64_t dead = atomic_load(word);
+  mp_assert_ok(mp_lock_init(&s->lock));
+  atomic_store(&s->stage, 0);
+  mp_test_sleep_ms(30); /* born a few clock ticks later, for a start-time stamp too */
+  mp_process *p = mp_test_start(hold_until_stage2, s);
+  wait_stage(s, 1);
+  mp_assert_rc(mp_lock_acquire(&s->lock, 120), MP_ETIMEDOUT); /* a live owner is respected */
+  mp_assert_rc(mp_lock_acquire(&s->lock, 0), MP_ETIMEDOUT);
+  uint64_t live = atomic_load(word); /* the child's id, and WAITERS set by the waits above */
+  uint64_t reused = (live & ~MP__OWN_STAMP_MASK) | (dead & MP__OWN_STAMP_MASK);
+  ck_assert(atomic_compare_exchange_strong(word, &live, reused));
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_rc(mp_lock_acquire(&s->lock, 5000), MP_EOWNERDEAD);
+  ck_assert_int_lt(mp_test_now_ms() - t0, DETECT_MS);
+  mp_assert_ok(mp_lock_consistent(&s->lock));
+  mp_assert_ok(mp_lock_release(&s->lock));
+  atomic_store(word, reused); /* a poll checks the owner once, too */
+  mp_assert_rc(mp_lock_acquire(&s->lock, 0), MP_EOWNERDEAD);
+  mp_assert_ok(mp_lock_consistent(&s->lock));
+  mp_assert_ok(mp_lock_release(&s->lock));
+  atomic_store(&s->stage, 2);
   ck_assert_int_eq(mp_test_finish(p), 0);
   mp__shared_free(s, sizeof *s);
 }
@@ -347,6 +392,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, lock_not_recoverable);
   tcase_add_test(tc, lock_sleeping_waiter_gets_it);
   tcase_add_test(tc, live_owner_not_taken);
+  tcase_add_test(tc, lock_recycled_pid_is_dead_owner);
   tcase_add_test(tc, lock_owner_thread_ended);
   tcase_add_test(tc, rlock_owner_killed);
   tcase_add_test(tc, rlock_not_recoverable);

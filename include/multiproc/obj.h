@@ -129,7 +129,9 @@ MP_EXTERN bool mp_obj_dict_next(const mp_obj *dict, size_t *pos, mp_obj **key, m
  * and dict compare by contents (dict order does not matter; list != tuple). */
 MP_EXTERN bool mp_obj_equal(const mp_obj *a, const mp_obj *b);
 /* A hash of a hashable value, under Python's contract: equal values hash alike, so 1, 1.0 and
- * True share one.  0 for unhashable values (list, dict, or a tuple holding one). */
+ * True share one.  A NaN (equal to nothing) hashes by its identity, as in Python 3.10+: two
+ * NaN objects are two dict keys, and a NaN key is found only through that same object.
+ * 0 for unhashable values (list, dict, or a tuple holding one). */
 MP_EXTERN uint64_t mp_obj_hash(const mp_obj *o);
 /* repr() as Python prints it: None, True, 42, 3.5, 'it''s' quoting as Python, b'\x00',
  * [1, 2], ('Sam', 10), (1,), {'a': 1}.  Returns a malloc'd string the caller frees with

@@ -17,7 +17,7 @@
 /* ---- wire format (wire.c) ----
  * A request is a 32-byte little-endian header, the method name (or type id), then the
  * arguments as one MessagePack tuple (absent: no arguments):
- *   u8 op, u8 name length, u16 0, u32 0, u64 session key, u64 caller (pid << 32 | tid),
+ *   u8 op, u8 name length, u16 0, u32 0, u64 session key, u64 caller (its owner id),
  *   u64 object id.
  * A reply is an 8-byte header, u8 status, 3 bytes 0, i32 code, then:
  *   MGR_OK:    the result as MessagePack (absent: None)

@@ -72,7 +72,7 @@ static uint64_t siphash(uint64_t tag, const void *data, size_t len) {
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-enum { TAG_NUM = 1, TAG_FLOAT = 2, TAG_STR = 3, TAG_BYTES = 4, TAG_TUPLE = 5 };
+enum { TAG_NUM = 1, TAG_FLOAT = 2, TAG_STR = 3, TAG_BYTES = 4, TAG_TUPLE = 5, TAG_NAN = 6 };
 
 uint64_t mp__hash_str(const char *s, size_t len) { return siphash(TAG_STR, s, len); }
 
@@ -107,7 +107,11 @@ int mp__obj_hash(const mp_obj *o, uint64_t *h) {
     if (float_as_int(o->u.f, &i)) {
       *h = hash_int(i);
     } else if (isnan(o->u.f)) {
-      *h = 0x7ff8;
+      /* A NaN equals nothing, not even itself, so one shared hash would put every NaN key on
+       * one probe chain that each insertion walks to its end: n keys cost n^2.  As in Python
+       * 3.10+, each NaN object hashes by its address -- it is only ever found as itself. */
+      uintptr_t addr = (uintptr_t)o;
+      *h = siphash(TAG_NAN, &addr, sizeof addr);
     } else {
       unsigned char b[8];
       memcpy(b, &o->u.f, sizeof b);

@@ -1,52 +1,10 @@
-/* olock.c -- thread identity, owner-death detection and the owner-tracking lock word used by
- * the shared heap and by Lock, RLock, Condition and Barrier (layout in olock.h, design in
- * docs/sync.md). */
+/* olock.c -- the owner-tracking lock word used by the shared heap and by Lock, RLock,
+ * Condition and Barrier (layout in olock.h, design in docs/sync.md; who owns it, and whether
+ * that owner is dead, in owner.c). */
 #include "os/olock.h"
 
-#include <fcntl.h>
+#include <errno.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-_Thread_local uint64_t mp__self_cache __attribute__((tls_model("initial-exec")));
-
-static void forget_self_in_child(void) { mp__self_cache = 0; }
-void mp__self_forget(void) { mp__self_cache = 0; }
-static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_self_in_child); }
-
-uint64_t mp__self_slow(void) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, register_atfork);
-  uint64_t pid = (uint64_t)getpid();
-  uint64_t tid = (uint64_t)syscall(SYS_gettid);
-  mp__self_cache = (pid << 32) | (tid & MP__OWN_TID_MASK);
-  return mp__self_cache;
-}
-
-bool mp__owner_dead(uint64_t id) {
-  pid_t pid = (pid_t)(id >> 32);
-  pid_t tid = (pid_t)(id & MP__OWN_TID_MASK);
-  if (pid <= 0 || tid <= 0) return false;
-  if (syscall(SYS_tgkill, pid, tid, 0) != 0 && errno == ESRCH) return true;
-  /* The thread exists (or we may not signal it).  A killed process stays a zombie until its
-   * parent reaps it, and a zombie's threads are dead owners too. */
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT; /* reaped meanwhile; anything else: cannot tell */
-  char buf[512];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  mp__close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')'); /* the command name may contain anything but ends here */
-  if (p == NULL || p[1] != ' ') return false;
-  return p[2] == 'Z' || p[2] == 'X' || p[2] == 'x';
-}
 
 mp__deadline mp__slice(mp__deadline d) {
   int64_t slice_end = mp__now_ns() + MP__OWN_SLICE_NS;

@@ -1,19 +1,24 @@
 /* olock.h -- the owner-tracking lock word: the one lock of the library that notices when its
  * holder died.  It sits under the shared heap's allocator and, in the sync layer, under Lock,
  * RLock, a Condition's lock and the Barrier's bookkeeping; it also gives the identity of the
- * calling thread.
+ * calling thread (os/owner.c).
  *
- * The word is 64 bits: the high half holds the owner's pid (its thread group id), the low half
- * its tid plus two flags.  0 means free.  The futex is the low half (little-endian: the first
- * four bytes), so a FUTEX_WAIT compares the owner's tid and the flags; the pid half never
- * changes without the tid half changing too.
+ * The word is 64 bits: the owner's identity plus two flags.  0 means free.  The futex is the
+ * low half (little-endian: the first four bytes), so a FUTEX_WAIT compares the owner's tid, part
+ * of its stamp and the flags; the high half never changes without the low half changing too.
  *
- *   bits  0..29  owner tid (Linux pids and tids are below PID_MAX_LIMIT = 2^22)
+ *   bits  0..21  owner tid (Linux pids and tids are below PID_MAX_LIMIT = 2^22)
+ *   bits 22..29  owner stamp, low 8 bits
  *   bit   30     WAITERS: somebody may sleep on the futex; the release must wake one
  *   bit   31     DIED: taken over from a dead owner, not yet marked consistent
- *   bits 32..63  owner pid
+ *   bits 32..53  owner pid (its thread group id)
+ *   bits 54..63  owner stamp, high 10 bits
  *
- * NOTREC (tid bits all ones, pid 0) is the terminal "not recoverable" value. */
+ * The stamp (18 bits, 0 = unknown) tells the owner thread apart from a later thread that was
+ * given the same pid and tid after the owner died: it is derived from what the kernel knows of
+ * the thread's birth (os/owner.c), so a waiter can recompute it for whoever has that tid now.
+ *
+ * NOTREC (tid and low stamp bits all ones, pid 0) is the terminal "not recoverable" value. */
 #ifndef MP_OS_OLOCK_H
 #define MP_OS_OLOCK_H
 
@@ -28,11 +33,29 @@
 #error "olock.h: the futex is the low half of a 64-bit word; only little-endian is supported"
 #endif
 
-#define MP__OWN_TID_MASK UINT64_C(0x3FFFFFFF)
+#define MP__OWN_TID_MASK UINT64_C(0x3FFFFF) /* also the pid's mask, once shifted down */
+#define MP__OWN_PID_SHIFT 32
+#define MP__OWN_STAMP_BITS 18
+#define MP__OWN_STAMP_MASK (UINT64_C(0xFF) << 22 | UINT64_C(0x3FF) << 54)
 #define MP__OWN_WAITERS (UINT64_C(1) << 30)
 #define MP__OWN_DIED (UINT64_C(1) << 31)
 #define MP__OWN_FLAGS (MP__OWN_WAITERS | MP__OWN_DIED)
-#define MP__OWN_NOTREC MP__OWN_TID_MASK
+#define MP__OWN_NOTREC UINT64_C(0x3FFFFFFF)
+
+/* The parts of an owner id (a word without its flags). */
+static inline pid_t mp__owner_tid(uint64_t id) { return (pid_t)(id & MP__OWN_TID_MASK); }
+static inline pid_t mp__owner_pid(uint64_t id) {
+  return (pid_t)((id >> MP__OWN_PID_SHIFT) & MP__OWN_TID_MASK);
+}
+static inline uint32_t mp__owner_stamp(uint64_t id) {
+  return (uint32_t)(((id >> 22) & 0xFF) | ((id >> 54) << 8));
+}
+/* The owner id of a thread; stamp < 2^18. */
+static inline uint64_t mp__owner_id(pid_t pid, pid_t tid, uint32_t stamp) {
+  return ((uint64_t)pid & MP__OWN_TID_MASK) << MP__OWN_PID_SHIFT |
+         ((uint64_t)tid & MP__OWN_TID_MASK) | (uint64_t)(stamp & 0xFF) << 22 |
+         (uint64_t)(stamp >> 8) << 54;
+}
 
 /* A waiter sleeps at most this long before it looks at whether the owner still exists, so a
  * dead owner is detected within about this time (plus one /proc read). */
@@ -45,12 +68,13 @@
 #endif
 
 
-/* ---- the calling thread's identity ---- */
+/* ---- the calling thread's identity (os/owner.c) ---- */
 
-/* (pid << 32) | tid of the calling thread, cached per thread.  The cache of the thread that
- * forks is cleared in the child by a pthread_atfork handler, so a child never uses its
- * parent's identity.  (A child made with a raw clone()/vfork() that bypasses the atfork
- * handlers would; fork() and posix_spawn are fine.) */
+/* The calling thread's owner id (pid, tid and stamp), cached per thread.  The cache of the
+ * thread that forks is cleared in the child by a pthread_atfork handler, so a child never uses
+ * its parent's identity.  (A child made with a raw clone()/vfork() that bypasses the atfork
+ * handlers would; fork() and posix_spawn are fine.)  Filling the cache costs a few system
+ * calls once per thread; every later call is one thread-local load. */
 extern _Thread_local uint64_t mp__self_cache __attribute__((tls_model("initial-exec")));
 uint64_t mp__self_slow(void);
 /* Drops the cached identity: for a child made without fork() (os/clone.c). */
@@ -60,13 +84,20 @@ static inline uint64_t mp__self(void) {
   return mp__likely(s != 0) ? s : mp__self_slow();
 }
 
-/* The calling process's pid from the same cache: getpid() without a system call. */
-static inline pid_t mp__self_pid(void) { return (pid_t)(mp__self() >> 32); }
+/* The calling process's pid, cached apart from the owner id (and cleared at fork the same
+ * way), so that code that only needs getpid() never pays for the stamp. */
+extern _Thread_local pid_t mp__self_pid_cache __attribute__((tls_model("initial-exec")));
+pid_t mp__self_pid_slow(void);
+static inline pid_t mp__self_pid(void) {
+  pid_t p = mp__self_pid_cache;
+  return mp__likely(p != 0) ? p : mp__self_pid_slow();
+}
 
-/* Whether the thread named by an owner id (pid << 32 | tid) is gone: true when no such thread
- * exists or it is a zombie (a dead process not yet reaped by its parent).  False when it lives
- * or cannot be checked (e.g. /proc missing).  Costs a tgkill and, when that finds the thread,
- * one read of /proc/<pid>/task/<tid>/stat. */
+/* Whether the thread named by an owner id is gone: true when no such thread exists, when it is
+ * a zombie (a dead process not yet reaped by its parent), or when a thread that now has its pid
+ * and tid has another stamp (the pid was recycled).  False when it lives or cannot be checked
+ * (e.g. /proc missing).  Costs a tgkill and, when that finds the thread, a pidfd_open + fstat
+ * and one read of /proc/<pid>/task/<tid>/stat: only a waiter that suspects death pays it. */
 bool mp__owner_dead(uint64_t id);
 
 /* ---- the owner-tracking lock ---- */
