@@ -350,6 +350,62 @@ START_TEST(concurrent_last_closers) {
 }
 END_TEST
 
+/* ---- Python attaching to our segments ---- */
+
+/* Runs python3 (from PATH) on a script attaching to name: it checks "ping", writes "pong" and
+ * closes; with keep, it first takes the segment off its resource tracker's list (how a Python
+ * <= 3.12 program must attach to a segment it does not own; 3.13+ has track=False).  Returns
+ * the exit status. */
+static int python_attach(const char *name, bool keep) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "python3 -c 'import sys\n"
+           "from multiprocessing import shared_memory, resource_tracker\n"
+           "s = shared_memory.SharedMemory(\"%s\")\n"
+           "%s"
+           "assert bytes(s.buf[:5]) == b\"ping\\0\"\n"
+           "s.buf[:5] = b\"pong\\0\"\n"
+           "s.close()' 2>/dev/null",
+           name, keep ? "resource_tracker.unregister(s._name, \"shared_memory\")\n" : "");
+  fflush(NULL);
+  int st = system(cmd);
+  ck_assert(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+/* Python's SharedMemory(name) registers the segment with its resource tracker even when it
+ * only attaches, and the tracker unlinks it when that Python program ends (with a "leaked
+ * shared_memory objects" warning): a segment we created loses its name while we still use it.
+ * Our mapping and handle stay valid, and our last close copes with the missing name. */
+START_TEST(python_attacher_unlinks_at_exit) {
+  mp_shm *c;
+  mp_assert_ok(mp_shm_create(&c, NULL, 4096));
+  memcpy(mp_shm_buf(c), "ping", 5);
+  ck_assert_int_eq(python_attach(mp_shm_name(c), false), 0);
+  ck_assert_str_eq(mp_shm_buf(c), "pong");
+  ck_assert_msg(gone_within(mp_shm_name(c), 10000), "Python's tracker kept %s", mp_shm_name(c));
+  mp_assert_ok(mp_shm_close(c));
+  mp_shm_free(c);
+}
+END_TEST
+
+/* The remedy: a Python attacher that unregisters the segment leaves it alone. */
+START_TEST(python_attacher_that_unregisters_keeps_it) {
+  mp_shm *c;
+  mp_assert_ok(mp_shm_create(&c, NULL, 4096));
+  memcpy(mp_shm_buf(c), "ping", 5);
+  ck_assert_int_eq(python_attach(mp_shm_name(c), true), 0);
+  ck_assert_str_eq(mp_shm_buf(c), "pong");
+  mp_test_sleep_ms(300); /* the tracker's exit, had it anything to unlink */
+  ck_assert(shm_exists(mp_shm_name(c)));
+  char name[MP_SHM_NAME_MAX + 1];
+  snprintf(name, sizeof name, "%s", mp_shm_name(c));
+  mp_assert_ok(mp_shm_close(c)); /* the last user: unlinked */
+  ck_assert(!shm_exists(name));
+  mp_shm_free(c);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("shm");
   TCase *tc = mp_tcase("shm", 60);
@@ -362,6 +418,8 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, creator_sigkilled_child_closes_last);
   tcase_add_test(tc, all_users_sigkilled_then_swept);
   tcase_add_test(tc, concurrent_last_closers);
+  tcase_add_test(tc, python_attacher_unlinks_at_exit);
+  tcase_add_test(tc, python_attacher_that_unregisters_keeps_it);
   suite_add_tcase(s, tc);
   return s;
 }
