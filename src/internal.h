@@ -19,6 +19,14 @@ extern int mp__log_threshold;
       mp_log((level), __VA_ARGS__);                           \
   } while (0)
 
+/* Records what exactly went wrong for the calling thread's mp_error_message() and returns err,
+ * so a failing path reads `return mp__fail(-EINVAL, "address \"%s\" has no port", s);`.
+ * (core/detail.c) */
+int mp__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Forgets the thread's detail: called on entry by the calls that record one, so a failure of
+ * theirs without a detail never shows an older one of the same code. */
+void mp__fail_clear(void);
+
 /* Registers fn to run at exit() and when a child started by the library leaves (with _exit,
  * which skips atexit handlers).  Up to 8 hooks; returns 0 or -ENOMEM.  (core/exit_hooks.c) */
 int mp__on_exit(void (*fn)(void));

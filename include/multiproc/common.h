@@ -77,6 +77,16 @@ MP_EXTERN const char *mp_strerror(int err);
  * an unknown code yields "UNKNOWN". */
 MP_EXTERN const char *mp_err_name(int err);
 
+/* The message for err as the calling thread's last failed library call explained it:
+ * mp_strerror(err), then ": " and what exactly went wrong when that call recorded a detail for
+ * this same code -- "Invalid argument: address \"127.0.0.1\" has no port" rather than
+ * "Invalid argument" alone.  Calls that record details say so in their comments (addresses,
+ * strings that are not UTF-8, MP_HEAP_SIZE, typecodes, a Python pickle where MessagePack was
+ * expected); each of them forgets an older detail when it starts.  The string lives in
+ * thread-local storage until the thread's next call of this function; for a code with no
+ * recorded detail it is mp_strerror(err).  Never fails. */
+MP_EXTERN const char *mp_error_message(int err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,7 +100,8 @@ MP_EXTERN int mp_conn_send(mp_conn *c, const mp_obj *o, mp_timeout_ms timeout);
  * success *out is a new reference the caller drops with mp_obj_decref(); NULL on error.
  * A message whose frame is sound but whose bytes are not a valid value is consumed and
  * reported as MP_ECORRUPT (or MP_ETOOBIG for a value over the decoding limits) without ending
- * the connection: the next message is read normally.  Errors: -EINVAL, and those of
+ * the connection: the next message is read normally.  A Python peer's send() (a pickle) gives
+ * MP_ECORRUPT with that said in mp_error_message().  Errors: -EINVAL, and those of
  * mp_conn_recv_bytes() with no size limit. */
 MP_EXTERN int mp_conn_recv(mp_conn *c, mp_obj **out, mp_timeout_ms timeout);
 

@@ -18,8 +18,11 @@ extern "C" {
 
 /* Sets the heap size before its first use (the first _new of a shared object or the first
  * mp_process_start()).  The environment variable MP_HEAP_SIZE (bytes, or with a K/M/G suffix)
- * sets it too; this call wins.  Errors: -EINVAL (under 1 MiB or over 1 TiB), MP_ESTATE (the
- * heap exists already). */
+ * sets it too; this call wins.  A malformed or out-of-range MP_HEAP_SIZE (and no call of this)
+ * makes the heap's first use fail: -EINVAL from mp_process_start() and the pool and manager
+ * constructors, -ENOMEM from the shared objects' constructors, with the reason in
+ * mp_error_message().  Errors: -EINVAL (under 1 MiB or over 1 TiB), MP_ESTATE (the heap exists
+ * already). */
 MP_EXTERN int mp_heap_configure(size_t size);
 
 /* Allocates size bytes of zeroed memory in the shared heap, aligned to 16 bytes.  The caller

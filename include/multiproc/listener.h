@@ -71,7 +71,9 @@ typedef struct mp_listener_opts {
  * exists is refused with -EADDRINUSE; the path is unlinked again by mp_listener_close().
  * Errors: -EINVAL (malformed address or options), -EADDRINUSE, -ENAMETOOLONG (an address of
  * MP_ADDRESS_MAX bytes or more, an AF_UNIX name over 107 bytes), -ENXIO (a host name that does
- * not resolve), other negative errno from socket/bind/listen, -ENOMEM. */
+ * not resolve), other negative errno from socket/bind/listen, -ENOMEM.  What is wrong with a
+ * malformed or unresolvable address (no port, a bad port, an unknown host) is said in
+ * mp_error_message(). */
 MP_EXTERN int mp_listener_new(mp_listener **out, const char *address,
                               const mp_listener_opts *opts);
 
@@ -119,7 +121,8 @@ MP_EXTERN void mp_listener_free(mp_listener *l);
  * -ENXIO (unknown host), -ECONNREFUSED / -ENOENT (nobody listening), MP_EAUTH (wrong key on
  * either side), MP_ETIMEDOUT, MP_EOF (the listener hung up), MP_ECORRUPT (the peer does not
  * speak the protocol: no challenge, a handshake message over 256 bytes, an unknown digest),
- * -ENOMEM, negative errno. */
+ * -ENOMEM, negative errno.  A malformed or unresolvable address is explained in
+ * mp_error_message(). */
 MP_EXTERN int mp_client(mp_conn **out, const char *address, const void *authkey,
                         size_t authkey_len, mp_timeout_ms timeout);
 

@@ -274,7 +274,9 @@ MP_EXTERN int mp_manager_list(mp_manager *m, const mp_obj *init, mp_proxy **out)
 MP_EXTERN int mp_manager_namespace(mp_manager *m, mp_proxy **out);
 /* Value(typecode, value) and Array(typecode, sequence): typecodes as shared.h ('i', 'd',
  * 'c', ...); values are checked against the typecode (an int code needs an int in range, 'd'
- * and 'f' a number, 'c' a 1-byte bytes, 'u' a 1-character str). */
+ * and 'f' a number, 'c' a 1-byte bytes, 'u' a 1-character str).  Array's typecode must be one
+ * of array.array's, "bBuhHiIlLqQfd", as in Python (-EINVAL otherwise, before any round trip,
+ * with the reason in mp_error_message()); Value stores any, as Python's manager does. */
 MP_EXTERN int mp_manager_value(mp_manager *m, char typecode, const mp_obj *value,
                                mp_proxy **out);
 MP_EXTERN int mp_manager_array(mp_manager *m, char typecode, const mp_obj *seq,
@@ -378,7 +380,8 @@ MP_EXTERN int mp_list_proxy_count(mp_proxy *p, const mp_obj *item, int64_t *out)
 MP_EXTERN int mp_list_proxy_insert(mp_proxy *p, int64_t i, const mp_obj *item);
 MP_EXTERN int mp_list_proxy_sort(mp_proxy *p, bool reverse);
 
-/* Namespace: ns.name, ns.name = value, del ns.name (-ENOENT when missing). */
+/* Namespace: ns.name, ns.name = value, del ns.name (-ENOENT when missing; -EILSEQ when name is
+ * not UTF-8, said in mp_error_message()). */
 MP_EXTERN int mp_ns_proxy_get(mp_proxy *p, const char *name, mp_obj **out);
 MP_EXTERN int mp_ns_proxy_set(mp_proxy *p, const char *name, const mp_obj *value);
 MP_EXTERN int mp_ns_proxy_del(mp_proxy *p, const char *name);

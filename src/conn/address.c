@@ -52,16 +52,21 @@ static int split_host_port(const char *s, char *host, size_t cap, char *port, in
   size_t hlen;
   if (s[0] == '[') {
     const char *close = strchr(s, ']');
-    if (close == NULL || close[1] != ':') return -EINVAL;
+    if (close == NULL || close[1] != ':')
+      return mp__fail(-EINVAL, "address \"%s\": an IPv6 address is \"[addr]:port\"", s);
     h = s + 1;
     hlen = (size_t)(close - h);
     colon = close + 1;
     *family = AF_INET6;
   } else {
     colon = strrchr(s, ':');
-    if (colon == NULL) return -EINVAL;
+    if (colon == NULL)
+      return mp__fail(-EINVAL,
+                      "address \"%s\" has no port: expected \"host:port\", \"[v6addr]:port\", "
+                      "a path with a '/' or \"@name\"", s);
     hlen = (size_t)(colon - s);
-    if (memchr(s, ':', hlen) != NULL) return -EINVAL; /* a bare IPv6 address needs brackets */
+    if (memchr(s, ':', hlen) != NULL) /* a bare IPv6 address needs brackets */
+      return mp__fail(-EINVAL, "address \"%s\": an IPv6 address is \"[addr]:port\"", s);
     *family = AF_INET;
   }
   if (hlen >= cap) return -ENAMETOOLONG;
@@ -70,12 +75,14 @@ static int split_host_port(const char *s, char *host, size_t cap, char *port, in
   const char *p = colon + 1;
   size_t plen = strlen(p);
   if (plen == 0 || plen > 5 || strspn(p, "0123456789") != plen || atoi(p) > 65535)
-    return -EINVAL;
+    return mp__fail(-EINVAL, "address \"%s\": the port \"%s\" is not a number from 0 to 65535", s,
+                    p);
   memcpy(port, p, plen + 1);
   return 0;
 }
 
 int mp__addr_resolve(const char *address, bool passive, mp__sockaddr *out, int max) {
+  mp__fail_clear();
   if (address == NULL || max < 1) return -EINVAL;
   size_t len = strlen(address);
   if (len >= MP_ADDRESS_MAX) return -ENAMETOOLONG;
@@ -88,7 +95,7 @@ int mp__addr_resolve(const char *address, bool passive, mp__sockaddr *out, int m
     return rc < 0 ? rc : 1;
   }
   char host[MP_ADDRESS_MAX], port[8];
-  int family;
+  int family = AF_UNSPEC;
   int rc = split_host_port(address, host, sizeof host, port, &family);
   if (rc < 0) return rc;
   struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM,
@@ -96,7 +103,11 @@ int mp__addr_resolve(const char *address, bool passive, mp__sockaddr *out, int m
   struct addrinfo *res = NULL;
   /* An empty host: every interface for a listener, the loopback address for a client. */
   int e = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-  if (e != 0) return resolve_error(e);
+  if (e != 0) {
+    rc = resolve_error(e);
+    return mp__fail(rc, "address \"%s\": cannot resolve \"%s\" (%s)", address, host,
+                    e == EAI_SYSTEM ? mp_strerror(rc) : gai_strerror(e));
+  }
   int n = 0;
   for (struct addrinfo *ai = res; ai != NULL && n < max; ai = ai->ai_next) {
     if (ai->ai_addrlen > sizeof out[n].ss) continue;

@@ -42,22 +42,33 @@ void mp__heap_lock_recover(heap_hdr *h) {
   mp__log(MP_LOG_WARNING, "shared heap: took the allocator over from a dead process");
 }
 
-/* Parses MP_HEAP_SIZE ("512M", "2G", "1048576"); 0 when unset or malformed. */
-static size_t env_size(void) {
+static bool size_ok(size_t size) { return size >= ((size_t)1 << 20) && size <= ((size_t)1 << 40); }
+
+/* Parses MP_HEAP_SIZE ("512M", "2G", "1048576") into *out: 0 when unset, -EINVAL (with the
+ * reason for mp_error_message()) when it is set but not a size. */
+static int env_size(size_t *out) {
+  *out = 0;
   const char *s = getenv("MP_HEAP_SIZE");
   if (s == NULL || *s == 0) return 0;
   char *end;
+  errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
+  unsigned shift = 0;
   switch (*end) {
-  case 'k': case 'K': v <<= 10; end++; break;
-  case 'm': case 'M': v <<= 20; end++; break;
-  case 'g': case 'G': v <<= 30; end++; break;
+  case 'k': case 'K': shift = 10; end++; break;
+  case 'm': case 'M': shift = 20; end++; break;
+  case 'g': case 'G': shift = 30; end++; break;
   default: break;
   }
-  return *end == 0 ? (size_t)v : 0;
+  if (end == s || *end != 0 || errno != 0 || s[0] == '-' || v > (~0ULL >> shift) ||
+      !size_ok((size_t)(v << shift)))
+    return mp__fail(-EINVAL,
+                    "MP_HEAP_SIZE=\"%s\" is not a heap size: a number of bytes, or of K, M or G, "
+                    "from 1M to 1024G", s);
+  *out = (size_t)(v << shift);
+  return 0;
 }
 
-static bool size_ok(size_t size) { return size >= ((size_t)1 << 20) && size <= ((size_t)1 << 40); }
 
 int mp_heap_configure(size_t size) {
   if (!size_ok(size)) return -EINVAL;
@@ -78,9 +89,11 @@ int mp__heap_ensure(void) {
   if (mp__likely(__atomic_load_n(&mp__heap_base, __ATOMIC_ACQUIRE) != NULL)) return 0;
   pthread_mutex_lock(&create_mutex);
   int r = 0;
-  if (mp__heap_base == NULL) {
-    size_t size = configured_size ? configured_size : env_size();
-    if (!size_ok(size)) size = MP_HEAP_DEFAULT_SIZE;
+  size_t size = configured_size;
+  if (mp__heap_base == NULL && size == 0)
+    r = env_size(&size); /* a malformed MP_HEAP_SIZE is an error, not a silent default */
+  if (size == 0) size = MP_HEAP_DEFAULT_SIZE;
+  if (mp__heap_base == NULL && r == 0) {
     size = (size + HEAP_PAGE - 1) & ~(size_t)(HEAP_PAGE - 1);
     /* A memfd rather than an anonymous mapping: the same shared memory, but with an fd that an
      * exec'd child can map too.  NORESERVE: only touched pages cost memory, so a large

@@ -79,15 +79,29 @@ static uint64_t large_take(heap_hdr *h, uint64_t npages) {
   return off;
 }
 
+/* A failed allocation: NULL, errno ENOMEM, and the reason for mp_error_message(-ENOMEM). */
+static void *exhausted(const heap_hdr *h, size_t size) {
+  (void)mp__fail(-ENOMEM,
+                 "the shared heap (%llu MiB) has no room for %zu more bytes; MP_HEAP_SIZE or "
+                 "mp_heap_configure() sets its size",
+                 (unsigned long long)(h->size >> 20), size);
+  errno = ENOMEM;
+  return NULL;
+}
+
 void *mp_shared_alloc(size_t size) {
   if (size == 0 || size > ((size_t)1 << 40)) {
     errno = size ? ENOMEM : EINVAL;
     return NULL;
   }
-  if (mp__unlikely(__atomic_load_n(&mp__heap_base, __ATOMIC_ACQUIRE) == NULL) &&
-      mp__heap_ensure() != 0) {
-    errno = ENOMEM;
-    return NULL;
+  if (mp__unlikely(__atomic_load_n(&mp__heap_base, __ATOMIC_ACQUIRE) == NULL)) {
+    int rc = mp__heap_ensure();
+    if (rc != 0) {
+      /* The callers report -ENOMEM: tell mp_error_message() why there is no heap. */
+      (void)mp__fail(-ENOMEM, "the shared heap could not be made (%s)", mp_error_message(rc));
+      errno = ENOMEM;
+      return NULL;
+    }
   }
   heap_hdr *h = mp__heap_hdr();
   int c = class_of(size);
@@ -96,10 +110,7 @@ void *mp_shared_alloc(size_t size) {
     mp__heap_lock(h);
     uint64_t off = small_take(h, c, &fresh, &chunk);
     mp__heap_unlock(h);
-    if (off == 0) {
-      errno = ENOMEM;
-      return NULL;
-    }
+    if (off == 0) return exhausted(h, size);
     if (chunk) (void)madvise(at(off), HEAP_CHUNK, MADV_POPULATE_WRITE);
     void *p = at(off);
     if (!fresh) memset(p, 0, class_size[c]);
@@ -109,10 +120,7 @@ void *mp_shared_alloc(size_t size) {
   mp__heap_lock(h);
   uint64_t off = large_take(h, npages);
   mp__heap_unlock(h);
-  if (off == 0) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (off == 0) return exhausted(h, size);
   return at(off); /* a run's pages are punched out or were never touched: zero */
 }
 

@@ -14,6 +14,9 @@
 #include "os/olock.h"
 #include "os/os.h"
 
+/* The typecodes of Python's array.array, which a manager's Array is made of. */
+#define MP__MGR_ARRAY_TYPECODES "bBuhHiIlLqQfd"
+
 /* ---- wire format (wire.c) ----
  * A request is a 32-byte little-endian header, the method name (or type id), then the
  * arguments as one MessagePack tuple (absent: no arguments):

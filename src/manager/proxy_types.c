@@ -12,6 +12,7 @@
 static int callo(mp_proxy *p, const char *method, mp_obj **out, unsigned owned, size_t n, ...) {
   mp_obj *items[4];
   bool nomem = false;
+  mp__fail_clear();
   if (out != NULL) *out = NULL;
   va_list ap;
   va_start(ap, n);
@@ -25,9 +26,12 @@ static int callo(mp_proxy *p, const char *method, mp_obj **out, unsigned owned, 
     }
   }
   va_end(ap);
+  int made_errno = errno; /* what the failed constructor of an owned argument said */
   mp_obj *args = mp_obj_tuple_new(n, items);
   if (args == NULL || nomem) {
     mp_obj_decref(args);
+    if (nomem && made_errno == EILSEQ)
+      return mp__fail(-EILSEQ, "%s: a name or string argument is not valid UTF-8", method);
     return -ENOMEM;
   }
   int rc = mp_proxy_call(p, method, args, out, MP_FOREVER);
@@ -335,6 +339,13 @@ int mp_manager_value(mp_manager *m, char tc, const mp_obj *v, mp_proxy **out) {
   return create_tc(m, "Value", tc, v, out);
 }
 int mp_manager_array(mp_manager *m, char tc, const mp_obj *seq, mp_proxy **out) {
+  mp__fail_clear();
+  /* Python's manager makes an array.array, which refuses other typecodes (its Value stores
+   * any); asked before any round trip, and the server checks again for remote clients. */
+  if (tc == 0 || strchr(MP__MGR_ARRAY_TYPECODES, tc) == NULL)
+    return mp__fail(-EINVAL, "Array: '%c' (0x%02x) is not an array typecode (one of \"%s\")",
+                    tc >= 0x20 && tc < 0x7f ? tc : '?', (unsigned char)tc,
+                    MP__MGR_ARRAY_TYPECODES);
   return create_tc(m, "Array", tc, seq, out);
 }
 int mp_manager_queue(mp_manager *m, size_t maxsize, mp_proxy **out) {

@@ -119,6 +119,9 @@ static int array_create(mgr_call *c, const mp_obj *args, void **data) {
   char tc = 0;
   int rc = typecode_arg(c, args, "Array()", &tc);
   if (rc != 0) return rc;
+  if (strchr(MP__MGR_ARRAY_TYPECODES, tc) == NULL)
+    return mp_manager_error(c, -EINVAL, "ValueError: bad typecode '%c' (must be one of %s)", tc,
+                            MP__MGR_ARRAY_TYPECODES);
   const mp_obj *seq = mp__mgr_arg(args, 1);
   mp_obj_type st = mp_obj_type_of(seq);
   int64_t n = 0;
