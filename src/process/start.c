@@ -7,6 +7,8 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,19 +27,35 @@ static void exit_in_child(int status, void *arg) {
 }
 
 /* stdin is /dev/null, as in Python's children: a child must not steal the terminal's input
- * (or a pipe's) from its parent.  Raw system calls, as elsewhere on this path: no lazy
- * binding in the child.  The path is built on the stack: a string constant would cost the
- * child a page fault on the read-only data page that holds it.  Input the parent had
+ * (or a pipe's) from its parent.  A forked child copies it from the /dev/null the parent keeps
+ * open for the purpose (one dup3, no path lookup: the open cost each child more than its whole
+ * on_exit registration); a child of another image, which has no such fd, closes 0 and opens
+ * /dev/null, which then takes the lowest free fd, 0.  Raw system calls, as elsewhere on this
+ * path: no lazy binding in the child.  The path is built on the stack: a string constant would
+ * cost the child a page fault on the read-only data page that holds it.  Input the parent had
  * buffered is dropped with it. */
+static int devnull_fd = -1;
+
+/* The parent's side, before each fork: opens /dev/null once (close-on-exec, so exec'd images do
+ * not inherit it) and checks that the fd still is /dev/null (a program may have closed every fd
+ * and reused the number). */
+static void devnull_ready(void) {
+  struct stat st;
+  if (devnull_fd >= 0 && fstat(devnull_fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+      st.st_rdev == makedev(1, 3))
+    return;
+  devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void stdin_from_devnull(void) {
-  char path[] = "/dev/null";
-  /* As Python's children do: close 0, and the open takes the lowest free fd, 0 (nothing else
-   * runs in the child yet); one system call fewer than an open, a dup and a close. */
-  (void)syscall(SYS_close, STDIN_FILENO);
-  int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
-  if (fd > STDIN_FILENO) { /* cannot happen after the close; keep fd 0 right regardless */
-    (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
-    (void)syscall(SYS_close, fd);
+  if (devnull_fd < 0 || syscall(SYS_dup3, devnull_fd, STDIN_FILENO, 0) != STDIN_FILENO) {
+    char path[] = "/dev/null";
+    (void)syscall(SYS_close, STDIN_FILENO);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+    if (fd > STDIN_FILENO) { /* 0 was not free after all: put it there */
+      (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
+      (void)syscall(SYS_close, fd);
+    }
   }
   if (stdin->_IO_read_ptr < stdin->_IO_read_end) __fpurge(stdin);
 }
@@ -118,6 +136,7 @@ int mp_process_start(mp_process *p) {
   } else {
     /* Flush before fork so that text buffered in the parent is not printed again by the child. */
     mp__stdio_flush_all();
+    devnull_ready();
     /* Hold the registry lock across fork so the child's copy of the list is consistent. */
     mp__registry_lock();
     pid = fork();

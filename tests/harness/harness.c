@@ -21,14 +21,15 @@ static char shm_before[MAX_SHM][256];
 static int nshm_before;
 
 /* The shared heap's memfd is the library's for the life of the process (exec'd children of
- * the spawn and forkserver methods map the heap through it): not a leak. */
+ * the spawn and forkserver methods map the heap through it), and so is the /dev/null that
+ * forked children take as stdin: not leaks. */
 static bool library_fd(int fd) {
   char path[64], target[128];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   ssize_t n = readlink(path, target, sizeof target - 1);
   if (n <= 0) return false;
   target[n] = '\0';
-  return strncmp(target, "/memfd:multiproc-heap", 21) == 0;
+  return strncmp(target, "/memfd:multiproc-heap", 21) == 0 || strcmp(target, "/dev/null") == 0;
 }
 
 static int list_fds(int *out, int cap) {
