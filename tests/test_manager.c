@@ -370,6 +370,18 @@ START_TEST(server_killed) {
 }
 END_TEST
 
+/* shutdown() after the server was SIGKILLed cleans up as usual but says it was broken. */
+START_TEST(shutdown_after_server_killed) {
+  mp_manager *m = start_manager();
+  mp_process *kids[4];
+  ck_assert_int_eq(mp_active_children(kids, 4), 1);
+  mp_assert_ok(mp_process_kill(kids[0]));
+  mp_assert_ok(mp_process_join(kids[0], 5000));
+  mp_assert_rc(mp_manager_shutdown(m), MP_EBROKEN);
+  mp_manager_free(m);
+}
+END_TEST
+
 static void *serve_thread(void *arg) {
   return (void *)(intptr_t)mp_manager_serve_forever(arg);
 }
@@ -512,6 +524,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, dead_client_leaks_nothing);
   tcase_add_test(tc, exited_client_leaks_nothing);
   tcase_add_test(tc, server_killed);
+  tcase_add_test(tc, shutdown_after_server_killed);
   tcase_add_test(tc, serve_forever_in_process);
   tcase_add_test(tc, large_values);
   tcase_add_test(tc, call_timeout);

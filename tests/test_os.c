@@ -1,5 +1,6 @@
 /* test_os.c -- the OS layer: deadlines and futex waits honour their timeouts; the owner ids
- * of os/owner.c name a thread and tell a dead one. */
+ * of os/owner.c name a thread and tell a dead one; mp__wait ends on its condition, deadline or
+ * check, is woken across processes and stops spinning in vain. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -10,6 +11,7 @@
 #include "harness.h"
 #include "os/olock.h"
 #include "os/os.h"
+#include "os/wait.h"
 
 START_TEST(deadlines) {
   mp__deadline never = mp__deadline_in(MP_FOREVER);
@@ -128,6 +130,118 @@ START_TEST(owner_id_names_the_thread) {
 }
 END_TEST
 
+/* ---- mp__wait ---- */
+
+static bool always(void *arg) {
+  (void)arg;
+  return true;
+}
+
+static int give_up(void *arg) {
+  return ++*(int *)arg >= 2 ? -ECANCELED : 0;
+}
+
+START_TEST(wait_ends_done_timeout_or_check) {
+  _Atomic uint32_t word = 7, sleepers = 0;
+  mp__waiter done = {.word = &word, .done = always, .spin_ns = MP__WAIT_SPIN_LONG_NS};
+  mp_assert_ok(mp__wait(&done, mp__deadline_in(MP_FOREVER)));
+  mp__waiter moved = {.word = &word, .old = 6};
+  mp_assert_ok(mp__wait(&moved, mp__deadline_in(0)));
+
+  mp__waiter still = {.word = &word, .sleepers = &sleepers, .old = 7,
+                      .spin_ns = MP__WAIT_SPIN_LONG_NS};
+  mp_assert_rc(mp__wait(&still, mp__deadline_in(0)), MP_ETIMEDOUT); /* a poll never sleeps */
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_rc(mp__wait(&still, mp__deadline_in(120)), MP_ETIMEDOUT);
+  int64_t took = mp_test_now_ms() - t0;
+  ck_assert_int_ge(took, 110);
+  ck_assert_int_lt(took, 5000);
+  ck_assert_uint_eq(atomic_load(&sleepers), 0); /* the count is given back */
+
+  /* check() runs after every slice (50 ms) and ends the wait with its code */
+  int calls = 0;
+  mp__waiter checked = {.word = &word, .old = 7, .check = give_up, .arg = &calls};
+  t0 = mp_test_now_ms();
+  mp_assert_rc(mp__wait(&checked, mp__deadline_in(MP_FOREVER)), -ECANCELED);
+  ck_assert_int_eq(calls, 2);
+  ck_assert_int_lt(mp_test_now_ms() - t0, 5000);
+
+  mp__spin full = {0}, least = {MP__WAIT_SPIN_MIN_SHIFT}, beyond = {MP__WAIT_SPIN_MIN_SHIFT + 5};
+  ck_assert_int_eq(mp__wait_spin_budget(&full, 4000), 4000);
+  ck_assert_int_eq(mp__wait_spin_budget(&least, 4000), 500);
+  ck_assert_int_eq(mp__wait_spin_budget(&beyond, 4000), 500);
+  ck_assert_int_eq(mp__wait_spin_budget(&full, 0), 0);
+}
+END_TEST
+
+typedef struct {
+  _Atomic uint32_t seq, sleepers, state;
+} shared_wait;
+
+static bool state_set(void *arg) { return atomic_load(&((shared_wait *)arg)->state) != 0; }
+
+/* A sleeper in another process, counted, sleeping whole (no slices to hide a lost wake-up), is
+ * woken by the waker's half of the protocol. */
+START_TEST(wait_woken_from_other_process) {
+  shared_wait *sw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(sw, MAP_FAILED);
+  for (int round = 0; round < 20; round++) {
+    atomic_store(&sw->state, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      mp__waiter w = {.word = &sw->seq, .sleepers = &sw->sleepers, .done = state_set,
+                        .arg = sw, .spin_ns = MP__WAIT_SPIN_LONG_NS, .whole = true};
+      _exit(mp__wait(&w, mp__deadline_in(10000)) == 0 ? 0 : 1);
+    }
+    if (round % 2) mp_test_sleep_ms(5); /* now asleep, or (even rounds) maybe still spinning */
+    atomic_store(&sw->state, 1);
+    mp__wake_bump(&sw->seq, &sw->sleepers, 1);
+    int64_t t0 = mp_test_now_ms();
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_int_lt(mp_test_now_ms() - t0, 5000);
+    ck_assert_uint_eq(atomic_load(&sw->sleepers), 0);
+  }
+  munmap(sw, 4096);
+}
+END_TEST
+
+typedef struct {
+  _Atomic uint32_t word;
+  _Atomic int stop;
+} slow_waker_state;
+
+static void *slow_waker(void *arg) {
+  slow_waker_state *sw = arg;
+  while (!atomic_load(&sw->stop)) {
+    mp_test_sleep_ms(2);
+    atomic_fetch_add(&sw->word, 1);
+    mp__futex_wake(&sw->word, 1);
+  }
+  return NULL;
+}
+
+/* A waiter whose waker takes milliseconds cuts its spin for it to the smallest step within a
+ * few waits. */
+START_TEST(wait_spins_less_for_a_slow_waker) {
+  slow_waker_state sw = {0};
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, slow_waker, &sw), 0);
+  mp__spin learned = {0};
+  for (int i = 0; i < 10; i++) {
+    mp__waiter w = {.word = &sw.word, .old = atomic_load(&sw.word),
+                      .spin_ns = MP__WAIT_SPIN_LONG_NS, .whole = true, .spin = &learned};
+    mp_assert_ok(mp__wait(&w, mp__deadline_in(10000)));
+  }
+  atomic_store(&sw.stop, 1);
+  pthread_join(th, NULL);
+  ck_assert_uint_eq(learned.shift, MP__WAIT_SPIN_MIN_SHIFT);
+  ck_assert_int_eq(mp__wait_spin_budget(&learned, MP__WAIT_SPIN_LONG_NS),
+                   MP__WAIT_SPIN_LONG_NS >> MP__WAIT_SPIN_MIN_SHIFT);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("os");
   TCase *tc = mp_tcase("clock_futex", 20);
@@ -136,5 +250,10 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, futex_wakes_other_process);
   tcase_add_test(tc, owner_id_names_the_thread);
   suite_add_tcase(s, tc);
+  TCase *tw = mp_tcase("wait", 30);
+  tcase_add_test(tw, wait_ends_done_timeout_or_check);
+  tcase_add_test(tw, wait_woken_from_other_process);
+  tcase_add_test(tw, wait_spins_less_for_a_slow_waker);
+  suite_add_tcase(s, tw);
   return s;
 }

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -122,6 +123,61 @@ START_TEST(blocking_across_processes) {
   ck_assert_int_eq(mp_test_finish(p), 0);
   ck_assert(mp_queue_empty(q));
   mp_queue_free(q);
+}
+END_TEST
+
+/* ---- what waiting costs ---- */
+#define TRICKLE_N 200
+
+typedef struct {
+  mp_queue *q;
+  _Atomic int64_t trickle_cpu_ns, blocked_cpu_ns;
+  _Atomic int got;
+} trickle_state;
+
+static int64_t cpu_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int trickle_consumer(void *arg) {
+  trickle_state *t = arg;
+  int rc;
+  int64_t c0 = cpu_now_ns();
+  for (int i = 0; i < TRICKLE_N; i++)
+    if (get_i64(t->q, 20000, &rc) != i || rc != 0) return 1;
+  int64_t c1 = cpu_now_ns();
+  atomic_store(&t->trickle_cpu_ns, c1 - c0);
+  atomic_store(&t->got, TRICKLE_N);
+  get_i64(t->q, 1000, &rc); /* nothing comes: blocked for the whole second */
+  atomic_store(&t->blocked_cpu_ns, cpu_now_ns() - c1);
+  return rc == MP_EEMPTY ? 0 : 2;
+}
+
+/* A consumer fed a message every millisecond sleeps between them instead of spinning for each
+ * (that once cost ~95 us of CPU per message), and one blocked in a get costs next to nothing.
+ * Generous bounds: 50 us of CPU per message (~10-20 us here), 50 ms for the blocked second. */
+START_TEST(waiting_consumer_costs_little_cpu) {
+  trickle_state *t = mp_shared_alloc(sizeof *t);
+  ck_assert_ptr_nonnull(t);
+  mp_assert_ok(mp_queue_new(&t->q, 0));
+  mp_process *p = mp_test_start(trickle_consumer, t);
+  mp_test_sleep_ms(50);
+  for (int64_t i = 0; i < TRICKLE_N; i++) {
+    mp_assert_ok(mp_queue_put_bytes(t->q, &i, sizeof i, 0));
+    mp_test_sleep_ms(1);
+  }
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  ck_assert_int_eq(atomic_load(&t->got), TRICKLE_N);
+  int64_t per_msg_us = atomic_load(&t->trickle_cpu_ns) / TRICKLE_N / 1000;
+  int64_t blocked_ms = atomic_load(&t->blocked_cpu_ns) / 1000000;
+  ck_assert_msg(per_msg_us < 50, "a trickle consumer used %lld us of CPU per message",
+                (long long)per_msg_us);
+  ck_assert_msg(blocked_ms < 50, "a consumer blocked 1 s used %lld ms of CPU",
+                (long long)blocked_ms);
+  mp_queue_free(t->q);
+  mp_shared_free(t, sizeof *t);
 }
 END_TEST
 
@@ -606,6 +662,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, fifo_and_misuse);
   tcase_add_test(tc, maxsize_full_empty_timeouts);
   tcase_add_test(tc, blocking_across_processes);
+  tcase_add_test(tc, waiting_consumer_costs_little_cpu);
   tcase_add_test(tc, close_semantics);
   tcase_add_test(tc, zero_byte_and_1mib);
   tcase_add_test(tc, qsize_exact_concurrent);

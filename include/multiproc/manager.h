@@ -231,8 +231,9 @@ MP_EXTERN int mp_manager_connect(mp_manager *m, mp_timeout_ms timeout);
  * it (5 s, then kills it) and reaps it, leaving no process, fd or shared memory behind; proxies
  * then return MP_ECLOSED.  From a connected client, or any other process: asks the server to
  * stop (Python's Server.shutdown, open to authenticated clients).  For a manager serving in
- * this process, makes mp_manager_serve_forever() return.  Idempotent.
- * Errors: MP_ESTATE (never started), MP_EBROKEN (the server was already gone). */
+ * this process, makes mp_manager_serve_forever() return.  Idempotent (a repeated call returns
+ * 0).  Errors: MP_ESTATE (never started), MP_EBROKEN (the server was already gone -- killed or
+ * crashed -- or did not stop cleanly; from the starter the clean-up is done all the same). */
 MP_EXTERN int mp_manager_shutdown(mp_manager *m);
 
 /* Shuts the manager down if this process started it (see above), closes this process's

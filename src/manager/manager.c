@@ -215,12 +215,18 @@ int mp_manager_shutdown(mp_manager *m) {
     return 0;
   }
   if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid()) {
+    /* A server that ended before it was asked to stop, or that did not stop cleanly, was
+     * killed or crashed: the clean-up is the same, but the caller is told (MP_EBROKEN). */
+    bool broken = !mp_process_is_alive(m->server);
     uint32_t st = MGR_ST_RUNNING;
     atomic_compare_exchange_strong(&m->sh->state, &st, MGR_ST_STOPPING);
     mp__futex_wake(&m->sh->state, INT32_MAX);
     if (mp_process_join(m->server, 5000) != 0) {
       mp_process_kill(m->server);
       mp_process_join(m->server, MP_FOREVER);
+    } else {
+      int code = 0;
+      if (mp_process_exitcode(m->server, &code) == 0 && code != 0) broken = true;
     }
     mp_process_free(m->server);
     m->server = NULL;
@@ -228,7 +234,7 @@ int mp_manager_shutdown(mp_manager *m) {
     mp__mgr_client_close(m);
     shared_free(m);
     m->shut = true;
-    return 0;
+    return broken ? MP_EBROKEN : 0;
   }
   /* A client (connected, or a child of the starter): ask the server. */
   int rc = mp__mgr_request(m, MGR_OP_SHUTDOWN, 0, NULL, NULL, NULL, NULL, NULL, 5000);

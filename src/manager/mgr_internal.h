@@ -108,9 +108,11 @@ int mp__mgr_chan_put(mgr_chan *c, const void *msg, size_t len);
 const void *mp__mgr_chan_msg(mgr_chan *c, size_t *len);
 /* Frees a heap block the message used. */
 void mp__mgr_chan_release(mgr_chan *c);
-/* Waits until *word != old: spins, then sleeps in slices of at most 50 ms, calling
- * check(arg) after every slice; a non-zero result of check ends the wait with that code.
- * Returns 0 when the word changed, MP_ETIMEDOUT at the deadline. */
+/* Waits until *word != old (mp__wait, os/wait.h): spins for at most spins ns (less, or not at
+ * all, when the machine is oversubscribed or spinning has not paid), then sleeps in slices of
+ * at most 50 ms counted in *sleep_flag, calling check(arg) after every slice; a non-zero
+ * result of check ends the wait with that code.  Returns 0 when the word changed,
+ * MP_ETIMEDOUT at the deadline. */
 int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
                    long spins, mp__deadline d, int (*check)(void *), void *arg);
 /* The adaptive spin of a waiter: after a wait that took elapsed_ns, the spin for the next one.

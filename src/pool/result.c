@@ -1,16 +1,11 @@
-/* result.c -- AsyncResult in the pool's process: waiting (a short spin, then the futex on the
- * job's finished-chunk count), reading items and errors, imap's next(), and the result's life. */
+/* result.c -- AsyncResult in the pool's process: waiting (mp__wait on the job's finished-chunk
+ * count), reading items and errors, imap's next(), and the result's life. */
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "os/os.h"
+#include "os/wait.h"
 #include "pool/pool_internal.h"
-
-/* How long a waiter spins before it sleeps: a short task finishes within it, and a futex round
- * trip on this path costs more than the spin. */
-#define WAIT_SPIN_NS 50000
 
 typedef bool (*job_cond)(const pool_job *j, uint64_t arg);
 
@@ -46,40 +41,39 @@ static bool cond_chunk(const pool_job *j, uint64_t c) {
 }
 static bool cond_order(const pool_job *j, uint64_t k) { return mp__ld(&j->order_n) > k; }
 
-/* Waits until cond(j, arg) holds or the deadline passes.  all: the condition needs every chunk
- * finished, so only the last completion has to wake us. */
+typedef struct {
+  pool_job *j;
+  job_cond cond;
+  uint64_t arg;
+  bool all; /* the condition needs every chunk finished: only the last completion must wake */
+} job_wait;
+
+static bool job_wait_done(void *arg) {
+  job_wait *w = arg;
+  return w->cond(w->j, w->arg);
+}
+
+/* Before each look that may end in a sleep: tells completing workers when to wake us (the
+ * count they compare with sits beside the waiter count they read after their fence). */
+static void job_wait_arm(void *arg) {
+  job_wait *w = arg;
+  want_wake_at(w->j, w->all ? w->j->nchunks : mp__ld(&w->j->done_chunks) + 1);
+}
+
+/* Waits until cond(j, arg) holds or the deadline passes. */
 static int wait_for(pool_job *j, job_cond cond, uint64_t arg, bool all, mp__deadline d) {
-  if (cond(j, arg)) return 0;
-  if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
-  int64_t until = mp__now_ns() + WAIT_SPIN_NS;
-  do {
-    for (int k = 0; k < 64; k++) {
-      mp__cpu_relax();
-      if (cond(j, arg)) return 0;
-    }
-    /* Let whatever else wants this CPU run -- on a busy machine that may be the very worker we
-     * wait for; on an idle one this returns at once. */
-    sched_yield();
-  } while (mp__now_ns() < until);
+  job_wait jw = {j, cond, arg, all};
   /* A callback's completion is posted on its own word, after the count reached the end. */
   bool by_delivery = cond == cond_delivered;
-  _Atomic uint32_t *futex =
-      by_delivery ? &j->delivered : (_Atomic uint32_t *)(void *)&j->done_chunks;
-  atomic_fetch_add_explicit(&j->waiters, 1, memory_order_seq_cst);
-  int rc = 0;
-  for (;;) {
-    uint32_t v = atomic_load_explicit(futex, memory_order_seq_cst);
-    if (!by_delivery) want_wake_at(j, all ? j->nchunks : mp__ld(&j->done_chunks) + 1);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (cond(j, arg)) break;
-    if (mp__deadline_passed(d)) {
-      rc = MP_ETIMEDOUT;
-      break;
-    }
-    (void)mp__futex_wait(futex, v, mp__slice(d));
-  }
-  atomic_fetch_sub_explicit(&j->waiters, 1, memory_order_relaxed);
-  return rc;
+  mp__waiter w = {
+      .word = by_delivery ? &j->delivered : (_Atomic uint32_t *)(void *)&j->done_chunks,
+      .sleepers = &j->waiters,
+      .done = job_wait_done,
+      .arm = by_delivery ? NULL : job_wait_arm,
+      .arg = &jw,
+      .spin_ns = MP__WAIT_SPIN_LONG_NS, /* a short task finishes within it */
+  };
+  return mp__wait(&w, d);
 }
 
 mp_async_result *mp__result_new(pool_job *j, const mp_async_opts *opts) {

@@ -2,16 +2,11 @@
  * claim the next one in one logged critical section, run it outside the lock, wait for work
  * when there is none. */
 #include <limits.h>
-#include <sched.h>
 #include <string.h>
 
-#include "os/os.h"
+#include "os/wait.h"
 #include "pool/pool_internal.h"
 #include "pool/task_internal.h"
-
-/* How long one idle worker spins for new work before it sleeps: long enough to catch the next
- * task of a caller submitting one by one without a futex round trip on either side. */
-#define IDLE_SPIN_NS 50000
 
 static uint64_t chunk_error(int status, uint64_t item, int store_error) {
   pool_error *e;
@@ -76,29 +71,39 @@ uint64_t mp__run_chunk(const pool_shared *sh, pool_job *j, uint64_t c) {
   return result;
 }
 
-/* Waits until work_seq moves on from seq (or a slice passes).  One idle worker at a time spins
+typedef struct {
+  pool_shared *sh;
+  pool_slot *s;
+  uint32_t me;
+} idle_wait;
+
+/* After the spin, before a look that may end in a sleep: gives the spinner role back and
+ * counts the worker asleep, its slot's flag telling the result thread to take the count back
+ * should the worker be killed asleep. */
+static void idle_arm(void *arg) {
+  idle_wait *iw = arg;
+  uint32_t mine = iw->me + 1;
+  atomic_compare_exchange_strong(&iw->sh->spinner, &mine, 0);
+  if (!atomic_load_explicit(&iw->s->sleeping, memory_order_relaxed)) {
+    atomic_fetch_add(&iw->sh->idle_sleepers, 1);
+    atomic_store(&iw->s->sleeping, 1);
+  }
+}
+
+/* Waits until work_seq moves on from seq (or 100 ms pass).  One idle worker at a time spins
  * first; the others sleep at once, so idle workers never crowd out busy ones. */
 static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t seq) {
   uint32_t no = 0;
-  if (atomic_compare_exchange_strong(&sh->spinner, &no, me + 1)) {
-    int64_t until = mp__now_ns() + IDLE_SPIN_NS;
-    bool moved = false;
-    do {
-      for (int k = 0; k < 64 && !moved; k++) {
-        mp__cpu_relax();
-        moved = atomic_load_explicit(&sh->work_seq, memory_order_acquire) != seq;
-      }
-      if (!moved) sched_yield(); /* a spin that gives way to anything runnable (result.c) */
-    } while (!moved && mp__now_ns() < until);
-    atomic_store(&sh->spinner, 0);
-    if (moved) return;
+  bool spinner = atomic_compare_exchange_strong(&sh->spinner, &no, me + 1);
+  idle_wait iw = {sh, s, me};
+  mp__waiter w = {.word = &sh->work_seq, .old = seq, .arm = idle_arm, .arg = &iw,
+                  .spin_ns = spinner ? MP__WAIT_SPIN_LONG_NS : 0, .whole = true};
+  (void)mp__wait(&w, mp__deadline_in(100));
+  if (spinner) { /* caught by the spin: the role is still ours */
+    uint32_t mine = me + 1;
+    atomic_compare_exchange_strong(&sh->spinner, &mine, 0);
   }
-  /* The slot's flag lets the result thread take back the count of a worker killed asleep. */
-  atomic_fetch_add(&sh->idle_sleepers, 1);
-  atomic_store(&s->sleeping, 1);
-  (void)mp__futex_wait(&sh->work_seq, seq, mp__deadline_in(100));
-  atomic_store(&s->sleeping, 0);
-  atomic_fetch_sub(&sh->idle_sleepers, 1);
+  if (atomic_exchange(&s->sleeping, 0)) atomic_fetch_sub(&sh->idle_sleepers, 1);
 }
 
 int mp__worker_main(pool_shared *sh, uint32_t i, int (*init)(void *), void *initarg) {

@@ -2,24 +2,20 @@
  * 64-byte slots under one owner-tracking lock, small messages inline, large ones in heap blocks
  * that are filled outside the lock and reused through a small per-queue cache.
  *
- * Waiting follows the sync layer (semaphore.c, event.c): a waiter spins QUEUE_SPINS rounds on the
- * lock-free head/tail hint (longer than a lock's MP__SPINS: in a stream the next message is
- * usually a few hundred ns away, and a consumer that sleeps makes every put pay a FUTEX_WAKE), then counts itself a sleeper under the lock, reads the futex word's
- * sequence, unlocks and sleeps at most one slice (MP__OWN_SLICE_NS), so a wake-up lost to a
- * process that died between its commit and its FUTEX_WAKE heals within 50 ms.  A put or get pays
- * for a FUTEX_WAKE only when somebody sleeps.  queue_internal.h lists the commit points that make
+ * Waiting is mp__wait (os/wait.h) on the lock-free head/tail: a waiter spins a bounded, adaptive
+ * while (in a stream the next message is usually a few hundred ns away, and a consumer that
+ * sleeps makes every put pay a FUTEX_WAKE), then counts itself a sleeper and sleeps in slices
+ * (MP__OWN_SLICE_NS), so a wake-up lost to a process that died between its commit and its
+ * FUTEX_WAKE heals within 50 ms; it re-checks under the lock after every wake-up.  A put or get
+ * pays for a FUTEX_WAKE only when somebody sleeps.  queue_internal.h lists the commit points that make
  * a process killed anywhere harmless to the others. */
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap/heap.h"
+#include "os/wait.h"
 #include "queue/queue_internal.h"
-
-#ifndef QUEUE_SPINS /* -DQUEUE_SPINS=0 turns spinning off, to measure the gain */
-#define QUEUE_SPINS (MP__SPINS * 20)
-#endif
 
 /* ---- lock ---- */
 
@@ -178,45 +174,39 @@ void mp__queue_block_release(mp_queue *q, void *block, uint64_t cap) {
 /* ---- waiting ----
  * Both waits are called with the lock held and return with it held. */
 
-static void wake_getters(mp_queue *q) {
-  if (atomic_load(&q->get_sleepers) > 0) {
-    atomic_fetch_add(&q->nonempty, 1);
-    mp__futex_wake(&q->nonempty, 1);
-  }
-}
+/* A put or get that may have made a waiter's condition true bumps its word, but only pays for
+ * that and the FUTEX_WAKE when somebody counted itself asleep (os/wait.h has the fences that
+ * make the count and the change meet). */
+static void wake_getters(mp_queue *q) { mp__wake_bump(&q->nonempty, &q->get_sleepers, 1); }
+static void wake_putters(mp_queue *q) { mp__wake_bump(&q->nonfull, &q->put_sleepers, 1); }
 
-static void wake_putters(mp_queue *q) {
-  if (atomic_load(&q->put_sleepers) > 0) {
-    atomic_fetch_add(&q->nonfull, 1);
-    mp__futex_wake(&q->nonfull, 1);
-  }
+typedef struct {
+  mp_queue *q;
+  bool (*ready)(mp_queue *);
+} queue_wait;
+
+/* Looked at without the lock: head and tail are atomics whose commit is one store. */
+static bool queue_wait_done(void *arg) {
+  queue_wait *qw = arg;
+  return qw->ready(qw->q) || is_closed(qw->q);
 }
 
 /* Waits until ready(q) or the queue is closed (returns 0), or the deadline passes (returns
  * timeout_rc).  seq/sleepers: the futex word and sleeper count of this condition. */
 static int wait_until(mp_queue *q, bool (*ready)(mp_queue *), _Atomic uint32_t *seq,
                       _Atomic uint32_t *sleepers, mp__deadline d, int timeout_rc) {
+  queue_wait qw = {q, ready};
+  mp__waiter w = {.word = seq, .sleepers = sleepers, .done = queue_wait_done, .arg = &qw,
+                  .spin_ns = MP__WAIT_SPIN_LONG_NS};
   for (;;) {
     if (ready(q) || is_closed(q)) return 0;
     if (mp__deadline_passed(d)) return timeout_rc;
     qunlock(q);
-    for (int i = 1; i <= QUEUE_SPINS; i++) {
-      mp__cpu_relax();
-      if (ready(q) || is_closed(q)) break;
-      /* Every so often give way to anything runnable: on a busy machine that may be the very
-       * process we wait for, and spinning through its time slice would only delay it. */
-      if (i % 64 == 0) sched_yield();
-    }
+    int wrc = mp__wait(&w, d);
     int rc = qlock(q);
     if (rc != 0) return rc;
-    if (ready(q) || is_closed(q)) return 0;
-    uint32_t v = atomic_load(seq);
-    atomic_fetch_add(sleepers, 1);
-    qunlock(q);
-    mp__futex_wait(seq, v, mp__slice(d));
-    atomic_fetch_sub(sleepers, 1);
-    rc = qlock(q);
-    if (rc != 0) return rc;
+    /* Another process may have taken what ended the wait: look again under the lock. */
+    if (wrc != 0 && !(ready(q) || is_closed(q))) return timeout_rc;
   }
 }
 
@@ -434,29 +424,27 @@ int mp_queue_task_done(mp_queue *q) {
   bool all = q->done == tail;
   if (all) atomic_fetch_add(&q->joinseq, 1);
   qunlock(q);
-  if (all && atomic_load(&q->join_sleepers) > 0) mp__futex_wake(&q->joinseq, INT_MAX);
+  if (all) mp__wake_if_sleepers(&q->joinseq, &q->join_sleepers, INT_MAX);
   return 0;
+}
+
+/* Looked at under the lock: done is a plain counter.  A lock that cannot be taken ends the
+ * wait; the caller's own lock then reports why. */
+static bool all_done(void *arg) {
+  mp_queue *q = arg;
+  if (qlock(q) != 0) return true;
+  bool all = q->done == atomic_load_explicit(&q->tail, memory_order_relaxed);
+  qunlock(q);
+  return all;
 }
 
 int mp_queue_join(mp_queue *q, mp_timeout_ms timeout) {
   if (q == NULL || q->kind != QUEUE_JOINABLE) return -EINVAL;
-  mp__deadline d = mp__deadline_in(timeout);
-  int rc = qlock(q);
+  mp__waiter w = {.word = &q->joinseq, .sleepers = &q->join_sleepers, .done = all_done, .arg = q};
+  int rc = mp__wait(&w, mp__deadline_in(timeout));
   if (rc != 0) return rc;
-  for (;;) {
-    if (q->done == atomic_load_explicit(&q->tail, memory_order_relaxed)) break;
-    if (mp__deadline_passed(d)) {
-      rc = MP_ETIMEDOUT;
-      break;
-    }
-    uint32_t v = atomic_load(&q->joinseq);
-    atomic_fetch_add(&q->join_sleepers, 1);
-    qunlock(q);
-    mp__futex_wait(&q->joinseq, v, mp__slice(d));
-    atomic_fetch_sub(&q->join_sleepers, 1);
-    rc = qlock(q);
-    if (rc != 0) return rc;
-  }
+  /* all_done() also ends the wait when the lock fails: say why. */
+  if ((rc = qlock(q)) != 0) return rc;
   qunlock(q);
-  return rc;
+  return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "heap/heap.h"
 #include "os/olock.h"
+#include "os/wait.h"
 
 typedef struct {
   mp__olock lk;
@@ -80,6 +81,14 @@ static int lock(barrier_impl *bi) {
   return rc;
 }
 
+/* mp__wait's check: takes and drops the lock, breaking the barrier if its holder died. */
+static int check_holder(void *arg) {
+  barrier_impl *bi = arg;
+  int rc = lock(bi);
+  if (rc == 0) mp__olock_release(&bi->lk);
+  return rc;
+}
+
 int mp_barrier_wait(mp_barrier_t *b, mp_timeout_ms timeout) {
   if (b == NULL) return -EINVAL;
   barrier_impl *bi = impl(b);
@@ -98,20 +107,18 @@ int mp_barrier_wait(mp_barrier_t *b, mp_timeout_ms timeout) {
     return (int)index;
   }
   uint32_t g = atomic_load(&bi->gen);
-  for (;;) {
-    mp__olock_release(&bi->lk);
-    bool due = mp__deadline_passed(d);
-    if (!due) mp__futex_wait(&bi->gen, g, mp__slice(d));
-    if ((rc = lock(bi)) != 0) return rc;
-    if (atomic_load(&bi->gen) != g) {
-      rc = (bi->broke >> (g % 64) & 1) ? MP_EBROKEN : (int)index;
-      break;
-    }
-    if (due) { /* our timeout breaks the barrier for everybody */
-      end_cycle(bi, true);
-      rc = MP_ETIMEDOUT;
-      break;
-    }
+  mp__olock_release(&bi->lk);
+  /* Every slice the check takes the lock once, so a process that died holding it (e.g. inside
+   * the action) breaks the barrier instead of leaving the others asleep. */
+  mp__waiter w = {.word = &bi->gen, .old = g, .check = check_holder, .arg = bi};
+  int wrc = mp__wait(&w, d);
+  if (wrc != 0 && wrc != MP_ETIMEDOUT) return wrc;
+  if ((rc = lock(bi)) != 0) return rc;
+  if (atomic_load(&bi->gen) != g) {
+    rc = (bi->broke >> (g % 64) & 1) ? MP_EBROKEN : (int)index;
+  } else { /* our timeout breaks the barrier for everybody */
+    end_cycle(bi, true);
+    rc = MP_ETIMEDOUT;
   }
   mp__olock_release(&bi->lk);
   return rc;

@@ -20,6 +20,7 @@
 #include <limits.h>
 
 #include "heap/heap.h"
+#include "os/wait.h"
 #include "sync/sync_internal.h"
 
 #define SKIP_WORDS 4
@@ -141,6 +142,16 @@ static void give_up(cond_impl *ci, uint32_t ticket) {
   if (i < SKIP_BITS) ci->skip[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
+typedef struct {
+  cond_impl *ci;
+  uint32_t ticket;
+} ticket_wait;
+
+static bool ticket_granted(void *arg) {
+  ticket_wait *tw = arg;
+  return notified(tw->ci, tw->ticket);
+}
+
 static int wait_until(cond_impl *ci, mp__deadline d) {
   mp__olock *lk = olock_of(ci);
   if (!mp__olock_mine(lk)) return MP_ESTATE;
@@ -149,7 +160,6 @@ static int wait_until(cond_impl *ci, mp__deadline d) {
 
   uint32_t ticket = atomic_load(&ci->head);
   atomic_store(&ci->head, ticket + 1);
-  uint32_t s = atomic_load(&ci->seq);
   if (rl) rl->count = 0;
   int rc = mp__olock_release(lk);
   if (rc != 0) { /* not recoverable: the lock is gone for everybody */
@@ -157,16 +167,10 @@ static int wait_until(cond_impl *ci, mp__deadline d) {
     return rc;
   }
 
-  bool got = false;
-  for (;;) {
-    if (notified(ci, ticket)) {
-      got = true;
-      break;
-    }
-    if (mp__deadline_passed(d)) break;
-    mp__futex_wait(&ci->seq, s, mp__slice(d));
-    s = atomic_load(&ci->seq);
-  }
+  /* notify() bumps seq and wakes everybody, so no sleeper count is kept. */
+  ticket_wait tw = {ci, ticket};
+  mp__waiter w = {.word = &ci->seq, .done = ticket_granted, .arg = &tw};
+  bool got = mp__wait(&w, d) == 0;
 
   int lrc = mp__olock_acquire_slow(lk, mp__self(), mp__deadline_in(MP_FOREVER));
   if (lrc != 0 && lrc != MP_EOWNERDEAD) return lrc; /* MP_ENOTRECOVERABLE: not held */

@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 
 #include "heap/heap.h"
-#include "os/olock.h" /* MP__SPINS, mp__cpu_relax */
+#include "os/wait.h"
 
 typedef struct {
   _Atomic uint32_t word; /* (sets << 1) | flag */
@@ -43,7 +43,7 @@ int mp_event_set(mp_event_t *e) {
   do {
     if (w & 1) return 0;
   } while (!atomic_compare_exchange_weak(&ei->word, &w, (w + 2) | 1));
-  if (atomic_load(&ei->sleepers) > 0) mp__futex_wake(&ei->word, INT_MAX);
+  mp__wake_if_sleepers(&ei->word, &ei->sleepers, INT_MAX);
   return 0;
 }
 
@@ -63,28 +63,13 @@ int mp_event_wait(mp_event_t *e, mp_timeout_ms timeout) {
   uint32_t w = atomic_load(&ei->word);
   if (w & 1) return 0;
   if (timeout == 0) return MP_ETIMEDOUT;
-  /* A set() that comes within a few hundred nanoseconds -- the other side of a hand-off that
-   * is itself awake -- is caught without sleeping, so two processes handing control back and
-   * forth stay off the futex entirely.  Only set() changes an unset word (see above). */
-  for (int i = 0; i < MP__SPINS; i++) {
-    if (atomic_load_explicit(&ei->word, memory_order_acquire) != w) return 0;
-    mp__cpu_relax();
-  }
-  mp__deadline d = mp__deadline_in(timeout);
-  atomic_fetch_add(&ei->sleepers, 1);
-  int rc = MP_ETIMEDOUT;
-  for (;;) {
-    /* Only set() changes the word away from an unset value. */
-    if (atomic_load(&ei->word) != w) {
-      rc = 0;
-      break;
-    }
-    if (mp__deadline_passed(d)) break;
-    /* No periodic re-check is needed: set() wakes every sleeper, and a sleeper that dies takes
-     * no wake-up from anyone else.  An untimed wait (MP_FOREVER) also spares the kernel a
-     * timer per wait, which is most of a hand-off's cost beyond the two context switches. */
-    mp__futex_wait(&ei->word, w, d);
-  }
-  atomic_fetch_sub(&ei->sleepers, 1);
-  return rc;
+  /* A set() that comes within a few microseconds -- the other side of a hand-off that is
+   * itself awake -- is caught by the spin, so two processes handing control back and forth stay
+   * off the futex.  Only set() changes an unset word (see above).  No slices are needed: set()
+   * wakes every sleeper, and a sleeper that dies takes no wake-up from anyone else; an untimed
+   * wait (MP_FOREVER) so also spares the kernel a timer per wait, which is most of a hand-off's
+   * cost beyond the two context switches. */
+  mp__waiter wt = {.word = &ei->word, .sleepers = &ei->sleepers, .old = w,
+                   .spin_ns = MP__WAIT_SPIN_SHORT_NS, .whole = true};
+  return mp__wait(&wt, mp__deadline_in(timeout));
 }

@@ -9,7 +9,7 @@
 #include <limits.h>
 
 #include "heap/heap.h"
-#include "os/olock.h"
+#include "os/wait.h"
 
 typedef struct {
   _Atomic uint32_t value;
@@ -51,28 +51,17 @@ static bool try_take(sem_impl *si) {
   return false;
 }
 
+static bool take_for_wait(void *arg) { return try_take(arg); }
+
 int mp_semaphore_acquire(mp_semaphore_t *s, mp_timeout_ms timeout) {
   if (s == NULL) return -EINVAL;
   sem_impl *si = impl(s);
   if (mp__likely(try_take(si))) return 0;
   if (timeout == 0) return MP_ETIMEDOUT;
-  for (int i = 0; i < MP__SPINS; i++) {
-    mp__cpu_relax();
-    if (atomic_load_explicit(&si->value, memory_order_relaxed) > 0 && try_take(si)) return 0;
-  }
-  mp__deadline d = mp__deadline_in(timeout);
-  atomic_fetch_add(&si->sleepers, 1);
-  int rc = MP_ETIMEDOUT;
-  for (;;) {
-    if (try_take(si)) {
-      rc = 0;
-      break;
-    }
-    if (mp__deadline_passed(d)) break;
-    mp__futex_wait(&si->value, 0, mp__slice(d));
-  }
-  atomic_fetch_sub(&si->sleepers, 1);
-  return rc;
+  /* The value is the futex: a release changes it, so a sleeper sees every release. */
+  mp__waiter w = {.word = &si->value, .sleepers = &si->sleepers, .done = take_for_wait,
+                  .arg = si, .spin_ns = MP__WAIT_SPIN_SHORT_NS};
+  return mp__wait(&w, mp__deadline_in(timeout));
 }
 
 int mp_semaphore_release(mp_semaphore_t *s) {
@@ -82,7 +71,7 @@ int mp_semaphore_release(mp_semaphore_t *s) {
   do {
     if (v >= si->max) return -EOVERFLOW;
   } while (!atomic_compare_exchange_weak(&si->value, &v, v + 1));
-  if (atomic_load(&si->sleepers) > 0) mp__futex_wake(&si->value, 1);
+  mp__wake_if_sleepers(&si->value, &si->sleepers, 1);
   return 0;
 }
 
