@@ -1,8 +1,11 @@
 /* test_os.c -- the OS layer: deadlines and futex waits honour their timeouts; the owner ids
  * of os/owner.c name a thread and tell a dead one; mp__wait ends on its condition, deadline or
- * check, is woken across processes and stops spinning in vain. */
+ * check, is woken across processes and stops spinning in vain, and MP_WAIT_POLICY=passive
+ * makes it sleep at once. */
 #include <pthread.h>
+#include <spawn.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -242,6 +245,41 @@ START_TEST(wait_spins_less_for_a_slow_waker) {
 }
 END_TEST
 
+/* How many times a wait looked at its condition before it timed out after 60 ms. */
+static bool count_looks(void *arg) {
+  (*(int *)arg)++;
+  return false;
+}
+static int looks_in_a_wait(void) {
+  _Atomic uint32_t word = 0;
+  int looks = 0;
+  mp__waiter w = {.word = &word, .done = count_looks, .arg = &looks,
+                  .spin_ns = MP__WAIT_SPIN_LONG_NS};
+  if (mp__wait(&w, mp__deadline_in(60)) != MP_ETIMEDOUT) return -1;
+  return looks;
+}
+
+/* The exec'd half of passive_policy_sleeps_at_once: a fresh image started with
+ * MP_WAIT_POLICY=passive (the policy is read once per image).  Exits 0 when the wait only
+ * looked around its sleeps (about once per 50 ms slice, never the thousands of a spin). */
+__attribute__((constructor)) static void passive_child(void) {
+  if (getenv("MP_TEST_PASSIVE") == NULL) return;
+  _exit(mp__wait_passive() && looks_in_a_wait() <= 6 ? 0 : 1);
+}
+
+START_TEST(passive_policy_sleeps_at_once) {
+  ck_assert(!mp__wait_passive());
+  ck_assert_int_gt(looks_in_a_wait(), 50); /* active: the spin looks many times */
+  char *argv[] = {"test_os", NULL};
+  char *envp[] = {"MP_TEST_PASSIVE=1", "MP_WAIT_POLICY=passive", "CK_FORK=no", NULL};
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp), 0);
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "passive child: status %#x", st);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("os");
   TCase *tc = mp_tcase("clock_futex", 20);
@@ -254,6 +292,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tw, wait_ends_done_timeout_or_check);
   tcase_add_test(tw, wait_woken_from_other_process);
   tcase_add_test(tw, wait_spins_less_for_a_slow_waker);
+  tcase_add_test(tw, passive_policy_sleeps_at_once);
   suite_add_tcase(s, tw);
   return s;
 }

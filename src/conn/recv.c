@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conn/conn_internal.h"
+#include "os/wait.h"
 #include "os/os.h"
 #include "os/sock.h"
 
@@ -35,6 +36,7 @@ static int wait_readable(const mp_conn *c, mp__deadline d) {
 
 /* recv() without blocking, retried for up to CONN_SPIN_NS while nothing is there. */
 static ssize_t recv_spin(int fd, void *buf, size_t len) {
+  if (mp__wait_passive()) return -EAGAIN; /* MP_WAIT_POLICY=passive: straight to the sleep */
   int64_t end = 0;
   for (;;) {
     ssize_t r = mp__sock_recv(fd, buf, len, true);

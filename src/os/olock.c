@@ -2,6 +2,7 @@
  * Condition and Barrier (layout in olock.h, design in docs/sync.md; who owns it, and whether
  * that owner is dead, in owner.c). */
 #include "os/olock.h"
+#include "os/wait.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,7 +21,7 @@ static bool take_over(mp__olock *l, uint64_t w, uint64_t self) {
 int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
   uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
   if (w == MP__OWN_NOTREC) return MP_ENOTRECOVERABLE;
-  if (!mp__deadline_passed(d)) {
+  if (!mp__deadline_passed(d) && !mp__wait_passive()) {
     for (int i = 0; i < MP__SPINS; i++) {
       w = atomic_load_explicit(&l->word, memory_order_relaxed);
       if (w == 0 && atomic_compare_exchange_weak_explicit(&l->word, &w, self, memory_order_acquire,

@@ -1,9 +1,26 @@
 /* wait.c -- mp__wait: the adaptive spin, the sleeper count and the futex sleeps (wait.h has the
  * protocol and why the spin is bounded the way it is). */
 #include <sched.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "os/olock.h" /* mp__slice */
 #include "os/wait.h"
+
+/* ---- the policy ---- */
+
+/* -1: not read yet, then 0 (active) or 1 (passive).  Racing first readers store the same. */
+static _Atomic int passive = -1;
+
+bool mp__wait_passive(void) {
+  int p = atomic_load_explicit(&passive, memory_order_relaxed);
+  if (mp__unlikely(p < 0)) {
+    const char *v = getenv("MP_WAIT_POLICY");
+    p = v != NULL && strcmp(v, "passive") == 0;
+    atomic_store_explicit(&passive, p, memory_order_relaxed);
+  }
+  return p;
+}
 
 /* ---- the learned budget ---- */
 
@@ -66,7 +83,7 @@ static int sleep_until(const mp__waiter *w, mp__deadline d) {
 int mp__wait(const mp__waiter *w, mp__deadline d) {
   if (is_done(w)) return 0;
   if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
-  if (w->spin_ns <= 0) return sleep_until(w, d);
+  if (w->spin_ns <= 0 || mp__wait_passive()) return sleep_until(w, d);
   mp__spin *s = w->spin != NULL ? w->spin : &thread_spin;
   int spun = spin_for(w, mp__wait_spin_budget(s, w->spin_ns));
   if (spun == SPIN_CAUGHT) {

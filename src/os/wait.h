@@ -69,6 +69,13 @@ typedef struct mp__waiter {
   mp__spin *spin;  /* the learned budget to use and update; NULL: the calling thread's own */
 } mp__waiter;
 
+/* Whether MP_WAIT_POLICY=passive was in the environment when the library first asked: every
+ * wait then sleeps at once, without spinning (mp__wait, the owner-tracking lock, a connection's
+ * receive).  For machines where no CPU may be spent waiting, and for measuring what a hand-off
+ * costs when both sides sleep (the bench's _sleep rows).  "active" or unset: spin as adaptive.
+ * Read once per process image. */
+bool mp__wait_passive(void);
+
 /* Waits until done() (or the word moved from old) or the deadline passes, or check() says to
  * stop.  Returns 0 once the condition held, MP_ETIMEDOUT when the deadline passed first (done()
  * is looked at once more at the deadline), or check()'s non-zero result.  A due deadline looks
