@@ -149,7 +149,8 @@ double bench_median(const double *v, int n) {
 }
 
 /* The reported value of one side, with its spread on stderr. */
-static double summarize(const bench_opts *o, const char *side, const double *v, int n) {
+static double summarize(const bench_opts *o, const char *side, const double *v, int n,
+                        bool best) {
   double lo = v[0], hi = v[0], med = bench_median(v, n);
   for (int i = 1; i < n; i++) {
     if (v[i] < lo)
@@ -159,7 +160,7 @@ static double summarize(const bench_opts *o, const char *side, const double *v, 
   }
   fprintf(stderr, "%s: %-9s min %.3f  median %.3f  max %.3f  (%d batches x %ld iters)\n",
           o->name, side, lo, med, hi, n, o->iters);
-  if (o->use_best)
+  if (best)
     return o->higher ? hi : lo;
   return med;
 }
@@ -236,8 +237,8 @@ void bench_compare(const bench_opts *o, bench_fn mp_fn, void *mp_ctx, bench_fn l
     fprintf(stderr, "%s: batch %d  multiproc %.3f  limit %.3f\n", o->name, i + 1, mp[i],
             lim[i]);
   }
-  *mp_out = summarize(o, "multiproc", mp, n);
-  *limit_out = summarize(o, "limit", lim, n);
+  *mp_out = summarize(o, "multiproc", mp, n, o->use_best);
+  *limit_out = summarize(o, "limit", lim, n, o->use_best || o->limit_best);
   free(mp);
   free(lim);
 }

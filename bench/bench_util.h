@@ -58,6 +58,8 @@ typedef struct bench_opts {
   int batches;      /* measured batches per side; the median of them is reported */
   bool higher;      /* true when higher values are better (rates) */
   bool use_best;    /* report the best batch instead of the median */
+  bool limit_best;  /* the floor is its best batch: for floors whose cost swings with where
+                       the scheduler puts two polling processes (bench_variant.h) */
   long ops_per_iter; /* operations of the unit in one iteration (tasks of one map), for the
                         CPU per operation; 1 by default */
   const char *name; /* the workload, used only in the stderr diagnostics */

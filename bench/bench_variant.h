@@ -6,7 +6,11 @@
  *   <workload>_sleep  (built with BENCH_SLEEP=1) multiproc with MP_WAIT_POLICY=passive, so
  *                     every wait sleeps at once, against the sleeping floor: the same
  *                     hand-off done raw with futex or blocking reads.
- * Either way nothing can beat its floor: it is the same mechanism with nothing added. */
+ * Either way nothing can beat its floor: it is the same mechanism with nothing added.  Where two
+ * processes poll, the cost of a round trip swings by 10x with where the scheduler puts them
+ * (a core each, or one shared), batch to batch, for the raw loop as for multiproc; the
+ * polling floor is therefore its best batch (opts.limit_best): the least the mechanism cost
+ * in this run, set against multiproc's median. */
 #ifndef MP_BENCH_VARIANT_H
 #define MP_BENCH_VARIANT_H
 

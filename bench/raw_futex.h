@@ -45,7 +45,10 @@ static inline void raw_unlock(_Atomic uint32_t *w) {
  * Two processes hand control back and forth on two futex words: store + FUTEX_WAKE to post,
  * FUTEX_WAIT while unchanged to wait.  The pair lives in a MAP_SHARED page. */
 typedef struct {
-  _Atomic uint32_t ping, pong;
+  /* a cache line each: on one line the two sides' stores would pass it back and forth twice
+   * as often as the hand-off itself needs (as multiproc's objects, each on lines of its own) */
+  _Alignas(64) _Atomic uint32_t ping;
+  _Alignas(64) _Atomic uint32_t pong;
 } raw_pair;
 
 /* Waits until *w becomes 1, then resets it: the raw form of wait + clear. */
@@ -84,9 +87,10 @@ static inline double raw_pingpong(void *ctx, long iters) {
 /* ---- the polling floor of the same hand-offs ----
  * multiproc's waits poll for a while before they sleep, so on an idle machine a hand-off
  * never sleeps in the kernel; the least that costs is two processes polling shared words.
- * Which raw way is fastest depends on the machine's load: a pure spin (pause between polls)
- * wins with a core to spare; yielding the CPU between polls, or sleeping on the futex at once
- * (raw_pingpong), wins when other work wants the cores.  The floor of a wait that polls and
+ * Which raw way is fastest depends on where the two processes run: a pure spin (a pause
+ * between polls) wins with a core each to spare; a spin that yields the CPU every 64 polls
+ * (multiproc's own shape, done raw) wins when the two share a CPU or other work wants the
+ * cores; sleeping on the futex at once (raw_pingpong) when the machine is busier still.  The floor of a wait that polls and
  * then sleeps runs all three, the same number of round trips each, and takes the fastest, so
  * that no such wait, multiproc's included, can beat it by construction. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -98,9 +102,9 @@ static inline double raw_pingpong(void *ctx, long iters) {
 #endif
 
 static inline void raw_poll_wait_take(_Atomic uint32_t *w, bool yield) {
-  while (atomic_load_explicit(w, memory_order_acquire) == 0) {
-    if (yield) sched_yield();
-    else RAW_CPU_RELAX();
+  for (unsigned i = 1; atomic_load_explicit(w, memory_order_acquire) == 0; i++) {
+    RAW_CPU_RELAX();
+    if (yield && i % 64 == 0) sched_yield();
   }
   atomic_store_explicit(w, 0, memory_order_relaxed);
 }
