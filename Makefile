@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The README's commands.  CMake does the building; these targets only sequence it.
 #   make demo    install missing Debian packages, build, run the tour of seed twins
 #   make test    gcc -Werror build + all tests, then clang ASan/UBSan build + all tests,

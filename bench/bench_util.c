@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_util.c -- the shared bench helpers; see bench_util.h for the output protocol. */
 #include "bench_util.h"
 

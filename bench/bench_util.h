@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_util.h -- helpers shared by the bench workloads: clock, iteration scaling, batched
  * measurement with a median (or best) and the one result line.
  *

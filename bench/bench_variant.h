@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_variant.h -- the two rows of a hand-off workload.  multiproc's waits spin for a while
  * and then sleep in the kernel; which of the two a hand-off takes depends on how soon the
  * other side answers, so each such workload is measured both ways, from one source file:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* connection_auth.c -- workload "connection_auth": a client connects to a listener in another
  * process over TCP on 127.0.0.1 and completes the auth-key handshake.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_alloc_free.c -- workload "heap_alloc_free": small blocks from the shared heap.
  *
  * multiproc: mp_shared_alloc + mp_shared_free of 16..256-byte blocks, cycling a working set of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idle_common.h -- the shape of the idle_* workloads: the CPU that the whole process tree
  * (caller, children, workers, servers) spends while the caller is blocked for a few seconds in
  * one call that does not return early.  Unit: CPU microseconds per second blocked, lower is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idle_lock_acquire.c -- workload "idle_lock_acquire": CPU of a process blocked in
  * mp_lock_acquire with a timeout while a child holds the lock (the child sleeps holding it, and
  * lets go when told), until the timeout (see idle_common.h).

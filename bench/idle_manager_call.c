@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idle_manager_call.c -- workload "idle_manager_call": CPU of a process blocked in a manager
  * call, a managed Queue's get with a timeout on an empty queue, until the timeout; the
  * server process counts too (see idle_common.h).  Python twin: python/idle_manager_call.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idle_pool_get.c -- workload "idle_pool_get": CPU of a process blocked in mp_async_result_get
  * for a task that sleeps in a worker, with the pool's other workers idle, until the task ends
  * (see idle_common.h).  Python twin: python/idle_pool_get.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* idle_queue_get.c -- workload "idle_queue_get": CPU of a process blocked in
  * mp_queue_get_bytes with a timeout on an empty queue, until the timeout (see idle_common.h).
  * Python twin: python/idle_queue_get.py (Queue().get(timeout=...)). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock_handoff.c -- workload "lock_handoff": two processes hand control back and forth.
  *
  * multiproc: two Events; the parent sets "ping" and waits for "pong", the child waits for

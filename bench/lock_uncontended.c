@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock_uncontended.c -- workload "lock_uncontended": acquire + release of a free Lock.
  *
  * multiproc: mp_lock_acquire(MP_FOREVER) + mp_lock_release on an mp_lock_t from the shared

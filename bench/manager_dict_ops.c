@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manager_dict_ops.c -- workload "manager_dict_ops": a child process calls a manager's dict
  * through its proxy, alternating d['k'] = i and d['k'] (each call one operation).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manager_remote_ops.c -- workload "manager_remote_ops": as manager_dict_ops, but the client
  * is connected over TCP on 127.0.0.1 (mp_manager_connect with the auth key), as an unrelated
  * process or another machine would be.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipe_pingpong.c -- workload "pipe_pingpong": two processes bounce an 8-byte message.
  *
  * multiproc: a duplex mp_pipe; the parent sends with mp_conn_send_bytes and waits with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_apply_async_rtt.c -- workload "pool_apply_async_rtt": the round trip of one small task,
  * apply_async(f, (i,)).get() done sequentially on a pool made beforehand.  Microseconds per
  * task, lower is better.  multiproc: mp_pool_apply_async + mp_async_result_get +

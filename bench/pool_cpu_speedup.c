@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_cpu_speedup.c -- workload "pool_cpu_speedup": how much faster a CPU-bound map runs on a
  * pool of usable-cpu-count workers than serially in one process.  64 tasks of equal work (an
  * integer hash loop of about 6 ms each).  Unit: speedup (serial time / parallel time), higher is

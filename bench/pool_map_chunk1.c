@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_map_chunk1.c -- workload "pool_map_chunk1": Pool.map of 100 k trivial tasks with
  * chunksize 1, so every task is scheduled (claimed, run, completed) on its own.  Tasks per
  * second, higher is better.  multiproc: mp_pool_map_array(..., chunksize 1).  limit: raw_pool.h

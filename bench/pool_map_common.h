@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_map_common.h -- the map workloads (pool_map_tiny, pool_map_chunk1,
  * pool_map_oversubscribed) differ only in their sizes, chunk size and worker count: one map of n trivial tasks, tasks per second, against the raw
  * pool of raw_pool.h.  multiproc maps a malloc'd int64 array with mp_pool_map_array, which

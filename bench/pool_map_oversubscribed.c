@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_map_oversubscribed.c -- workload "pool_map_oversubscribed": pool_map_chunk1's map of
  * 100 k trivial tasks with chunksize 1, on a pool of 32 workers whatever the machine has (16
  * per core on a 2-core machine): waiters that spin instead of sleeping would take the CPU

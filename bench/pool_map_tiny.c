@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_map_tiny.c -- workload "pool_map_tiny": one Pool.map of 1 M trivial tasks (x -> 2x + 1)
  * with the default chunking (Python's rule: n / (4 * workers) per chunk), on a pool of
  * usable-cpu-count workers made beforehand.  Tasks per second, higher is better.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_start_exec.h -- the body of workloads "process_start_join_forkserver" and
  * "process_start_join_spawn": the cost of one short-lived child started in another image of
  * the program, beside the same mechanism done raw.

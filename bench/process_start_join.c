@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_start_join.c -- workload "process_start_join": the cost of one short-lived child.
  *
  * multiproc: mp_process_new + mp_process_start + mp_process_join(MP_FOREVER) +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_start_join_forkserver.c -- workload "process_start_join_forkserver": one short-lived
  * child made by the forkserver (see process_start_exec.h). */
 #include "process_start_exec.h"

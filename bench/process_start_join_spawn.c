@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_start_join_spawn.c -- workload "process_start_join_spawn": one short-lived child
  * exec'd by the spawn start method (see process_start_exec.h). */
 #include "process_start_exec.h"

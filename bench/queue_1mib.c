@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_1mib.c -- workload "queue_1mib": one producer process puts 1 MiB messages on a Queue, the
  * parent gets each into its own buffer; MB/s (10^6 bytes) of messages delivered, higher is
  * better.

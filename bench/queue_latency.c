@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_latency.c -- workload "queue_latency": put -> get wake-up between two processes, as a
  * ping-pong over two Queues (the parent puts on one and gets from the other, the child the
  * reverse); microseconds per round trip (two wake-ups), lower is better.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_mpmc.c -- workload "queue_mpmc": 2 producer processes and 2 consumer processes share one
  * Queue of 8-byte messages; messages per second through the queue (all of them, from the start
  * of the four processes to the end of the last), higher is better.

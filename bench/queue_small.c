@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_small.c -- workload "queue_small": one producer process puts 8-byte messages on a
  * Queue, the consumer (the parent) gets them; messages per second, higher is better.
  *

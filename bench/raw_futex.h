@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw_futex.h -- the floors of the sync workloads, written with bare atomics and futex calls:
  * a CAS spinlock-free mutex (the classic three-state futex mutex) and futex wait/wake.  No
  * timeouts, no owner tracking, no error handling: the least any process-shared lock costs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw_pool.h -- the floor of the pool workloads: persistent forked workers over a MAP_SHARED
  * mapping that claim chunks of a map with one atomic fetch-add each and count finished chunks,
  * the parent waiting on a futex.  No task records, no results per item, no death handling, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value_counter_contended.c -- workload "value_counter_contended": two processes increment one
  * shared counter under its lock.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 000-1_global_not_shared.c -- twin of the first program of seed 000 (section 1).
  *
  * A child's changes to a global stay in the child: fork gives it a copy of the parent's

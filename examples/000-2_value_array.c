@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 000-2_value_array.c -- twin of the Array/Value program of seed 000 (section 1.1).
  *
  * Array('i', 4) and Value('i') live in shared memory, so what the child writes is what the

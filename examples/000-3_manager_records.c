@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 000-3_manager_records.c -- twin of seed 000 §1.2: a Manager holds a list of (name, score)
  * records in its server process; p1 appends ('Jeff', 8) through the list's proxy, then p2
  * prints every record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 000-4_queue_squares.c -- twin of seed 000 §2.1: p1 puts the squares of [1, 2, 3, 4] on a
  * Queue and ends; then p2 prints what the queue holds until it is empty, and
  * "Queue is now empty!".

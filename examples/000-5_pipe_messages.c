@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 000-5_pipe_messages.c -- twin of seed 000 §2.2: a sender process sends four messages
  * through a Pipe and a receiver process prints them until it gets "END".
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-10_manager_namespace.c -- twin of seed 001's Manager example: a Namespace, a list and a
  * dict held by a Manager are modified by a child (ns.a *= 2, extend with 'b' and 'c',
  * d['b'] = 0) and the parent prints them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-11_remote_manager.c -- twin of seed 001's remote manager (remote_server.py and
  * client.py in one program): a server process registers get_list (callable= returning one
  * shared list) and serves on 127.0.0.1 with authkey b'secret'; a client process connects with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-1_workers.c -- twin of the first program in seed 001 (multiprocessing_simple.py).
  *
  * Five child processes each run worker() and print "Worker".  As in the Python original the

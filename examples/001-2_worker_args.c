@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-2_worker_args.c -- twin of multiprocessing_simpleargs.py in seed 001.
  *
  * A target with an argument: Process(target=worker, args=(i,)) becomes a void *arg.  Each of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-3_daemon.c -- twin of multiprocessing_daemon.py in seed 001.
  *
  * A daemon and a non-daemon child, neither joined.  The daemon prints "Starting", sleeps 2 s

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-4_daemon_join.c -- twin of multiprocessing_ndaemon_join.py in seed 001.
  *
  * The same daemon and non-daemon as 001-3, but main joins both.  join waits for the daemon's

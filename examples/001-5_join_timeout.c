@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-5_join_timeout.c -- twin of multiprocessing_ndaemon_join_timeout.py in seed 001.
  *
  * join with a timeout: both children start at once; main waits at most 1 s for the daemon,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-6_pool_map.c -- twin of the process pool program in seed 001 (进程池):
  *
  *   pool = Pool(2)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-7_thread_pool.c -- twin of the "dummy" program in seed 001: the pool code of 001-6 run
  * on threads or on processes, switched at one place, as the seed does by swapping its import:
  *

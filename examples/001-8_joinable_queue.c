@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-8_joinable_queue.c -- twin of multiprocessing_queue.py in seed 001: a producer puts
  * (function, argument) tasks on a JoinableQueue at random intervals and ends them with a None
  * sentinel; a consumer runs each task, calls task_done and puts the result on a results Queue;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 001-9_sharedctypes.c -- twin of the sharedctypes program of seed 001.
  *
  *   n   = Value('i', 7)                       default lock: its own RLock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 002-1_pipe_hello.c -- twin of seed 002 §一: a child sends a UTF-8 string through a Pipe and
  * the parent prints it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 002-2_manager_dict_lock.c -- twin of seed 002 §二: a Manager dict {'count': 100}; 100
  * processes each decrement d['count'] while holding a Lock (without the lock the read and
  * the write of two processes could interleave and lose updates); the result is {'count': 0}.

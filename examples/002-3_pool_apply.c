@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 002-3_pool_apply.c -- twin of seed 002 §三, 同步调用 (synchronous calls): Pool(3) and ten
  * p.apply(work, args=(i,)) calls, each waiting for its result before the next is submitted.
  * Every task prints the PID of the worker running it: the pool made three workers at the start

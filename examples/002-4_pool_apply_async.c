@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 002-4_pool_apply_async.c -- twin of seed 002 §三, 异步调用 (asynchronous calls): Pool(3),
  * ten p.apply_async(work, args=(i,)) calls submitted at once, then close() and join(), then
  * each result's get() printed in submission order.  The three workers share the ten tasks: at

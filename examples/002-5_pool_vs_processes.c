@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 002-5_pool_vs_processes.c -- twin of seed 002 §三, map: the same small function run 100 times,
  * first by 100 Processes (each started, then all joined), then by pool.map(func, range(100)) on
  * a Pool(4) made beforehand.  Each run's wall time is printed in seconds, processes first, as

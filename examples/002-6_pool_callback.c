@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 002-6_pool_callback.c -- twin of seed 002 §三, 回调函数 (callback): Pool(5) runs
  * func1(10) with apply_async and callback=func2.  func1 runs in a worker and prints that
  * worker's PID; func2 gets func1's return value and runs in the main process, so the PID it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 003-1_producer_consumer.c -- twin of seed 003 §7.2: Producer and Consumer as Process
  * "subclasses" (docs/process.md: a struct holding the state plus its run function) sharing a
  * Queue.  The producer appends 10 random items and prints the queue's size after each; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 003-2_pipe_chain.c -- twin of seed 003 §7.6: a chain of two pipes.  The first process sends
  * 0..9 into pipe 1; a middle process squares each number into pipe 2; the main process prints
  * what comes out of pipe 2 and "End" at end of file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 004-1_threads_vs_processes.c -- twin of Vamei's thread-vs-process program in seed 004.
  *
  * Five threads, then five processes, each print a sign ("thread" or "process") and the pid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 004-2_duplex_pipe.c -- twin of seed 004 (Vamei's Pipe example): a duplex Pipe between two
  * processes; each sends on its end and receives what the other sent.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 004-3_queue_put_get.c -- twin of Vamei's Queue program in seed 004: a Queue(3), 10 processes
  * that each put a string with their pid and the time, 10 processes that each get one and print
  * it after their own pid, under a Lock so lines never mix.

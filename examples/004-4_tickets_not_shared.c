@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 004-4_tickets_not_shared.c -- twin of the first "ticket booth" program in the comments of
  * seed 004 (#11): 10 booth processes sell from a global counter of 100 tickets under a Lock.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 004-4_tickets_shared.c -- the fix for 004-4_tickets_not_shared.c (seed 004, comments #11-#17):
  * the 100 tickets are a shared Value guarded by a Lock, so the 10 booths sell exactly 100
  * tickets in all, each ticket once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_progress.c -- a long map followed by a progress bar (not a seed twin).
  *
  * Four workers square 2000 numbers, each element taking about 1 ms (a sleep standing for real

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer target for the value decoder:
 #   fuzz/build.sh            -> fuzz/build/fuzz_obj_decode (clang, ASan + UBSan + libFuzzer)
 # Run it (from the repository root) with the seed corpus, e.g. for ten minutes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_obj_decode.c -- libFuzzer target for the MessagePack decoder (src/obj/decode.c).
  * Decodes the input under tight limits; whatever decodes must encode, decode again to the
  * same value (compared through its encoding, since nan != nan), and survive repr, hash and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc.h -- Python's multiprocessing for C programs on Linux.  Include this one header;
  * the areas live under multiproc/.  docs/ARCHITECTURE.md maps them to source files. */
 #ifndef MULTIPROC_H

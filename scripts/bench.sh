@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench.sh -- runs every bench workload and its Python twin and prints the TSV table.
 #
 # Usage: scripts/bench.sh BUILD_DIR

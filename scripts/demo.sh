@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/demo.sh -- the tour: runs every seed twin under examples/ in seed order, each under a
 # heading.  Usage: scripts/demo.sh [BUILD_DIR]   (default: build; programs in BUILD_DIR/examples)
 #

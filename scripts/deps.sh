@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # deps.sh -- installs the Debian packages multiproc needs to build, test and benchmark, when
 # they are missing.  Used by every Makefile entry point, so `make demo` and `make test` work
 # on a fresh Debian 12 machine.  Usage: deps.sh [build|test|bench]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test.sh -- what `make test` runs: build with gcc and warnings as errors, run every test;
 # build with clang under AddressSanitizer + UndefinedBehaviorSanitizer and run them all again.
 # Each pass runs under tests/tools/leakcheck, which fails the run if any process or /dev/shm

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h -- what every source file of the library shares: the public header, the likely()
  * hints and the convention that internal non-static names start with mp__. */
 #ifndef MP_INTERNAL_H

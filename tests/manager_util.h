@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manager_util.h -- helpers shared by the manager test programs (test_manager*.c): a started
  * manager, and checks on values that consume their reference. */
 #ifndef MP_TEST_MANAGER_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_array.c -- multiprocessing.Array / RawArray: typecodes, slices, struct arrays, locks
  * and sharing with children, misuse. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_heap.c -- the shared heap: sharing after fork, zeroed memory, size classes and pages,
  * exhaustion, returning memory, freed page runs merging with their neighbours, and surviving
  * a process killed inside the allocator (also inside a merging free). */

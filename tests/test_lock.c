@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_lock.c -- multiprocessing.Lock: exclusion across processes, timeouts, misuse. */
 #include <pthread.h>
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_log.c -- the logging helper: off by default, Python's format, the process name. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_manager.c -- the manager: start/shutdown leaving nothing behind, the dict, list and
  * Namespace proxies from the parent and from children, errors with the server's message,
  * reference counting (objects freed with their last proxy, a dead client's references

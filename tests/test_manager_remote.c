@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_manager_remote.c -- the manager over connections: connect by address with the auth
  * key (TCP and AF_UNIX), a wrong key refused, proxy tokens sent over a Queue and a Pipe and
  * rebuilt in another process (through the shared heap or by address), a remote client killed

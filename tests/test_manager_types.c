@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_manager_types.c -- the manager's Value, Array, Queue, JoinableQueue, Lock, RLock,
  * Semaphore, BoundedSemaphore, Condition, Event and Barrier; blocking methods that block only
  * their caller; many clients at once; registered types (factory and callable=). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_obj.c -- values: constructors, references, list/tuple/dict, equality, hash, repr (the
  * expected strings were printed by python3), the MessagePack codec and malformed input. */
 #include <math.h>

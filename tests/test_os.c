@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_os.c -- the OS layer: deadlines and futex waits honour their timeouts; the owner ids
  * of os/owner.c name a thread and tell a dead one; mp__wait ends on its condition, deadline or
  * check, is woken across processes and stops spinning in vain, and MP_WAIT_POLICY=passive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_pool.c -- Pool and ThreadPool: apply/map/imap/imap_unordered/starmap and the typed array
  * map against a serial run over thousands of items and odd chunk sizes; task errors; callbacks
  * in the pool's process in completion order; workers killed by a signal, crashing, calling

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_process.c -- the Process API: life cycle, exit codes, signals, timeouts, misuse,
  * names, sentinels, active_children, fork hygiene and the at-exit policy. */
 #include <poll.h>

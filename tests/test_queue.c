@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_queue.c -- Queue, SimpleQueue and JoinableQueue: FIFO order, maxsize/full/empty and
  * timeouts, close, exact qsize under concurrency, task_done/join, values, 0-byte and 1 MiB
  * messages, many producers and consumers across processes, and processes SIGKILLed at random

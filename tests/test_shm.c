@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_shm.c -- shared_memory.SharedMemory: create/attach by name (from a forked child and
  * from an exec'd, unrelated program), unlink semantics, and cleanup after SIGKILL. */
 #include <signal.h>

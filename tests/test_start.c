@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_start.c -- start methods (fork, forkserver, spawn) and named tasks, through Process,
  * Pool (every map form) and Manager; children as Python makes them (stdin, exit(), SIGINT);
  * output printed once under fork while another thread prints; no deadlock when busy threads

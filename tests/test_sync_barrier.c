@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sync_barrier.c -- multiprocessing.Barrier: arrival indexes, the action run once per
  * cycle, timeouts that break it, abort, reset, broken state, n_waiting, misuse. */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sync_condition.c -- multiprocessing.Condition: exact and ordered notify(n), notify_all,
  * wait timeouts that keep the lock, wait_for, each lock kind under contention, misuse. */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sync_event.c -- multiprocessing.Event: set, clear, is_set, wait across processes. */
 #include <stdatomic.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sync_owner_death.c -- a Lock, RLock or Condition lock whose holder dies (process killed,
  * or a thread that ends) is handed to the next acquirer with MP_EOWNERDEAD within a bounded
  * time; consistent() repairs it; releasing without consistent() makes it not recoverable; a

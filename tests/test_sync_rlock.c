@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sync_rlock.c -- multiprocessing.RLock: recursion, owner checks, exclusion across
  * processes and threads, timeouts, misuse. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sync_semaphore.c -- Semaphore and BoundedSemaphore: counting, bounds, timeouts, limits
  * on concurrency across processes, misuse. */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_value.c -- multiprocessing.Value / RawValue: every typecode, ranges, locks, misuse. */
 #include <float.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* boost.cpp -- the Boost.Interprocess peer of the bench table: boost::interprocess::
  * message_queue (a fixed ring of fixed-size slots in POSIX shared memory, guarded by one
  * process-shared pthread mutex and two condition variables), the same messages between the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nng.c -- the nng peer of the bench table (libnng, ipc:// endpoints): the same messages
  * between the same two processes as the multiproc workloads of the same names.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_util.c -- the shared part of the peer programs; see peer_util.h. */
 #include "peer_util.h"
 

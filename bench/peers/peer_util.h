@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_util.h -- what the peer programs (zmq.c, nng.c, boost.cpp) share: the argv dispatch,
  * the measurement (warm-up batch, median of batches, CPU per operation), the forked child of a
  * batch with its start signal, and the temporary directory of the ipc endpoints.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zmq.c -- the ZeroMQ peer of the bench table (libzmq, ipc:// endpoints): the same messages
  * between the same two processes as the multiproc workloads of the same names.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared by the Python twins of the bench workloads: BENCH_SCALE, and the measurement the C
 side uses too (one warm-up batch, then the median of BATCHES batches).  Not a workload itself:
 scripts/bench.sh only runs bench/python/<workload>.py for a C workload of that name."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/connection_auth.c: multiprocessing.connection.Client with an authkey
 connects to a Listener accepting in a child process over TCP on 127.0.0.1 (the HMAC
 challenge both ways); microseconds per connection."""

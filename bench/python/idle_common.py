@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared by the Python twins of the idle_* workloads (bench/idle_common.h): the CPU that the
 whole process tree spends while the caller is blocked in one call for IDLE_SECONDS x
 BENCH_SCALE (at least 0.2 s).  Prints "us_per_s<TAB>cpu_us" like benchlib.measure."""

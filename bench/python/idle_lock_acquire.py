@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/idle_lock_acquire.c: CPU while blocked in Lock().acquire(timeout=...)
 with a child holding the lock, until the timeout."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/idle_manager_call.c: CPU (caller and server) while blocked in
 Manager().Queue().get(timeout=...) on an empty queue, until the timeout."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/idle_pool_get.c: CPU while blocked in
 Pool().apply_async(time.sleep, ...).get(), the pool's other workers idle."""
 import multiprocessing

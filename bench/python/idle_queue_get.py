@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/idle_queue_get.c: CPU while blocked in Queue().get(timeout=...) on an
 empty queue, until the timeout."""
 import multiprocessing

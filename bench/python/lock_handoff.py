@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/lock_handoff.c: two processes hand control back and forth through two
 multiprocessing.Events (set, wait, clear); microseconds per round trip."""
 import multiprocessing

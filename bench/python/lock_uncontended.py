@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/lock_uncontended.c: acquire() + release() of a free
 multiprocessing.Lock, pairs per second (median of batches, see benchlib)."""
 import multiprocessing

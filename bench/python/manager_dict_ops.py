@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/manager_dict_ops.c: a forked child alternates d['k'] = i and d['k']
 on a Manager().dict() proxy; operations (calls) per second, measured in the child."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/manager_remote_ops.c: a SyncManager serves on 127.0.0.1 with an
 authkey; a forked child makes its own SyncManager(address, authkey), connect()s, creates a
 dict and alternates d['k'] = i and d['k']; operations (calls) per second, measured in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/pipe_pingpong.c: two processes bounce an 8-byte message over a duplex
 multiprocessing.Pipe with send_bytes/recv_bytes; microseconds per round trip."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/pool_apply_async_rtt.c: sequential pool.apply_async(f, (i,)).get() of a
 trivial task on a pool made beforehand; microseconds per task."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/pool_cpu_speedup.c: serial time / Pool().map time of 64 equal CPU-bound
 tasks (an integer hash loop; fewer rounds than the C side, since the unit is a ratio)."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/pool_map_chunk1.c: Pool().map(f, range(n), chunksize=1) of trivial tasks,
 each scheduled on its own; tasks per second.  (20 k tasks per map rather than the C side's
 100 k: the rate is what is compared, and Python needs ~30 us per task.)

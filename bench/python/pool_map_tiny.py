@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/pool_map_tiny.c: one Pool().map(f, range(n)) of 1 M trivial tasks with
 the default chunking, on a pool made beforehand; tasks per second."""
 import multiprocessing

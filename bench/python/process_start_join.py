@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/process_start_join.c: the cost of one short-lived child.
 
 Per iteration: multiprocessing.get_context('fork').Process(target=noop), start(), join(),

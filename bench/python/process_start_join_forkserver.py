@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/process_start_join_forkserver.c: the cost of one short-lived child made
 with multiprocessing.get_context('forkserver'): Process(target=noop), start(), join(), close(), the
 exit code checked.  One warm-up batch, then the median of BATCHES batches (smaller than the C

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/queue_1mib.c: one producer process puts 1 MiB bytes messages on a
 multiprocessing.Queue(), the parent gets them; MB/s (10^6 bytes) delivered."""
 import multiprocessing

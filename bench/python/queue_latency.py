@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/queue_latency.c: a ping-pong over two multiprocessing.Queues between two
 processes; microseconds per round trip."""
 import multiprocessing

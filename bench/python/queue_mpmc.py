@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/queue_mpmc.c: 2 producer and 2 consumer processes share one
 multiprocessing.Queue() of 8-byte messages; messages per second through the queue."""
 import multiprocessing

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/queue_small.c: one producer process puts 8-byte messages on a
 multiprocessing.Queue(), the parent gets them; messages per second."""
 import multiprocessing

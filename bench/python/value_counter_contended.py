@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python twin of bench/value_counter_contended.c: 2 processes each do
 "with v.get_lock(): v.value += 1" n/2 times on one Value('i'); increments per second."""
 import multiprocessing

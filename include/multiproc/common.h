@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/common.h -- export macro, timeout type and the error model shared by every area. */
 #ifndef MULTIPROC_COMMON_H
 #define MULTIPROC_COMMON_H

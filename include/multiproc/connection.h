@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/connection.h -- Python's multiprocessing Pipe, Connection and connection.wait:
  * length-prefixed messages (bytes or values) between processes over a Unix socket pair.
  *

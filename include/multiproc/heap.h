@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/heap.h -- the shared heap: one MAP_SHARED mapping reserved before the first child
  * is forked and therefore at the same address in every descendant, from which the library
  * places every process-shared object (locks, values, queues).  A pointer into it is valid in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/listener.h -- Python's multiprocessing.connection.Listener and Client: message
  * connections between unrelated processes and machines, over AF_UNIX paths, Linux abstract
  * names and TCP (IPv4 and IPv6), with the auth-key challenge/response.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/log.h -- the library's logging helper (Python's log_to_stderr and get_logger).
  * Off by default: the library never prints unless the program turns logging on. */
 #ifndef MULTIPROC_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/manager.h -- Python's multiprocessing.managers: a server process that holds shared
  * objects (dict, list, Namespace, Value, Array, Queue, JoinableQueue, Lock, RLock, Semaphore,
  * BoundedSemaphore, Condition, Event, Barrier, and types the program registers), reached

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/obj.h -- values: the small dynamic type that plays the part of Python's pickled
  * objects.  A value is none, bool, int (64-bit), float (double), str (UTF-8), bytes, list,
  * tuple or dict (insertion-ordered), encoded as MessagePack when it travels between processes

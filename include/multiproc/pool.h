@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/pool.h -- Python's multiprocessing.Pool and multiprocessing.pool.ThreadPool:
  * worker processes (or threads) that run tasks, AsyncResult, map/imap/starmap, and a typed
  * array fast path.

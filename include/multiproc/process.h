@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/process.h -- Python's Process, current_process, parent_process, active_children
  * and cpu_count, in C.  Children are started with fork(); exit is tracked through a pidfd, so
  * the library installs no SIGCHLD handler and never competes with the host program's. */

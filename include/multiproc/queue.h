@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/queue.h -- Python's multiprocessing.Queue, SimpleQueue and JoinableQueue: message
  * queues living in the shared heap, usable by many producer and many consumer processes at once.
  *

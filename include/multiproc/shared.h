@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/shared.h -- Python's multiprocessing.Value, Array, RawValue and RawArray
  * (multiprocessing.sharedctypes) in C: typed values and arrays in shared memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/shm.h -- Python's multiprocessing.shared_memory.SharedMemory: named POSIX shared
  * memory segments (/dev/shm/NAME) that unrelated processes, Python ones included, can attach
  * to by name.

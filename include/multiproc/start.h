@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/start.h -- start methods (Python's fork, forkserver and spawn), contexts and named
  * tasks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiproc/sync.h -- process-shared synchronisation.  Every object here is a fixed-size struct
  * that works in any memory shared between the processes that use it: place it yourself and
  * call _init, or let the library place it in shared memory with _new.  Waits are futex based,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* address.c -- Listener/Client address strings: "path/with/slash", "@abstract", "host:port",
  * "[v6addr]:port" to socket addresses, and back. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* auth.c -- the auth-key handshake of Python's multiprocessing.connection, both forms.
  *
  * The challenger sends "#CHALLENGE#" + message and expects HMAC(key, message) back; it answers

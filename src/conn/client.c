@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client.c -- Client: connecting to a Listener (ours or Python's) and running the client side
  * of the handshake, all under the caller's one deadline. */
 #include <stdlib.h>

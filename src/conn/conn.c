@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.c -- Pipe(): making, closing and inspecting connections; poll(). */
 #include <stdlib.h>
 #include <sys/socket.h>

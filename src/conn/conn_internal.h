@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn_internal.h -- the layout of a connection, shared by the files of src/conn/. */
 #ifndef MP_CONN_INTERNAL_H
 #define MP_CONN_INTERNAL_H

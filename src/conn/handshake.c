@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handshake.c -- the listener's side of the auth-key handshake as steps that never wait.
  *
  * Each step takes what the client has sent so far (receives are resumable: a message that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener.c -- Listener: binding an address, accepting clients (a keyed listener's
  * handshakes run side by side in pending.c), closing (and unlinking a socket file we made). */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener_internal.h -- what the Listener/Client files share: address strings to socket
  * addresses and back (address.c), the auth-key handshake (auth.c), the listener's side of it in
  * steps (handshake.c) and the set of handshakes in progress (pending.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pending.c -- a keyed listener's handshakes in progress, run side by side.
  *
  * Why a poll set and not handshake threads: the handshake is a few small messages, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recv.c -- recv_bytes() and recv_bytes_into(): reading one frame, resumable after a timeout.
  *
  * Bytes arrive through a small buffer (rbuf), so the header and body of a small message come

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* send.c -- send_bytes(): one length-prefixed frame, written with one sendmsg() when it fits. */
 #include <limits.h>
 #include <string.h>

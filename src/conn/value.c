@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value.c -- send() and recv() of values: MessagePack (src/obj/) inside one frame. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait.c -- multiprocessing.connection.wait(): one poll() over connections, process sentinels
  * (pidfds) and plain fds, under one deadline. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* detail.c -- what exactly went wrong, per thread: a failing call records a sentence with its
  * error code, and mp_error_message() joins it to mp_strerror() for that code only, so a detail
  * never explains some other, later error. */

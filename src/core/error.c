@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c -- names and descriptions of every error code the library returns. */
 #include <stdlib.h>
 #include <string.h>

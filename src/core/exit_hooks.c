@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exit_hooks.c -- clean-up that must run however a process of ours ends normally: at exit()
  * through atexit(), and in a child started by mp_process_start(), which leaves with _exit()
  * after its target and so skips atexit handlers.

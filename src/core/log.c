@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c -- Python's multiprocessing logging in C: off by default, "[LEVEL/ProcessName] msg". */
 #include <stdarg.h>
 #include <stdio.h>

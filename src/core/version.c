@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version.c -- the library's own version, for programs that compare it with the headers'. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c -- the shared heap: one MAP_SHARED mapping made before the first fork, so it sits at
  * the same address in every descendant, and an allocator inside it that any of those
  * processes may call.  This file makes, describes and attaches the mapping and owns its lock;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.h -- the shared heap inside the library: creation before the first fork, and the
  * allocation calls every layer above uses for process-shared objects. */
 #ifndef MP_HEAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_alloc.c -- mp_shared_alloc and mp_shared_free: small blocks from size classes, large
  * ones as runs of pages (heap_pages.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_internal.h -- layout of the shared heap's header and page map, and what the heap's
  * files (heap.c: the mapping and the lock; heap_alloc.c: the public calls and size classes;
  * heap_pages.c: page runs; heap_journal.c: the redo log) share. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_journal.c -- the redo log that makes a page-run operation all or nothing for a process
  * killed in the middle of it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_pages.c -- the page-run allocator under large blocks (> 2 KiB) and the size classes'
  * chunks: runs of whole pages with boundary tags, merged with their free neighbours on free.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chan.c -- the shared-memory request/reply channel between a heap-sharing client and a
  * server thread: message placement (inline or a heap block) and the wait (os/wait.h: spin, then
  * futex) that lets two awake processes hand a request over without a system call. */

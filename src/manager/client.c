@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client.c -- a process's side of a manager: its session (a random key the server files its
  * references under), a pool of transports (one per call in flight: a shared-memory channel
  * when the process shares the server's heap, else a connection), and one request/reply. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.c -- serving one request: decode, find the object and the method, run it under the
  * object's lock, and build the reply (a result, an error with the server's message, or a new
  * proxy's id).  Also the argument helpers the built-in types share. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listen.c -- the server's listener for processes that do not share its heap: one accepting
  * thread runs the clients' handshakes side by side (mp_listener_accept) and hands each
  * authenticated connection to a serving thread of its own, up to the connection limit; and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manager.c -- the manager handle: options and registered types, starting the server in a
  * daemon child, serving in this process, connecting by address, shutdown and free. */
 #include <signal.h>

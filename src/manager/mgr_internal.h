@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mgr_internal.h -- what the files of src/manager/ share: the wire format of requests and
  * replies, the shared-memory channel, the server's objects, sessions and types, and the client
  * handle.  docs/manager.md explains the design. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* objects.c -- the server's table of objects and the sessions holding references to them:
  * creation, lookup with a pin for the call in flight, incref/decref, and dropping every
  * reference of a session whose last transport has gone (a client that ended or died). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy.c -- proxies: one reference to a server object per process that uses it (a child
  * that inherited a proxy takes its own on first use), generic calls by method name, creation
  * of objects, and tokens that carry a proxy to another process. */

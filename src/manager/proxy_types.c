@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy_types.c -- typed shorthands over mp_proxy_call() for the built-in types: arguments
  * packed into a tuple, results unpacked, Python's True/False turned into 0 / an error code. */
 #include <stdarg.h>

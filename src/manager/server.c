@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server.c -- the manager's server: a thread per transport (a shared-memory channel of a
  * heap-sharing client, or a connection), a thread that attaches new channels, a thread that
  * accepts connections, and an orderly stop that joins them all and frees every object. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server_image.c -- a manager's server started by forkserver or spawn: the server runs in
  * another image of the program, so the handle it serves is rebuilt there from a copy of its
  * settings (the shared state is in the heap, at the same address), and each registered type is

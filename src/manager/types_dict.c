@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* types_dict.c -- the manager's dict (DictProxy's methods) and Namespace (attribute get, set
  * and delete), both holding an mp_obj dict; and the wrapping of a callable='s shared value. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* types_list.c -- the manager's list (ListProxy's methods), holding an mp_obj list: items,
  * slices as copies, search, insertion, and a stable sort with Python's ordering rules for the
  * values that compare (numbers, str, bytes, and tuples/lists of those). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* types_queue.c -- the manager's Queue and JoinableQueue: a FIFO of values in the server,
  * with blocking put/get that wait on the object's condition variable (in slices, so a caller
  * that leaves or a server that stops is noticed), and task_done/join. */

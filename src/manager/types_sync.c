@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* types_sync.c -- the manager's Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event
  * and Barrier: state under the object's mutex, waits on its condition variable in slices (a
  * caller that leaves or a server that stops is noticed).  An RLock or Condition belongs to the

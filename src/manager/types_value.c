@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* types_value.c -- the manager's Value and Array: a typecode and a value (or a list of values)
  * held by the server, checked against the typecode as ctypes would (ints in range, numbers for
  * 'f'/'d', a 1-byte bytes for 'c', a 1-character str for 'u'). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wire.c -- the bytes of manager requests and replies: a fixed little-endian header, a name,
  * and MessagePack.  The same bytes go through a shared-memory channel or a connection. */
 #include <endian.h>

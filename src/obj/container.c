@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* container.c -- list and tuple: construction, items, list mutation. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* decode.c -- MessagePack decoding of untrusted bytes: a bounded recursive-descent parser
  * over the buffer that builds values directly.  Every length is checked against the limits
  * and against the bytes that remain BEFORE anything is allocated (each item takes at least

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dict.c -- the insertion-ordered dict: an entry array in insertion order (deleted entries
  * stay as holes until the next rebuild) and an open-addressing index of entry numbers, so
  * lookups are O(1) and iteration follows insertion order, as in CPython. */

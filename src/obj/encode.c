@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* encode.c -- MessagePack encoding through msgpack-c's packer.  Two passes: the first packs
  * into a byte counter, which gives the exact size of the message and of every tuple's body
  * (a tuple is extension type 1 whose body is the packed array of its items, and an extension

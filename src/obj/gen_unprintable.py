@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes unprintable.h: the ranges of non-ASCII code points that Python's str.isprintable()
 rejects, which repr() escapes (\\xhh, \\uhhhh, \\Uhhhhhhhh).  Run: python3 gen_unprintable.py"""
 import os

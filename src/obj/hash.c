@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hash.c -- hashing (SipHash-1-3 under a per-process random key, as CPython does, so that
  * untrusted dict keys cannot be chosen to collide) and Python's == across the value types. */
 #include <errno.h>

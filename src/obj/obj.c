@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* obj.c -- the value core: allocation, atomic reference counts, scalars, str and bytes,
  * type names and len(). */
 #include <errno.h>

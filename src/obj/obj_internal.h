@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* obj_internal.h -- the layout of a value and what the files of src/obj/ share.
  * obj.c: core, refcounts, scalars, str/bytes; container.c: list and tuple; dict.c: the
  * ordered dict; hash.c: hashing and equality; repr.c: repr(); encode.c / decode.c: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* repr.c -- repr() exactly as Python 3 prints it: quoting and escapes of str and bytes,
  * shortest round-trip floats, containers. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.c -- monotonic time and the deadline helper used by every blocking call. */
 #include <limits.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clone.c -- the forkserver's fork: a child that is the server's sibling, not its child.
  *
  * The forkserver makes children on behalf of the program, and they must be the program's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exe_init.c -- running the program's own constructors from inside the library's.
  *
  * An exec'd child of the spawn and forkserver start methods must run a named task, not main().

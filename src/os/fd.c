@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd.c -- small fd helpers: waiting for readability under a deadline, and closing. */
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* futex.c -- the one place that calls SYS_futex.  The words are in shared memory, so the
  * private flag is never used. */
 #include <linux/futex.h>

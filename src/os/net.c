@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c -- socket creation, binding, accepting and connecting under a deadline (see net.h). */
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.h -- listening and connected stream sockets for Listener/Client: AF_UNIX (paths and
  * abstract names) and TCP over IPv4 and IPv6.  Same contract as os.h: a non-negative fd or 0
  * on success, a negative errno on failure, EINTR retried inside.  Every fd is close-on-exec. */

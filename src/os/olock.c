@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* olock.c -- the owner-tracking lock word used by the shared heap and by Lock, RLock,
  * Condition and Barrier (layout in olock.h, design in docs/sync.md; who owns it, and whether
  * that owner is dead, in owner.c). */

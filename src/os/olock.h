@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* olock.h -- the owner-tracking lock word: the one lock of the library that notices when its
  * holder died.  It sits under the shared heap's allocator and, in the sync layer, under Lock,
  * RLock, a Condition's lock and the Barrier's bookkeeping; it also gives the identity of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os.h -- the only Linux-specific layer: clocks and deadlines, futexes, pidfds and fd helpers.
  * Everything above it calls these wrappers instead of raw system calls, so each kernel quirk is
  * handled once.  Every function returns 0 or a positive count on success and a negative errno

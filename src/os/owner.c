@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* owner.c -- who owns an owner-tracking lock (os/olock.h): the calling thread's identity,
  * cached once per thread, and the check a waiter makes when it suspects the owner is dead.
  *

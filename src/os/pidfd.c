@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidfd.c -- process tracking by pidfd: open, signal, reap.  A pidfd names one process for
  * good, so a recycled pid can never be signalled or reaped by mistake, and it can be polled,
  * which is what lets the library follow children without a SIGCHLD handler. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sock.c -- Unix stream socket wrappers used by connections (see sock.h). */
 #include <errno.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sock.h -- Unix stream socket wrappers for connections: the pair, sends that never raise
  * SIGPIPE, receives, and waiting for room to write.  Same contract as os.h: 0 or a positive
  * count on success, a negative errno on failure, EINTR retried inside. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stdio.c -- the stdio and exit calls of a freshly forked child, made cheap.
  *
  * A child of mp_process_start() shares every page with its parent until it writes one; each

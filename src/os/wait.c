@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait.c -- mp__wait: the adaptive spin, the sleeper count and the futex sleeps (wait.h has the
  * protocol and why the spin is bounded the way it is). */
 #include <sched.h>

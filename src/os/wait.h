@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait.h -- the library's one way to wait for something another process does to shared memory:
  * a bounded, adaptive spin, then futex sleeps.  Every blocking wait above the os layer (queue,
  * semaphore, event, barrier, condition, pool results and workers, manager channels) is an

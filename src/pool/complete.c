@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* complete.c -- a chunk ending: the state changes (as redo-log entries, so a worker and the
  * result thread share them), error records, and the wake-ups that follow. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* job.c -- a job's memory: one small heap block for its header (the words workers and waiters
  * race on) and one block for its per-chunk and per-item arrays, plus the results and error
  * records the workers add. */

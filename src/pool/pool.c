@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.c -- a pool's life: making it (shared control block, workers, result thread), close,
  * terminate, join and free. */
 #include <limits.h>

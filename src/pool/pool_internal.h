@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool_internal.h -- the pool's shared state and the pieces that share it.
  *
  * Everything the workers touch lives in the shared heap: the pool's control block with one slot

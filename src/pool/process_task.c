@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_task.c -- a process whose body is a task function (mp_process_new_task): the same
  * function type and argument calls as a pool task, under any start method. */
 #include <stdlib.h>

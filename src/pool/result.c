@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* result.c -- AsyncResult in the pool's process: waiting (mp__wait on the job's finished-chunk
  * count), reading items and errors, imap's next(), and the result's life. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage.c -- the pool's cache of staging blocks: the heap copies of arrays that lie outside the
  * shared heap (mp_pool_map_array on malloc'd memory).  A fresh heap block costs a page fault per
  * page on first touch and is punched out again when freed, which for a large map costs more

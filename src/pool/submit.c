@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* submit.c -- making jobs: apply, map, imap and the typed array map, all one path: build the
  * job in the shared heap, then append it to the pool's active list and wake the workers. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* supervise.c -- the pool's result thread, in the process that made the pool: it notices
  * workers that end (pidfd, or a thread's exit flag), fails the chunk a dead worker held and
  * starts its replacement, kills workers whose task ran past the task timeout, and runs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* task.c -- what a task function sees in the worker: its argument, its result, its error. */
 #include <stdarg.h>
 #include <stdio.h>

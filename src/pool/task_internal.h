@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* task_internal.h -- the task handle given to task functions, and the per-thread error message
  * of the task running on this thread. */
 #ifndef MP_POOL_TASK_INTERNAL_H

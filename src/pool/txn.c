@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* txn.c -- the pool lock and the redo log that makes a worker's critical section all or
  * nothing, whenever the worker is killed (pool_internal.h explains the scheme). */
 #include "pool/pool_internal.h"

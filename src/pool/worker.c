@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.c -- the worker loop (the same for a process and a thread): finish the chunk held and
  * claim the next one in one logged critical section, run it outside the lock, wait for work
  * when there is none. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu.c -- cpu_count (online CPUs) and the usable count that honours the affinity mask. */
 #include <sched.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* identity.c -- who the calling process is (current_process), who its parent is
  * (parent_process), and how children are numbered and named ("Process-1:2"). */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process.c -- operations on a process handle: create, join, poll, signal, close, free. */
 #include <signal.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process_internal.h -- the process handle and the pieces of the process layer that share it:
  * handle operations (process.c), fork and the child's start (start.c), the registry of
  * children (registry.c) and the identity of the calling process (identity.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* registry.c -- the children of this process: which handles own a pidfd, reaping, the
  * at-exit policy (terminate daemons, join the rest) and the reset a forked child needs. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* start.c -- starting a child: flush, fork (or hand the start to the spawn or forkserver
  * launcher), open its pidfd; and the child's side of the start (new identity, stdin, exit,
  * parent-death signal for daemons, run the target, leave with _exit). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue.c -- multiprocessing.Queue, SimpleQueue and JoinableQueue in the shared heap: a ring of
  * 64-byte slots under one owner-tracking lock, small messages inline, large ones in heap blocks
  * that are filled outside the lock and reused through a small per-queue cache.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_internal.h -- the layout of a queue in the shared heap, shared by queue.c (bytes, waits,
  * close, JoinableQueue) and queue_obj.c (values).  docs/queue.md explains the design.
  *

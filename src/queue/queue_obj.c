@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_obj.c -- values on a queue: put_obj encodes with mp_obj_encode() and puts the bytes;
  * get_obj takes the message without copying it and decodes straight from the slot or block. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* array.c -- multiprocessing.Array / RawArray: an object of length elements (object.c). */
 #include "shared/shared_internal.h"
 

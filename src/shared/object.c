@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* object.c -- the one object behind Value and Array: a header with the lock= choice and the
  * element type, followed by the elements, all in one block of mp__shared_alloc memory so that
  * every process forked afterwards shares it. */

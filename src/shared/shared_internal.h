@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shared_internal.h -- what value.c and array.c share: one object layout for both (a Value is
  * an array of one element), the lock= handling and the typed element conversions. */
 #ifndef MP_SHARED_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm.c -- named shared memory (SharedMemory) with cleanup that survives SIGKILL and needs no
  * tracker process.  docs/shared_memory.md explains the scheme; in short:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* typecode.c -- the typecode table of Python's sharedctypes (typecode_to_type, plus '?' for
  * c_bool) and the conversions between stored elements and int64/uint64/double. */
 #include <float.h>

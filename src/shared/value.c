@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value.c -- multiprocessing.Value / RawValue: an object of one element (object.c). */
 #include "shared/shared_internal.h"
 

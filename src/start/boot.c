@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* boot.c -- how a child exec'd by the spawn or forkserver start method begins: a constructor
  * of the library finds the MP__BOOT variable, reads the record its parent wrote (mp__boot and
  * a payload), maps the parent's shared heap at the same address, runs the program's own

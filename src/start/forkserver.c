@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forkserver.c -- the forkserver start method.
  *
  * The server is a spawn child of the program (a fresh exec: no thread, lock or buffer of the

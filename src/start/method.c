@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method.c -- the program-wide default start method (set once, as Python's
  * set_start_method) and contexts (get_context). */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spawn.c -- the spawn start method: every child is a fresh exec of the program's own binary
  * (/proc/self/exe).  posix_spawn() does not copy the caller's address space (glibc uses
  * clone(CLONE_VM | CLONE_VFORK)), so it is safe from any thread.  The child finds its start

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* start_internal.h -- the start methods inside the library: named tasks (tasks.c), the default
  * method (method.c), the record an exec'd child starts from (boot.c), and the two launchers
  * that make such children: spawn.c (a fresh exec per child) and forkserver.c (a server that

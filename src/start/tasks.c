@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tasks.c -- the table of named tasks: functions registered under a name at load time, so
  * that a child running another image of the program (forkserver, spawn) can find them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* barrier.c -- multiprocessing.Barrier (threading.Barrier's semantics) without a draining
  * phase, so a process that dies after the barrier trips cannot wedge the next cycle.
  *

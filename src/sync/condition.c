@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* condition.c -- multiprocessing.Condition with exact, FIFO notify(n).
  *
  * No waiter lists on anybody's stack (a process may die or unmap them): the state is three

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.c -- multiprocessing.Event on one futex word: bit 0 is the flag and the bits above it
  * count the sets, so a waiter that sees the word change knows a set() happened during its wait
  * even if a clear() followed at once (threading.Event.wait's answer: it was set).  A second

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.c -- multiprocessing.Lock on the owner-tracking word of os/olock.h: an uncontended acquire
  * is one CAS of 0 to the caller's (pid, tid) and an uncontended release one CAS back to 0; only
  * a release that sees the WAITERS flag pays for a FUTEX_WAKE.  Recording the owner costs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rlock.c -- multiprocessing.RLock: the owner-tracking word of os/olock.h plus a recursion count
  * that only the owning thread touches.  Ownership is (pid, tid), so a forked child never owns
  * its parent's RLock. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* semaphore.c -- multiprocessing.Semaphore and BoundedSemaphore: a futex word holding the value
  * and a count of sleepers, so a release only pays for a FUTEX_WAKE when somebody may sleep.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync_internal.h -- layouts shared between sync primitives. */
 #ifndef MP_SYNC_INTERNAL_H
 #define MP_SYNC_INTERNAL_H

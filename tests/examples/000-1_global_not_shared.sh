@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 000-1: a child's changes to a global stay in the child (seed 000): the child prints
 # [1, 4, 9, 16], then the parent, after the join, prints [].
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 000-2: Array('i', 4) and Value('i') shared with a child (seed 000): the child and then the
 # parent print [1, 4, 9, 16] and 30.
 source "$(dirname "$0")/lib.sh"

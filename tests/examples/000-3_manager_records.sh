@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 000-3 (seed 000 §1.2): a Manager list of records; p1 appends ('Jeff', 8), p2 prints all four.
 source "$(dirname "$0")/lib.sh"
 run_example "$@"

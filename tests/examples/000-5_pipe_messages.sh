@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 000-5: a sender sends four messages through a Pipe; the receiver prints each until "END"
 # (seed 000 §2.2).
 source "$(dirname "$0")/lib.sh"

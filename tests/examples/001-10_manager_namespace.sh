@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-10 (seed 001): a child changes a Manager's Namespace, list and dict; the parent sees
 # ns.a == 2 (as Python prints; the seed's 1 is wrong), ['a', 'b', 'c'] and {'b': 0}.
 source "$(dirname "$0")/lib.sh"

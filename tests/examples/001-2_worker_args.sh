@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-2: "Worker: N" for each N in 0..4, exactly once each, in any order (seed 001).
 source "$(dirname "$0")/lib.sh"
 run_example "$@"

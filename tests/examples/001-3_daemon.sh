@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-3: daemon vs non-daemon, no join (seed 001, multiprocessing_daemon.py).  The daemon is
 # ended when main ends, so its "Exiting" line never appears; the non-daemon prints both lines.
 # (Were the daemon left running, it would keep our pipe open and print its line 2 s later.)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-4: daemon and non-daemon, both joined (seed 001, multiprocessing_ndaemon_join.py): both
 # "Exiting" lines appear, the daemon's last (it sleeps 2 s; the non-daemon starts after 1 s).
 source "$(dirname "$0")/lib.sh"

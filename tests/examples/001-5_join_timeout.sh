@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-5: join(1 s) on a daemon that sleeps 2 s (seed 001,
 # multiprocessing_ndaemon_join_timeout.py): the join times out, "d.is_alive() True" is printed
 # last, and the daemon is ended at main's exit before its "Exiting" line.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-7: the pool code of 001-6 on threads (multiprocessing.dummy) and, with the one switch
 # flipped, on processes (seed 001, dummy): both give [9227465, 9227465]; thread workers run in
 # the main process, process workers do not.

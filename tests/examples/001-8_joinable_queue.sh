@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-8: JoinableQueue producer/consumer with task_done, join, a None sentinel and a results
 # queue (seed 001, multiprocessing_queue.py): every produced task's doubled value comes out, in
 # order, after the producer stopped on a value above 0.9.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 001-9: sharedctypes (seed 001): a child modifies five shared objects; the parent prints
 # 49, True, b'HELLO WORLD' (Python 3's bytes repr), [10, 1, 2, 3, 4] and the squared points,
 # then the typecode table: 15 typecodes, 'i' is a 4-byte c_int, '?' a c_bool.

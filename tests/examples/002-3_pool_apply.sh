@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 002-3 (seed 002 §三, synchronous apply): Pool(3), ten apply calls: ten "PID run" lines from at
 # most three distinct workers, then [0, 1, 4, ..., 81].
 source "$(dirname "$0")/lib.sh"

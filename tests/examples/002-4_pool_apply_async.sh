@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 002-4 (seed 002 §三, asynchronous apply): Pool(3), ten apply_async calls, close, join, get:
 # ten "PID run" lines from at most three workers, then 0, 1, 4, ..., 81 in submission order.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 002-5 (seed 002 §三, map): 100 Processes, then pool.map over range(100): both finish (two
 # times printed, in seconds) and the pool's time is the lower one.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 002-6 (seed 002 §三, callback): func1 runs in a worker (its PID is not the main PID), the
 # callback func2 runs in the main process (its PID is the main PID) and prints func1's 100.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 003-1 (seed 003 §7.2): Producer and Consumer "subclasses" with a Queue: 10 items produced,
 # the same 10 consumed in order, a queue size after each put, and the end on an empty queue.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 003-2: 0..9 squared through a chain of two pipes and a middle process; end of file ends
 # each stage, then "End" (seed 003 §7.6).
 source "$(dirname "$0")/lib.sh"

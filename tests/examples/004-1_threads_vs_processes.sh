@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 004-1: 5 threads and 5 processes print their pid under one lock (seed 004).  Thread pids
 # equal the main pid; the 5 process pids are distinct and none is the main pid; every line is
 # whole (the lock keeps lines from interleaving); threads are joined before processes start.

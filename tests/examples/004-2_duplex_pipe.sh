@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 004-2: a duplex Pipe between two processes (seed 004).
 source "$(dirname "$0")/lib.sh"
 run_example "$@"

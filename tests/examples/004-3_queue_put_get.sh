@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 004-3 (seed 004): Queue(3), 10 putters, 10 getters, a print Lock: 10 whole lines, each a
 # getter's pid and a distinct putter's pid with the time.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 004-4 (first half, seed 004 comments): 10 booths decrement a global that is not shared, so
 # every booth's first sale leaves 99 and every booth sells 100; the parent still has 100.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 004-4 (the fix, seed 004 comments): the tickets are a shared Value under a Lock, so the 10
 # booths sell exactly 100 in all and none is left.
 source "$(dirname "$0")/lib.sh"

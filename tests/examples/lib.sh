@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/examples/lib.sh -- shared helpers for the example output tests.  Source it, then:
 #
 #   run_example "$@"                    run the program given as $1; its stdout lands in $OUT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pool_progress (not a seed twin): a 2000-element map drawn as a progress bar.  Its stdout is a
 # pipe here, so the bar comes as plain lines: at least the first one and the final 100% one,
 # done counts rising, then every square checked.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.c -- runs one test file's suite: every case forked, timed, and checked for leaks. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.h -- what every test file shares: Check, the leak-checking fixture, and helpers.
  * Each test file defines mp_test_suite(); harness.c runs it with every case in its own forked
  * process under a time limit (Check's CK_FORK), and after each case verifies that it left no

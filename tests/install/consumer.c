@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* consumer.c -- built against an installed multiproc: start a child, join it, check its code;
  * make a listener (which needs libcrypto). */
 #include <multiproc.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // consumer.cpp -- a C++17 program built against an installed multiproc: the headers parse as
 // C++ (no C-only keywords), and a child process, a queue, a lock, a pool map, a registered
 // manager type and an error code work from C++ code.

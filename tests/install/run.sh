@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the build into a temporary prefix, then builds tests/install/consumer.c and
 # consumer.cpp (C++17) against it -- through the CMake package (shared and static) and through
 # pkg-config (multiproc and multiproc-static) -- and runs each program.  The shared-library

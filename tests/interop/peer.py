@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A Python peer for tests/test_listener.c.
 
     peer.py ROLE ADDRESS KEY

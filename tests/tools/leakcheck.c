@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* leakcheck.c -- runs a command (the test suite) as a child subreaper and fails if, once it
  * has finished, any process it started is still running or any /dev/shm entry it created is
  * still there.  Orphans re-parent to us, so even a grandchild whose parent died is seen. */
