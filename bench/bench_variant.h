@@ -7,11 +7,11 @@
  *   <workload>_sleep  (built with BENCH_SLEEP=1) multiproc with MP_WAIT_POLICY=passive, so
  *                     every wait sleeps at once, against the sleeping floor: the same
  *                     hand-off done raw with futex or blocking reads.
- * Either way nothing can beat its floor: it is the same mechanism with nothing added.  Where two
- * processes poll, the cost of a round trip swings by 10x with where the scheduler puts them
- * (a core each, or one shared), batch to batch, for the raw loop as for multiproc; the
- * polling floor is therefore its best batch (opts.limit_best): the least the mechanism cost
- * in this run, set against multiproc's median. */
+ * Either way nothing can beat its floor: it is the same mechanism with nothing added.  The cost
+ * of a round trip swings from batch to batch for the raw loop as for multiproc -- by 10x where
+ * two processes poll (a core each, or one shared), by tens of percent for a futex wake-up on a
+ * VM -- so both floors are their best batch (opts.limit_best): the least the mechanism cost in
+ * this run, set against multiproc's median. */
 #ifndef MP_BENCH_VARIANT_H
 #define MP_BENCH_VARIANT_H
 

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_errors.c -- the error model: library codes outside errno, names and descriptions, and
  * the details that mp_error_message() adds for the failures users hit first. */
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -163,14 +161,9 @@ __attribute__((constructor)) static void heap_size_child(void) {
 }
 
 START_TEST(bad_heap_size_is_an_error) {
-  char *argv[] = {"test_errors", NULL};
-  char *envp[] = {"MP_TEST_BAD_HEAP_SIZE=1", "MP_HEAP_SIZE=12X", "CK_FORK=no", NULL};
-  pid_t pid;
-  ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp), 0);
-  int st;
-  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child failed check %d (status %#x)",
-                WIFEXITED(st) ? WEXITSTATUS(st) : -1, st);
+  char *envp[] = {"MP_TEST_BAD_HEAP_SIZE=1", "MP_HEAP_SIZE=12X", NULL};
+  int code = mp_test_run_fresh_image(envp);
+  ck_assert_msg(code == 0, "the fresh image failed check %d", code);
 }
 END_TEST
 

@@ -4,7 +4,6 @@
  * check, is woken across processes and stops spinning in vain, and MP_WAIT_POLICY=passive
  * makes it sleep at once. */
 #include <pthread.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -271,13 +270,8 @@ __attribute__((constructor)) static void passive_child(void) {
 START_TEST(passive_policy_sleeps_at_once) {
   ck_assert(!mp__wait_passive());
   ck_assert_int_gt(looks_in_a_wait(), 50); /* active: the spin looks many times */
-  char *argv[] = {"test_os", NULL};
-  char *envp[] = {"MP_TEST_PASSIVE=1", "MP_WAIT_POLICY=passive", "CK_FORK=no", NULL};
-  pid_t pid;
-  ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp), 0);
-  int st;
-  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "passive child: status %#x", st);
+  char *envp[] = {"MP_TEST_PASSIVE=1", "MP_WAIT_POLICY=passive", NULL};
+  ck_assert_int_eq(mp_test_run_fresh_image(envp), 0);
 }
 END_TEST
 

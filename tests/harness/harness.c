@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -142,6 +143,19 @@ void mp_test_sleep_ms(int64_t ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
   }
+}
+
+int mp_test_run_fresh_image(char *const envp[]) {
+  char *argv[] = {"mp-test-fresh-image", NULL};
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp), 0);
+  int st;
+  pid_t r;
+  do
+    r = waitpid(pid, &st, 0);
+  while (r < 0 && errno == EINTR);
+  ck_assert_int_eq(r, pid);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
 }
 
 bool mp_test_pid_exists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }

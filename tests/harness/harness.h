@@ -46,6 +46,13 @@ int64_t mp_test_now_ms(void);
 /* Sleeps ms milliseconds. */
 void mp_test_sleep_ms(int64_t ms);
 
+/* Runs a fresh image of the test program (/proc/self/exe) with exactly the environment envp
+ * (NULL-terminated) and waits for it; returns its exit code, or -signal.  For checks that need
+ * a process whose library state was never touched (settings read once per image); the test
+ * file's constructor recognises the environment and does the work.  Fails the test if the
+ * program cannot be started. */
+int mp_test_run_fresh_image(char *const envp[]);
+
 /* Whether a process with this pid exists (zombies count as existing). */
 bool mp_test_pid_exists(pid_t pid);
 
