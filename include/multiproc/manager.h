@@ -304,7 +304,8 @@ MP_EXTERN int mp_manager_barrier(mp_manager *m, unsigned parties, mp_proxy **out
  * wait for the answer: when it passes the call returns MP_ETIMEDOUT and its answer is thrown
  * away when it comes (the method may still run).  Methods that block take their own timeout
  * as an argument, as in Python; give them MP_FOREVER here.  A dead server gives MP_EBROKEN
- * within about 50 ms, whatever the timeout.  Errors: -EINVAL, the method's error (see the top
+ * within about 50 ms of the call's start, or 800 ms in a call already waiting longer, whatever
+ * the timeout.  Errors: -EINVAL, the method's error (see the top
  * of this file), MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM, MP_ETOOBIG. */
 MP_EXTERN int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args,
                             mp_obj **result, mp_timeout_ms timeout);

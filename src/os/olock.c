@@ -8,11 +8,16 @@
 #include <errno.h>
 #include <limits.h>
 
-mp__deadline mp__slice(mp__deadline d) {
-  int64_t slice_end = mp__now_ns() + MP__OWN_SLICE_NS;
+mp__deadline mp__slice_after(mp__deadline d, unsigned slept) {
+  int64_t len = MP__OWN_SLICE_NS;
+  for (unsigned i = 0; i < slept && len < MP__OWN_SLICE_MAX_NS; i++) len *= 2;
+  if (len > MP__OWN_SLICE_MAX_NS) len = MP__OWN_SLICE_MAX_NS;
+  int64_t slice_end = mp__now_ns() + len;
   if (mp__deadline_forever(d) || d.at_ns > slice_end) return (mp__deadline){slice_end};
   return d;
 }
+
+mp__deadline mp__slice(mp__deadline d) { return mp__slice_after(d, 0); }
 
 /* Takes the lock from the dead owner recorded in w (unchanged since the check). */
 static bool take_over(mp__olock *l, uint64_t w, uint64_t self) {
@@ -20,6 +25,7 @@ static bool take_over(mp__olock *l, uint64_t w, uint64_t self) {
 }
 
 int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
+  unsigned slept = 0; /* slices that ended without a wake-up: the next one is longer */
   uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
   if (w == MP__OWN_NOTREC) return MP_ENOTRECOVERABLE;
   if (!mp__deadline_passed(d) && !mp__wait_passive()) {
@@ -51,7 +57,8 @@ int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
       if (!atomic_compare_exchange_strong(&l->word, &w, nw)) continue;
       w = nw;
     }
-    int r = mp__futex_wait(mp__olock_futex(l), (uint32_t)w, mp__slice(d));
+    int r = mp__futex_wait(mp__olock_futex(l), (uint32_t)w, mp__slice_after(d, slept));
+    if (r == -ETIMEDOUT) slept++;
     if (r == -ETIMEDOUT && !mp__deadline_passed(d) &&
         atomic_load_explicit(&l->word, memory_order_relaxed) == w &&
         mp__owner_dead(mp__olock_owner(w)) && take_over(l, w, self))

@@ -58,9 +58,15 @@ static inline uint64_t mp__owner_id(pid_t pid, pid_t tid, uint32_t stamp) {
          (uint64_t)(stamp >> 8) << 54;
 }
 
-/* A waiter sleeps at most this long before it looks at whether the owner still exists, so a
- * dead owner is detected within about this time (plus one /proc read). */
+/* A waiter's first sleep lasts at most this long before it looks at whether the owner still
+ * exists (or, in mp__wait, heals a wake-up lost to a waker that died), so a death soon after a
+ * wait began is noticed within about this time (plus one /proc read).  Each further sleep of
+ * the same wait is twice as long, up to MP__OWN_SLICE_MAX_NS: a wake-up costs the sleeper
+ * ~50 us of CPU on a VM, so a process blocked for minutes must not wake 20 times a second (it
+ * now wakes about once a second); a death late in a long wait is noticed within about a
+ * second. */
 #define MP__OWN_SLICE_NS INT64_C(50000000)
+#define MP__OWN_SLICE_MAX_NS INT64_C(800000000)
 
 /* A waiter spins this many rounds before sleeping: a lock held for a few hundred cycles is
  * usually free again before a futex round trip would even start. */
@@ -151,5 +157,8 @@ static inline bool mp__olock_mine(mp__olock *l) {
 /* The next futex sleep: the caller's deadline, or MP__OWN_SLICE_NS from now if that is sooner,
  * so every waiter re-checks its condition (and a lost wake-up heals) within one slice. */
 mp__deadline mp__slice(mp__deadline d);
+/* The same for the sleep after `slept` slices of one wait already ended: MP__OWN_SLICE_NS
+ * doubled that many times, at most MP__OWN_SLICE_MAX_NS. */
+mp__deadline mp__slice_after(mp__deadline d, unsigned slept);
 
 #endif

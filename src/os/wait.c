@@ -61,6 +61,7 @@ static int spin_for(const mp__waiter *w, int64_t budget_ns) {
 static int sleep_until(const mp__waiter *w, mp__deadline d) {
   if (w->sleepers != NULL) atomic_fetch_add(w->sleepers, 1);
   int rc;
+  unsigned slept = 0; /* slices that ended: the next one is longer (olock.h) */
   for (;;) {
     if (w->arm != NULL) w->arm(w->arg);
     /* Pairs with the waker's fence: it sees the sleeper, or this look sees its change. */
@@ -74,7 +75,8 @@ static int sleep_until(const mp__waiter *w, mp__deadline d) {
       rc = MP_ETIMEDOUT;
       break;
     }
-    (void)mp__futex_wait(w->word, v, w->whole ? d : mp__slice(d));
+    if (mp__futex_wait(w->word, v, w->whole ? d : mp__slice_after(d, slept)) == -ETIMEDOUT)
+      slept++;
     if (w->check != NULL && !is_done(w) && (rc = w->check(w->arg)) != 0) break;
   }
   if (w->sleepers != NULL) atomic_fetch_sub(w->sleepers, 1);
