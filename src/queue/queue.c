@@ -314,10 +314,6 @@ static int take(mp_queue *q, mp_timeout_ms timeout, uint64_t limit, size_t *len_
   return 0;
 }
 
-int mp__queue_take(mp_queue *q, mp_timeout_ms timeout, queue_slot *out) {
-  return take(q, timeout, UINT64_MAX, NULL, NULL, NULL, out);
-}
-
 /* Copies a taken slot's bytes to dst and gives its block back. */
 static void deliver(mp_queue *q, queue_slot *s, void *dst) {
   if (s->len <= QUEUE_SLOT_DATA) {

@@ -78,8 +78,6 @@ struct mp_queue {
   queue_block cache[QUEUE_CACHE];
 };
 
-/* A message taken by mp__queue_take: the slot as it was (inline bytes or block reference). */
-int mp__queue_take(mp_queue *q, mp_timeout_ms timeout, queue_slot *out);
 /* Returns a block to the queue's cache (or frees it). */
 void mp__queue_block_release(mp_queue *q, void *block, uint64_t cap);
 
