@@ -137,9 +137,9 @@ int mp_process_start(mp_process *p) {
   } else {
     /* Flush before fork so that text buffered in the parent is not printed again by the child. */
     mp__stdio_flush_all();
-    devnull_ready();
     /* Hold the registry lock across fork so the child's copy of the list is consistent. */
     mp__registry_lock();
+    devnull_ready(); /* under the lock: two starting threads must not both open it */
     pid = fork();
     if (pid == 0) child_main(p);
     if (pid < 0) {
