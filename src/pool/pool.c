@@ -28,9 +28,17 @@ static void terminate_live_pools(void) {
   pthread_mutex_unlock(&live_mu);
 }
 
+/* A child forked while another thread held live_mu would find it locked for ever, and its exit
+ * (which runs terminate_live_pools) would hang: the child starts with it unlocked.  Its copy of
+ * the list names only its parent's pools, which it skips. */
+static void live_mu_after_fork(void) { pthread_mutex_init(&live_mu, NULL); }
+
 /* Registered after the first workers started, so that it runs before the process layer's own
  * exit handler (which would otherwise end the workers while the result thread replaces them). */
-static void install_hook(void) { (void)mp__on_exit(terminate_live_pools); }
+static void install_hook(void) {
+  (void)mp__on_exit(terminate_live_pools);
+  (void)pthread_atfork(NULL, NULL, live_mu_after_fork);
+}
 
 static void live_add(mp_pool *p) {
   pthread_once(&hook_once, install_hook);
