@@ -202,6 +202,7 @@ struct mgr_server {
   mp_manager *m;
   mgr_shared *sh;             /* heap clients' state (NULL: none) */
   void *listener;             /* mp_listener * when listening */
+  int listen_wake;            /* eventfd that ends the accepting thread's wait (-1: none) */
   pthread_mutex_t mu;         /* objects and sessions */
   mgr_obj *buckets[MGR_BUCKETS];
   int64_t nobjs;
@@ -227,6 +228,8 @@ void mp__mgr_server_free(mgr_server *s);
  * takes ownership of conn.  0 or -errno. */
 int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn);
 bool mp__mgr_server_stopping(mgr_server *s);
+/* Ends the accepting thread's wait, for a stop (listen.c). */
+void mp__mgr_listen_wake(mgr_server *s);
 /* Runs fn(s, arg) in a new serving thread, joined when the server stops. */
 int mp__mgr_server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
 /* Whether name is a built-in type id. */

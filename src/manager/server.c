@@ -47,6 +47,7 @@ bool mp__mgr_server_stopping(mgr_server *s) { return atomic_load(&s->stop); }
 
 void mp__mgr_server_stop(mgr_server *s) {
   atomic_store(&s->stop, true);
+  mp__mgr_listen_wake(s);
   atomic_fetch_add(&s->stopseq, 1);
   mp__futex_wake(&s->stopseq, INT32_MAX);
   if (s->sh != NULL) {
@@ -61,6 +62,7 @@ int mp__mgr_server_new(mgr_server **out, mp_manager *m) {
   if (s == NULL) return -ENOMEM;
   s->m = m;
   s->sh = m->sh;
+  s->listen_wake = -1;
   s->custom = m->types;
   s->ncustom = m->ntypes;
   pthread_mutex_init(&s->mu, NULL);
