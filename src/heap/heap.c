@@ -70,7 +70,6 @@ static int env_size(size_t *out) {
   return 0;
 }
 
-
 int mp_heap_configure(size_t size) {
   if (!size_ok(size)) return -EINVAL;
   pthread_mutex_lock(&create_mutex);
