@@ -320,13 +320,17 @@ int mp__mgr_server_run(mgr_server *s) {
     atomic_store(&s->sh->state, rc == 0 ? MGR_ST_RUNNING : MGR_ST_STOPPED);
     mp__futex_wake(&s->sh->state, INT32_MAX);
   }
-  while (rc == 0 && !mp__mgr_server_stopping(s)) {
+  /* Every stop changes the word and wakes it (mp_manager_shutdown, mp__mgr_server_stop), so
+   * the sleeps need no short time-out: slices that grow as the server idles (olock.h) only
+   * cover a waker that died between the change and its wake-up. */
+  for (unsigned slept = 0; rc == 0 && !mp__mgr_server_stopping(s); slept++) {
+    mp__deadline next = mp__slice_after(mp__deadline_in(MP_FOREVER), slept);
     if (s->sh != NULL) {
       if (atomic_load(&s->sh->state) != MGR_ST_RUNNING) break;
-      mp__futex_wait(&s->sh->state, MGR_ST_RUNNING, mp__deadline_in(100));
+      mp__futex_wait(&s->sh->state, MGR_ST_RUNNING, next);
     } else {
       uint32_t seq = atomic_load(&s->stopseq);
-      if (!mp__mgr_server_stopping(s)) mp__futex_wait(&s->stopseq, seq, mp__deadline_in(100));
+      if (!mp__mgr_server_stopping(s)) mp__futex_wait(&s->stopseq, seq, next);
     }
   }
   atomic_store(&s->stop, true);
