@@ -184,7 +184,6 @@ static double slice_total(const bench_opts *o, double acc, long iters) {
 
 /* CPU of the measured batches of each side of the last bench_compare(), for bench_report(). */
 static uint64_t cpu_ns[2], cpu_iters[2];
-static bool cpu_valid;
 static long cpu_ops_per_iter = 1;
 
 /* Runs one call of a side (0: multiproc, 1: limit) and charges its CPU to that side. */
@@ -230,7 +229,6 @@ void bench_compare(const bench_opts *o, bench_fn mp_fn, void *mp_ctx, bench_fn l
     (void)limit_fn(limit_ctx, o->warmup);
   }
   cpu_ns[0] = cpu_ns[1] = cpu_iters[0] = cpu_iters[1] = 0;
-  cpu_valid = true;
   cpu_ops_per_iter = o->ops_per_iter > 0 ? o->ops_per_iter : 1;
   /* A B B A A B B A ...: each side goes first in half of the pairs. */
   for (int i = 0; i < n; i++) {
@@ -269,8 +267,8 @@ void bench_report(const char *workload, const char *unit, bool higher, double mp
                   double limit_value) {
   double cpu[2];
   for (int side = 0; side < 2; side++)
-    cpu[side] = cpu_valid && cpu_iters[side] ? (double)cpu_ns[side] / 1e3 / (double)cpu_iters[side]
-                                             : -1.0;
+    cpu[side] = cpu_iters[side] ? (double)cpu_ns[side] / 1e3 / (double)cpu_iters[side]
+                                 : -1.0;
   bench_report_cpu(workload, unit, higher, mp_result, limit_value, cpu[0], cpu[1]);
 }
 

@@ -79,9 +79,8 @@ static mp_process *start_client(client_arg *a, const char *address, const char *
 }
 
 /* Accepts one client and answers its "hello". */
-static void serve_talk(mp_listener *l) {
-  mp_conn *c = NULL;
-  mp_assert_ok(mp_listener_accept(l, &c, 10000));
+/* The server's half of a TALK client's exchange on an accepted c, which it frees. */
+static void talk(mp_conn *c) {
   void *buf;
   size_t n;
   mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
@@ -89,6 +88,12 @@ static void serve_talk(mp_listener *l) {
   free(buf);
   mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
   mp_conn_free(c);
+}
+
+static void serve_talk(mp_listener *l) {
+  mp_conn *c = NULL;
+  mp_assert_ok(mp_listener_accept(l, &c, 10000));
+  talk(c);
 }
 
 /* One listener on address, one authenticated client, one exchange. */
@@ -406,24 +411,9 @@ END_TEST
 
 /* A raw TCP connection to l (on 127.0.0.1) that will say nothing. */
 static int silent_connect(const mp_listener *l) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)reported_port(l)),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(connect(fd, (const struct sockaddr *)&a, sizeof a), 0);
-  return fd;
+  return mp_test_silent_connect(mp_listener_address(l));
 }
 
-/* What a raw connection gets within ms: 1 a challenge (then nothing more), 0 the end of the
- * stream before anything, -1 neither. */
-static int first_heard(int fd, int ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  if (poll(&p, 1, ms) != 1) return -1;
-  char buf[64];
-  ssize_t n = recv(fd, buf, sizeof buf, 0);
-  if (n <= 0) return 0;
-  return n > 15 && memcmp(buf + 4, "#CHALLENGE#", 11) == 0 ? 1 : -1;
-}
 
 /* Whether the peer ends a raw connection within ms (what it still sends is dropped). */
 static bool ended_within(int fd, int ms) {
@@ -452,7 +442,7 @@ START_TEST(silent_clients_delay_nobody) {
   int64_t took = mp_test_now_ms() - t0;
   ck_assert_msg(took < 3000, "the good client waited %lld ms", (long long)took);
   ck_assert_int_eq(mp_test_finish(p), 0);
-  for (int i = 0; i < 16; i++) ck_assert_int_eq(first_heard(silent[i], 1000), 1);
+  for (int i = 0; i < 16; i++) ck_assert_int_eq(mp_test_first_heard(silent[i], 1000), 1);
   mp_listener_free(l); /* ends the silent clients' handshakes */
   for (int i = 0; i < 16; i++) {
     ck_assert(ended_within(silent[i], 2000));
@@ -475,7 +465,7 @@ START_TEST(handshake_timeout_drops_silent_client) {
   ck_assert_int_eq(mp_test_finish(p), 0);
   mp_conn *c;
   mp_assert_rc(mp_listener_accept(l, &c, 10000), MP_ETIMEDOUT);
-  ck_assert_int_eq(first_heard(silent, 1000), 1);
+  ck_assert_int_eq(mp_test_first_heard(silent, 1000), 1);
   ck_assert(ended_within(silent, 2000));
   close(silent);
   mp_listener_free(l);
@@ -493,10 +483,10 @@ START_TEST(pending_limit_refuses_excess) {
   for (int i = 0; i < 4; i++) silent[i] = silent_connect(l);
   mp_conn *c;
   mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT); /* takes them in */
-  for (int i = 0; i < 4; i++) ck_assert_int_eq(first_heard(silent[i], 2000), 1);
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(mp_test_first_heard(silent[i], 2000), 1);
   int excess = silent_connect(l);
   mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT);
-  ck_assert_int_eq(first_heard(excess, 2000), 0);
+  ck_assert_int_eq(mp_test_first_heard(excess, 2000), 0);
   close(excess);
   for (int i = 0; i < 4; i++) close(silent[i]);
   /* Each one that left is reported (MP_EOF); then the next good client is served. */
@@ -506,12 +496,7 @@ START_TEST(pending_limit_refuses_excess) {
   while ((rc = mp_listener_accept(l, &c, 10000)) == MP_EOF) left++;
   mp_assert_ok(rc);
   ck_assert_int_eq(left, 4);
-  void *buf;
-  size_t n;
-  mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
-  free(buf);
-  mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
-  mp_conn_free(c);
+  talk(c);
   ck_assert_int_eq(mp_test_finish(p), 0);
   mp_listener_free(l);
   o.max_pending = -1;
@@ -542,12 +527,7 @@ START_TEST(departed_clients_make_room) {
   while ((rc = mp_listener_accept(l, &c, 10000)) == MP_EAUTH || rc == MP_EOF) failed++;
   mp_assert_ok(rc);
   ck_assert_int_le(failed, 8);
-  void *buf;
-  size_t n;
-  mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
-  free(buf);
-  mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
-  mp_conn_free(c);
+  talk(c);
   ck_assert_int_eq(mp_test_finish(p), 0);
   mp_listener_free(l);
 }
@@ -571,9 +551,9 @@ START_TEST(forked_child_leaves_parent_handshakes) {
   int silent = silent_connect(l);
   mp_conn *c;
   mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT);
-  ck_assert_int_eq(first_heard(silent, 2000), 1);
+  ck_assert_int_eq(mp_test_first_heard(silent, 2000), 1);
   ck_assert_int_eq(mp_test_finish(mp_test_start(child_accepts, l)), 0);
-  ck_assert_int_eq(first_heard(silent, 200), -1); /* still in handshake: no end, no message */
+  ck_assert_int_eq(mp_test_first_heard(silent, 200), -1); /* still in handshake: no end, no message */
   client_arg a;
   mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
   serve_talk(l);
@@ -626,12 +606,7 @@ START_TEST(accept_timeout_and_poll) {
     rc = mp_listener_accept(l, &c, 0);
   }
   mp_assert_ok(rc);
-  void *buf;
-  size_t n;
-  mp_assert_ok(mp_conn_recv_bytes(c, &buf, &n, 0, 10000));
-  free(buf);
-  mp_assert_ok(mp_conn_send_bytes(c, "HELLO", 0, 5, 10000));
-  mp_conn_free(c);
+  talk(c);
   ck_assert_int_eq(mp_test_finish(p), 0);
   mp_listener_free(l);
 }

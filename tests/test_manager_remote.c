@@ -270,26 +270,6 @@ END_TEST
 
 /* ---- clients that say nothing, and the listener's limits ---- */
 
-/* A raw TCP connection to a manager listening on "127.0.0.1:port" that will say nothing. */
-static int silent_connect(const char *address) {
-  const char *colon = strrchr(address, ':');
-  ck_assert_ptr_nonnull(colon);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(connect(fd, (const struct sockaddr *)&a, sizeof a), 0);
-  return fd;
-}
-
-/* What a raw connection gets within ms: 1 some bytes (the challenge), 0 the end of the
- * stream, -1 nothing. */
-static int first_heard(int fd, int ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  if (poll(&p, 1, ms) != 1) return -1;
-  char buf[256];
-  return recv(fd, buf, sizeof buf, 0) > 0 ? 1 : 0;
-}
 
 /* 16 silent connections first: a client that connects after them is still served at once
  * (its handshake runs beside theirs), not after 16 handshake timeouts. */
@@ -297,7 +277,7 @@ START_TEST(silent_clients_delay_no_remote_client) {
   mp_manager *m = start_at("127.0.0.1:0");
   const char *addr = mp_manager_address(m);
   int silent[16];
-  for (int i = 0; i < 16; i++) silent[i] = silent_connect(addr);
+  for (int i = 0; i < 16; i++) silent[i] = mp_test_silent_connect(addr);
   mp_test_sleep_ms(100);
   int64_t t0 = mp_test_now_ms();
   mp_manager *c;
@@ -332,13 +312,13 @@ START_TEST(listen_limits) {
 
   /* Two silent clients fill the handshakes; a third is closed before any challenge; the
    * two are dropped at their handshake timeout. */
-  int s1 = silent_connect(addr), s2 = silent_connect(addr);
-  ck_assert_int_eq(first_heard(s1, 2000), 1);
-  ck_assert_int_eq(first_heard(s2, 2000), 1);
-  int s3 = silent_connect(addr);
-  ck_assert_int_eq(first_heard(s3, 2000), 0);
-  ck_assert_int_eq(first_heard(s1, 3000), 0);
-  ck_assert_int_eq(first_heard(s2, 3000), 0);
+  int s1 = mp_test_silent_connect(addr), s2 = mp_test_silent_connect(addr);
+  ck_assert_int_eq(mp_test_first_heard(s1, 2000), 1);
+  ck_assert_int_eq(mp_test_first_heard(s2, 2000), 1);
+  int s3 = mp_test_silent_connect(addr);
+  ck_assert_int_eq(mp_test_first_heard(s3, 2000), 0);
+  ck_assert_int_eq(mp_test_first_heard(s1, 3000), 0);
+  ck_assert_int_eq(mp_test_first_heard(s2, 3000), 0);
   close(s1);
   close(s2);
   close(s3);

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* harness.c -- runs one test file's suite: every case forked, timed, and checked for leaks. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <spawn.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -156,6 +160,26 @@ int mp_test_run_fresh_image(char *const envp[]) {
   while (r < 0 && errno == EINTR);
   ck_assert_int_eq(r, pid);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+int mp_test_silent_connect(const char *address) {
+  const char *colon = strrchr(address, ':');
+  ck_assert_ptr_nonnull(colon);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(connect(fd, (const struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+int mp_test_first_heard(int fd, int ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, ms) != 1) return -1;
+  char buf[64];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n <= 0) return 0;
+  return n > 15 && memcmp(buf + 4, "#CHALLENGE#", 11) == 0 ? 1 : -1;
 }
 
 bool mp_test_pid_exists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }

@@ -53,6 +53,14 @@ void mp_test_sleep_ms(int64_t ms);
  * program cannot be started. */
 int mp_test_run_fresh_image(char *const envp[]);
 
+/* A raw TCP connection to a Listener (or a manager) on "127.0.0.1:port" that will say
+ * nothing: for the tests of silent clients.  Fails the test if it cannot connect. */
+int mp_test_silent_connect(const char *address);
+
+/* What such a raw connection gets within ms: 1 a handshake challenge, 0 the end of the stream
+ * before anything, -1 neither. */
+int mp_test_first_heard(int fd, int ms);
+
 /* Whether a process with this pid exists (zombies count as existing). */
 bool mp_test_pid_exists(pid_t pid);
 
