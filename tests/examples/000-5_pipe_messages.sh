@@ -12,5 +12,8 @@ sent=$(last_field 'Sent the message: .*' | tr '\n' ' ')
 recv=$(last_field 'Received the message: .*' | tr '\n' ' ')
 expect_eq "$sent" "hello hey hru? END " "messages sent, in order"
 expect_eq "$recv" "hello hey hru? " "messages received, in order"
-expect_before 'Sent the message: hello' 'Received the message: hello'
+# The sender prints after each send returns, so 'Received hello' may come first; what causality
+# does fix is that message i was reported sent before message i+1 could arrive.
+expect_before 'Sent the message: hello' 'Received the message: hey'
+expect_before 'Sent the message: hey' 'Received the message: hru\?'
 pass
