@@ -8,9 +8,11 @@ set -euo pipefail
 need=(gcc make cmake pkg-config libmsgpack-dev libssl-dev)
 case "${1:-build}" in
   build) ;;
-  test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils python3 g++) ;;
+  # Open MPI for libmultiproc-mpi and its tests (iproute2: the namespaces of the hosts test)
+  test) need+=(check libsubunit-dev clang libclang-rt-14-dev binutils python3 g++
+               openmpi-bin libopenmpi-dev iproute2 util-linux) ;;
   # the peers of the bench table (bench/peers/): ZeroMQ, nng, Boost.Interprocess
-  bench) need+=(python3 libzmq3-dev libnng-dev libboost-dev g++) ;;
+  bench) need+=(python3 libzmq3-dev libnng-dev libboost-dev g++ openmpi-bin libopenmpi-dev) ;;
   *) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
 esac
 

@@ -34,11 +34,13 @@
 
 #include "common.h"
 #include "obj.h"
+#include "process.h" /* mp_start_method */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+struct mp_pool_backend;
 typedef struct mp_pool mp_pool;
 typedef struct mp_async_result mp_async_result;
 
@@ -108,6 +110,13 @@ typedef struct mp_pool_opts {
    * MP_MAP_TASK, MP_TARGET; submitting another fails with MP_ENOTREG), and initarg must be
    * NULL or point into the shared heap.  Ignored by a ThreadPool. */
   mp_start_method start_method;
+  /* Run the tasks somewhere else (multiproc/pool_backend.h; e.g. mp_mpi_backend() from
+   * multiproc/mpi.h, whose slots are MPI ranks); NULL: local workers.  processes,
+   * threads and start_method are then ignored (the backend says how many slots it serves);
+   * tasks must be registered (MP_ENOTREG otherwise); initializer, maxtasksperchild and
+   * task_timeout are refused with -ENOTSUP (a remote executor cannot be replaced or killed
+   * per task). */
+  const struct mp_pool_backend *backend;
 } mp_pool_opts;
 
 /* Starts a pool: its result thread, which forks the workers (named "ForkPoolWorker-N" like

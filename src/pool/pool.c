@@ -10,6 +10,7 @@
 #include "heap/heap.h"
 #include "os/olock.h"
 #include "os/os.h"
+#include "multiproc/pool_backend.h"
 #include "pool/pool_internal.h"
 
 /* ---- pools still open at exit are terminated, as Python's finalizers do ---- */
@@ -64,6 +65,10 @@ static void live_remove(mp_pool *p) {
 static bool foreign(const mp_pool *p) { return p->owner_pid != mp__self_pid(); }
 
 static void kill_workers(mp_pool *p) {
+  if (p->backend) {
+    if (p->backend->terminate) p->backend->terminate(p, p->backend->ctx);
+    return;
+  }
   if (p->threads) return; /* a thread finishes its chunk and sees the state */
   pthread_mutex_lock(&p->mu);
   for (int i = 0; i < p->nworkers; i++)
@@ -78,6 +83,7 @@ static void release(mp_pool *p) {
     mp__shared_free(p->sh, p->sh_size);
   }
   free(p->workers);
+  free(p->slot_what);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cond);
   free(p);
@@ -89,8 +95,13 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   if (opts == NULL) opts = &defaults;
   if (opts->processes < 0) return -EINVAL;
   if (opts->threads && opts->task_timeout > 0) return -ENOTSUP;
-  int n = opts->processes ? opts->processes : mp_usable_cpu_count();
-  int method = opts->threads ? MP_START_FORK : mp__start_method_resolve(opts->start_method);
+  const mp_pool_backend *be = opts->backend;
+  if (be && (be->slots == NULL || be->start == NULL)) return -EINVAL;
+  if (be && (opts->initializer || opts->maxtasksperchild || opts->task_timeout > 0))
+    return -ENOTSUP;
+  int n = be ? be->slots(be->ctx) : opts->processes ? opts->processes : mp_usable_cpu_count();
+  if (n <= 0) return n < 0 ? n : -EINVAL;
+  int method = opts->threads || be ? MP_START_FORK : mp__start_method_resolve(opts->start_method);
   if (method < 0) return method;
   mp__task_ref init_ref = {0};
   if (method != MP_START_FORK && opts->initializer) {
@@ -111,16 +122,19 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&p->cond, &ca);
   pthread_condattr_destroy(&ca);
-  p->threads = opts->threads;
+  p->threads = opts->threads && be == NULL;
+  p->backend = be;
   p->nworkers = n;
   p->owner_pid = getpid();
   p->initializer = opts->initializer;
   p->initarg = opts->initarg;
   p->method = method;
   p->workers = calloc((size_t)n, sizeof *p->workers);
+  if (be) p->slot_what = calloc((size_t)n, sizeof *p->slot_what);
   p->stage = mp__stage_new();
   p->sh_size = sizeof(pool_shared) + (size_t)n * sizeof(pool_slot);
-  p->sh = p->workers && p->stage ? mp__shared_alloc(p->sh_size) : NULL;
+  bool ready = p->workers && p->stage && (be == NULL || p->slot_what);
+  p->sh = ready ? mp__shared_alloc(p->sh_size) : NULL;
   if (p->sh == NULL) {
     release(p);
     return -ENOMEM;
@@ -135,7 +149,7 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   }
   sh->nslots = (uint32_t)n;
   sh->maxtasks = opts->maxtasksperchild;
-  sh->by_ref = method != MP_START_FORK;
+  sh->by_ref = method != MP_START_FORK || be != NULL; /* a backend runs tasks by name */
   p->init_ref = init_ref;
   sh->task_timeout_ns = opts->task_timeout > 0 ? opts->task_timeout * 1000000 : 0;
 
@@ -179,6 +193,7 @@ int mp_pool_terminate(mp_pool *p) {
   mp__pool_lock(sh);
   atomic_store(&sh->state, POOL_TERMINATE);
   mp__fail_unclaimed(sh, MP_ECLOSED, 0, "the pool was terminated before the task ran");
+  if (p->backend) mp__backend_fail_held(p); /* a remote task cannot be killed: it is dropped */
   mp__pool_unlock(sh);
   mp__wake_workers(sh);
   kill_workers(p);

@@ -204,6 +204,10 @@ struct mp_pool {
   int method; /* start method of the workers (resolved) */
   mp__task_ref init_ref; /* the initializer's name, for workers in another image */
   pool_worker *workers;
+  /* A backend pool (pool_backend.h): who runs the chunks, and what names each slot's
+   * executor in messages (set when the slot exits). */
+  const struct mp_pool_backend *backend;
+  char (*slot_what)[96];
   pthread_t result_thread;
   bool result_thread_started;
   pthread_mutex_t mu; /* guards the fields below */
@@ -304,6 +308,11 @@ void mp__worker_set_kick_fd(const pool_shared *sh, int fd);
 void *mp__result_thread(void *arg);
 /* Starts the worker of slot i (a process or a thread).  0 or negative errno. */
 int mp__worker_start(mp_pool *p, uint32_t i);
+
+/* ---- backend.c ---- */
+/* terminate() of a backend pool: fails every chunk a slot holds with MP_ECLOSED (pool lock
+ * held), then tells the backend. */
+void mp__backend_fail_held(mp_pool *p);
 
 /* ---- submit.c ---- */
 /* Puts a prepared job on the active list and wakes workers. MP_ECLOSED if not running. */

@@ -13,6 +13,7 @@
 
 #include "heap/heap.h"
 #include "os/os.h"
+#include "multiproc/pool_backend.h"
 #include "pool/pool_internal.h"
 #include "process/process_internal.h"
 
@@ -203,6 +204,15 @@ static int reap(mp_pool *p) {
   for (int i = 0; i < p->nworkers; i++) {
     pool_worker *w = &p->workers[i];
     if (!w->running) continue;
+    if (p->backend) { /* the backend says when a slot's executor is gone */
+      uint32_t ex = atomic_load(&p->sh->slots[i].exited);
+      if (ex == 0) {
+        running++;
+        continue;
+      }
+      worker_ended(p, (uint32_t)i, ex == UINT32_MAX ? 0 : (int)ex, p->slot_what[i], 0);
+      continue;
+    }
     if (p->threads) {
       uint32_t ex = atomic_load(&p->sh->slots[i].exited);
       if (ex == 0) {
@@ -235,6 +245,7 @@ static int reap(mp_pool *p) {
 static int replace(mp_pool *p) {
   pool_shared *sh = p->sh;
   int started = 0;
+  if (p->backend) return 0; /* a lost remote executor does not come back */
   for (int i = 0; i < p->nworkers; i++) {
     uint32_t state = atomic_load(&sh->state);
     bool wanted = state == POOL_RUN || (state == POOL_CLOSE && mp__ld(&sh->active_head) != 0);
@@ -250,6 +261,21 @@ static int replace(mp_pool *p) {
     started++;
   }
   return started;
+}
+
+/* Every slot of a backend pool has exited: nothing will ever run what still waits, so an
+ * open pool breaks (a closed one that had drained is simply done). */
+static void backend_all_lost(mp_pool *p) {
+  pool_shared *sh = p->sh;
+  mp__pool_lock(sh);
+  uint32_t state = atomic_load(&sh->state);
+  if (state == POOL_RUN || (state == POOL_CLOSE && sh->active_head)) {
+    atomic_store(&sh->state, POOL_BROKEN);
+    mp__fail_unclaimed(sh, MP_EWORKER, 0,
+                       "the pool is broken: every executor of its backend is lost");
+    mp__log(MP_LOG_ERROR, "pool: every executor of the %s backend is lost", p->backend->name);
+  }
+  mp__pool_unlock(sh);
 }
 
 /* Runs the callbacks of finished jobs, oldest first, and frees orphaned ones. */
@@ -308,6 +334,13 @@ static int check_timeouts(mp_pool *p) {
  * then live exactly as long as the pool, whatever becomes of the thread that made it. */
 static int start_all(mp_pool *p) {
   int rc = 0;
+  if (p->backend) {
+    for (int i = 0; i < p->nworkers; i++) p->workers[i].running = true;
+    rc = p->backend->start(p, p->backend->ctx);
+    if (rc != 0)
+      for (int i = 0; i < p->nworkers; i++) p->workers[i].running = false;
+    return rc;
+  }
   for (int i = 0; i < p->nworkers && rc == 0; i++) {
     pthread_mutex_lock(&p->mu);
     rc = mp__worker_start(p, (uint32_t)i);
@@ -348,6 +381,7 @@ void *mp__result_thread(void *arg) {
     deliver(p);
     int running = reap(p);
     running += replace(p);
+    if (running == 0 && p->backend) backend_all_lost(p);
     deliver(p);
     if (running == 0 && atomic_load(&sh->state) != POOL_RUN) {
       deliver(p);
@@ -356,7 +390,7 @@ void *mp__result_thread(void *arg) {
     int timeout = check_timeouts(p);
     nfds_t n = 0;
     fds[n++] = (struct pollfd){.fd = sh->efd, .events = POLLIN};
-    if (!p->threads && fds)
+    if (!p->threads && !p->backend && fds)
       for (int i = 0; i < p->nworkers; i++)
         if (p->workers[i].running)
           fds[n++] = (struct pollfd){.fd = mp_process_sentinel(p->workers[i].proc), .events = POLLIN};

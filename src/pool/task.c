@@ -47,10 +47,26 @@ int mp_task_arg_obj(const mp_task *t, mp_obj **out) {
   return mp_obj_decode(p, len, NULL, out);
 }
 
+/* A backend's task (mp_task_run): the result is a malloc'd copy in the outcome. */
+static int sink_result(mp_task *t, const void *buf, size_t len, bool raw) {
+  void *copy = malloc(len ? len : 1);
+  if (copy == NULL) {
+    t->store_error = -ENOMEM;
+    return -ENOMEM;
+  }
+  if (len) memcpy(copy, buf, len);
+  free(t->sink->result);
+  t->sink->result = copy;
+  t->sink->len = len;
+  t->sink->raw = raw;
+  return 0;
+}
+
 size_t mp_task_index(const mp_task *t) { return t ? t->index : 0; }
 
 int mp_task_return(mp_task *t, const void *buf, size_t len) {
   if (t == NULL || (buf == NULL && len > 0)) return -EINVAL;
+  if (t->sink) return sink_result(t, buf, len, true);
   if (t->job == NULL) return MP_ESTATE; /* a process's task has nowhere to send a result */
   int r = mp__job_set_result(t->job, t->index, buf, len, true);
   if (r) t->store_error = r;
@@ -59,7 +75,7 @@ int mp_task_return(mp_task *t, const void *buf, size_t len) {
 
 int mp_task_return_obj(mp_task *t, const mp_obj *o) {
   if (t == NULL || o == NULL) return -EINVAL;
-  if (t->job == NULL) return MP_ESTATE;
+  if (t->job == NULL && t->sink == NULL) return MP_ESTATE;
   if (mp_obj_type_of(o) == MP_OBJ_BYTES) {
     size_t len;
     const void *p = mp_obj_bytes_data(o, &len);
@@ -68,6 +84,11 @@ int mp_task_return_obj(mp_task *t, const mp_obj *o) {
   void *buf;
   size_t len;
   int r = mp_obj_encode(o, &buf, &len);
+  if (r == 0 && t->sink) {
+    free(t->sink->result); /* the encoding becomes the result as it is */
+    *t->sink = (mp_task_outcome){.result = buf, .len = len, .raw = false};
+    return 0;
+  }
   if (r == 0) {
     r = mp__job_set_result(t->job, t->index, buf, len, false);
     free(buf);

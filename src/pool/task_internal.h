@@ -4,6 +4,7 @@
 #ifndef MP_POOL_TASK_INTERNAL_H
 #define MP_POOL_TASK_INTERNAL_H
 
+#include "multiproc/pool_backend.h"
 #include "pool/pool_internal.h"
 
 struct mp_task {
@@ -14,6 +15,8 @@ struct mp_task {
   const void *arg;
   size_t arg_len;
   bool arg_raw;
+  /* A task run for a backend (mp_task_run): where its result goes instead of a job. */
+  struct mp_task_outcome *sink;
 };
 
 extern _Thread_local char mp__task_msg[MP_TASK_MSG_MAX];

@@ -30,6 +30,8 @@ typedef struct mp__task_ref {
 uint32_t mp__task_hash(const char *name, uint32_t kind);
 /* The ref of a registered function of that kind; MP_ENOTREG when it is not registered. */
 int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out);
+/* The registered name of a ref made in this image (static string), or NULL. */
+const char *mp__task_ref_name(mp__task_ref ref);
 /* The function a ref names in this image, or NULL. */
 void (*mp__task_resolve(uint32_t kind, mp__task_ref ref))(void);
 /* Registers data under a name (kinds MP__OBJ_*), and finds it.  Errors as mp_register_task. */

@@ -111,6 +111,11 @@ int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out) {
   return MP_ENOTREG;
 }
 
+const char *mp__task_ref_name(mp__task_ref ref) {
+  unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
+  return ref.index >= 1 && ref.index <= n ? at(ref.index - 1)->name : NULL;
+}
+
 void (*mp__task_resolve(uint32_t kind, mp__task_ref ref))(void) {
   unsigned n = atomic_load_explicit(&ntasks, memory_order_acquire);
   if (ref.index >= 1 && ref.index <= n && at(ref.index - 1)->hash == ref.hash &&

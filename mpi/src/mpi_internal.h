@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* mpi_internal.h -- libmultiproc-mpi inside: the state of this process's ranks (init.c), the
+ * wire format of a chunk and its reply (wire.c), the liveness connections (liveness.c), rank
+ * 0's engine that serves a pool (engine.c) and a worker rank's loop (worker_rank.c).
+ *
+ * Only MPI point-to-point messages between rank 0 and each worker carry tasks: a chunk goes
+ * out (TAG_TASK), its reply comes back (TAG_RESULT), TAG_STOP ends a worker.  Beside MPI each
+ * worker holds a TCP connection to rank 0 that carries nothing after its hello; its end of
+ * file is the death of the other side, which MPI itself never reports (docs/mpi-engines.md). */
+#ifndef MP_MPI_INTERNAL_H
+#define MP_MPI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "multiproc.h"
+#include "multiproc/mpi.h"
+#include "multiproc/pool_backend.h"
+
+enum { TAG_TASK = 7101, TAG_RESULT = 7102, TAG_STOP = 7103 };
+
+#define MPI_HOST_MAX 64
+
+/* ---- init.c: the ranks ---- */
+typedef struct mpi_rank_info {
+  int lanes;                /* chunks in flight at once (its local pool's size, or 1) */
+  int fd;                   /* rank 0: its liveness connection (-1 once lost or for rank 0) */
+  bool lost;
+  char host[MPI_HOST_MAX];
+} mpi_rank_info;
+
+typedef struct mpi_state {
+  bool initialised;
+  bool we_init_mpi; /* mp_mpi_init called MPI_Init_thread (so finalize calls MPI_Finalize) */
+  int rank, size;
+  int lanes;        /* this worker rank's lanes */
+  mpi_rank_info *ranks; /* rank 0: size entries */
+  int nlost;
+  bool pool_live;  /* an MPI pool exists (one at a time) */
+} mpi_state;
+
+extern mpi_state mp__mpi;
+
+/* A lost worker rank: marks it, closes its connection, logs it once. */
+void mp__mpi_rank_lost(int rank, const char *why);
+
+/* ---- wire.c: a chunk and its reply ---- */
+#define WIRE_MAGIC 0x6d706d31u /* "mpm1" */
+#define WIRE_RAW (UINT64_C(1) << 63) /* in a length word: raw bytes, not an encoding */
+#define WIRE_NONE UINT64_MAX         /* in a reply's length word: no result stored */
+
+typedef struct wire_task {
+  uint32_t magic;
+  uint16_t array;
+  uint16_t lane;
+  uint64_t seq;
+  uint64_t first, count;
+  uint64_t in_size, out_size; /* array */
+  char name[MP_TASK_NAME_MAX];
+  /* generic: count length words, then the bytes; array: count * in_size bytes */
+} wire_task;
+
+typedef struct wire_reply {
+  uint32_t magic;
+  uint16_t lane;
+  uint16_t pad_;
+  uint64_t seq;
+  int32_t code, status; /* 0, or the chunk's error */
+  uint64_t count;       /* items that follow (generic: all of the chunk; array: 0 or all) */
+  char message[MP_TASK_MSG_MAX];
+  /* generic: count length words, then the bytes; array: count * out_size bytes */
+} wire_reply;
+
+/* A growing buffer. */
+typedef struct wire_buf {
+  unsigned char *p;
+  size_t len, cap;
+} wire_buf;
+int mp__wire_reserve(wire_buf *b, size_t cap);
+
+/* Rank 0: the message that sends chunk c (held by lane) as seq.  0, or -ENOMEM. */
+int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t seq);
+/* A worker: runs the task message (len bytes) and writes its reply into out.  Never fails
+ * without a reply: a malformed message or unknown task is a reply with an error code.
+ * -ENOMEM only when even the reply cannot be built. */
+int mp__wire_run_task(const void *msg, size_t len, wire_buf *out);
+/* Rank 0: checks a reply and gives its header, or MP_ECORRUPT. */
+int mp__wire_reply_header(const void *msg, size_t len, wire_reply *hdr);
+/* Rank 0: stores a well-formed reply into chunk c (held by slot of p) and completes it. */
+int mp__wire_store_reply(mp_pool *p, int slot, mp_pool_chunk *c, const void *msg, size_t len);
+
+/* ---- liveness.c: one TCP connection per worker rank ---- */
+/* Rank 0: listens, tells the workers where (MPI_Bcast), accepts size-1 hellos (each with the
+ * worker's lanes and host) before timeout_ms.  A worker: receives the address, connects and
+ * says hello.  Collective: every rank calls it.  0 or an error. */
+int mp__liveness_connect(mp_timeout_ms timeout_ms);
+/* Rank 0: looks at every live worker's connection without waiting; a closed one is a lost
+ * rank (mp__mpi_rank_lost).  Returns how many were lost by this call. */
+int mp__liveness_check(void);
+/* A worker: whether rank 0's end is still open (checked without waiting). */
+bool mp__liveness_master_alive(void);
+
+/* ---- engine.c: rank 0 serving a pool ---- */
+const mp_pool_backend *mp__mpi_engine_backend(void);
+/* Joins the engine thread of the last pool once it has finished: 0 (none is running any
+ * more) or -EBUSY (a pool is being served). */
+int mp__mpi_engine_reap(void);
+
+/* ---- worker_rank.c ---- */
+/* The worker loop; returns the process's exit status, and in *finalize whether rank 0's stop
+ * said that MPI may be finalized (no rank was lost). */
+int mp__mpi_worker_main(bool *finalize);
+
+#endif

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* worker_rank.c -- what a worker rank does: take chunks from rank 0, run them, send the
+ * replies, until rank 0 says stop or is gone.
+ *
+ * With one lane the rank runs each chunk itself.  With more, it runs them on a local pool of
+ * that many worker processes (forked once, at start-up, before the rank does any work): each
+ * chunk message becomes one task of the local pool, run by the registered task below, whose
+ * result is the reply.  The rank polls without blocking in MPI, so that it also sees rank 0's
+ * connection close: spinning while messages come quickly, then sleeping in growing steps. */
+#include <mpi.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpi_internal.h"
+
+/* The local pool's task: one whole chunk message in, its reply out. */
+static int mp_mpi_chunk(mp_task *t) {
+  size_t len;
+  const void *msg = mp_task_arg(t, &len);
+  wire_buf out = {0};
+  int rc = mp__wire_run_task(msg, len, &out);
+  if (rc == 0) rc = mp_task_return(t, out.p, out.len);
+  free(out.p);
+  return rc == 0 ? 0 : 1;
+}
+MP_TASK(mp_mpi_chunk);
+
+/* A chunk running on the local pool.  A lane may have more than one: after terminate() rank 0
+ * reuses a lane whose old chunk still runs here; the local pool simply queues the new one. */
+typedef struct inflight {
+  mp_async_result *r;
+  int lane;
+  uint64_t seq; /* of the chunk message it runs */
+} inflight;
+
+typedef struct sender {
+  MPI_Request req;
+  wire_buf buf;
+} sender;
+
+/* Sends a reply without blocking in MPI; waits for the previous reply's send first, watching
+ * rank 0.  Returns false when rank 0 is gone. */
+static bool send_reply(sender *s, wire_buf *reply) {
+  int64_t spins = 0;
+  while (s->req != MPI_REQUEST_NULL) {
+    int flag = 0;
+    MPI_Test(&s->req, &flag, MPI_STATUS_IGNORE);
+    if (flag) break;
+    if (++spins % 4096 == 0 && !mp__liveness_master_alive()) return false;
+    if (spins > 100000) sched_yield();
+  }
+  wire_buf t = s->buf;
+  s->buf = *reply;
+  *reply = t;
+  MPI_Isend(s->buf.p, (int)s->buf.len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD, &s->req);
+  return true;
+}
+
+/* A chunk the local pool could not run (its worker process died, say): the reply says so. */
+static int local_failure_reply(wire_buf *out, int lane, uint64_t seq, int code,
+                               const char *message) {
+  if (mp__wire_reserve(out, sizeof(wire_reply))) return -ENOMEM;
+  wire_reply r = {.magic = WIRE_MAGIC, .lane = (uint16_t)lane, .seq = seq,
+                  .code = code ? code : MP_EWORKER};
+  snprintf(r.message, sizeof r.message, "on MPI rank %d: %s", mp__mpi.rank,
+           message ? message : "its local worker died");
+  memcpy(out->p, &r, sizeof r);
+  out->len = sizeof r;
+  return 0;
+}
+
+int mp__mpi_worker_main(bool *finalize) {
+  mp_pool *local = NULL;
+  if (mp__mpi.lanes > 1) {
+    mp_pool_opts o = {.processes = mp__mpi.lanes};
+    int rc = mp_pool_new(&local, &o);
+    if (rc != 0) {
+      mp_log(MP_LOG_ERROR, "MPI rank %d: cannot start its local pool: %s", mp__mpi.rank,
+             mp_strerror(rc));
+      return 1;
+    }
+  }
+  inflight *fl = NULL;
+  size_t nfl = 0, capfl = 0;
+  wire_buf in = {0}, reply = {0};
+  sender snd = {.req = MPI_REQUEST_NULL};
+  int status = 0, quiet = 0;
+  bool stop = false;
+  while (!stop) {
+    bool progress = false;
+    int flag = 0;
+    MPI_Status st;
+    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (flag) {
+      progress = true;
+      int len = 0;
+      MPI_Get_count(&st, MPI_BYTE, &len);
+      if (len < 0 || mp__wire_reserve(&in, (size_t)len + 1)) len = 0;
+      MPI_Recv(in.p, len, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      if (st.MPI_TAG == TAG_STOP) {
+        stop = true;
+        *finalize = len == 1 && in.p[0] == 0;
+      } else if (st.MPI_TAG == TAG_TASK && local == NULL) {
+        if (mp__wire_run_task(in.p, (size_t)len, &reply) != 0 || !send_reply(&snd, &reply)) {
+          status = 1;
+          break;
+        }
+      } else if (st.MPI_TAG == TAG_TASK) {
+        wire_task h = {0};
+        if ((size_t)len >= sizeof h) memcpy(&h, in.p, sizeof h);
+        int rc = 0;
+        if (nfl == capfl) {
+          size_t cap = capfl ? 2 * capfl : 8;
+          inflight *g = realloc(fl, cap * sizeof *g);
+          if (g) {
+            fl = g;
+            capfl = cap;
+          } else {
+            rc = -ENOMEM;
+          }
+        }
+        if (rc == 0) {
+          fl[nfl] = (inflight){.lane = h.lane, .seq = h.seq};
+          rc = mp_pool_apply_async(local, mp_mpi_chunk, in.p, (size_t)len, NULL, &fl[nfl].r);
+          if (rc == 0) nfl++;
+        }
+        if (rc != 0) {
+          (void)local_failure_reply(&reply, h.lane, h.seq, rc, mp_strerror(rc));
+          if (!send_reply(&snd, &reply)) break;
+        }
+      }
+    }
+    for (size_t k = 0; k < nfl; k++) {
+      if (!mp_async_result_ready(fl[k].r)) continue;
+      progress = true;
+      const void *data;
+      size_t n;
+      int rc = mp_async_result_get(fl[k].r, 0);
+      if (rc == 0) rc = mp_async_result_item(fl[k].r, 0, &data, &n);
+      if (rc == 0 && mp__wire_reserve(&reply, n) == 0) {
+        memcpy(reply.p, data, n);
+        reply.len = n;
+      } else {
+        const char *why = NULL;
+        (void)mp_async_result_error(fl[k].r, NULL, NULL, &why);
+        (void)local_failure_reply(&reply, fl[k].lane, fl[k].seq, rc, why);
+      }
+      mp_async_result_free(fl[k].r);
+      fl[k--] = fl[--nfl];
+      if (!send_reply(&snd, &reply)) {
+        stop = true;
+        status = 1;
+        break;
+      }
+    }
+    if (progress) {
+      quiet = 0;
+      continue;
+    }
+    /* Idle: spin a while (the next chunk usually follows the reply at once), then sleep in
+     * growing steps, looking at rank 0's connection each time. */
+    if (++quiet < 2000) continue;
+    if (!mp__liveness_master_alive()) {
+      status = 1;
+      break;
+    }
+    struct timespec ts = {0, quiet < 4000 ? 20000 : quiet < 6000 ? 200000 : 1000000};
+    if (quiet < 3000)
+      sched_yield();
+    else
+      nanosleep(&ts, NULL);
+  }
+  if (local) {
+    (void)mp_pool_terminate(local);
+    (void)mp_pool_join(local, 5000);
+    mp_pool_free(local);
+  }
+  for (size_t k = 0; k < nfl; k++) mp_async_result_free(fl[k].r);
+  free(fl);
+  free(in.p);
+  free(reply.p);
+  if (status == 0 && *finalize && snd.req != MPI_REQUEST_NULL) MPI_Wait(&snd.req, MPI_STATUS_IGNORE);
+  free(snd.buf.p);
+  return status;
+}
