@@ -145,13 +145,13 @@ static int drain(engine *e, wire_buf *in) {
     if (len < 0 || mp__wire_reserve(in, (size_t)len + 1)) len = 0;
     MPI_Recv(in->p, len, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     got++;
-    wire_reply h;
-    if (mp__wire_reply_header(in->p, (size_t)len, &h) != 0) continue; /* unattributable */
-    int i = slot_of(e, st.MPI_SOURCE, h.lane);
+    wire_reply_view v;
+    if (mp__wire_reply_parse(in->p, (size_t)len, &v) != 0) continue; /* unattributable */
+    int i = slot_of(e, st.MPI_SOURCE, v.h.lane);
     if (i < 0) continue;
     eslot *s = &e->slots[i];
-    if (!s->busy || s->seq != h.seq) continue; /* a reply to a chunk terminate() failed */
-    (void)mp__wire_store_reply(e->pool, i, &s->chunk, in->p, (size_t)len);
+    if (!s->busy || s->seq != v.h.seq) continue; /* a reply to a chunk terminate() failed */
+    (void)mp__wire_store_reply(e->pool, i, &s->chunk, &v);
     s->busy = false;
   }
 }

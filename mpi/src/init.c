@@ -57,7 +57,7 @@ int mp_mpi_init(int *argc, char ***argv, const mp_mpi_opts *opts) {
   int status = mp__mpi_worker_main(&finalize);
   fflush(NULL);
   /* After a rank is lost MPI_Finalize may never return: only a clean stop finalizes. */
-  if (status == 0 && finalize && mp__mpi.we_init_mpi) MPI_Finalize();
+  if (status == 0 && finalize) MPI_Finalize(); /* the program never sees this rank again */
   _exit(status);
 }
 

@@ -50,6 +50,9 @@ void mp__mpi_rank_lost(int rank, const char *why);
 #define WIRE_RAW (UINT64_C(1) << 63) /* in a length word: raw bytes, not an encoding */
 #define WIRE_NONE UINT64_MAX         /* in a reply's length word: no result stored */
 
+/* The fixed part of a chunk message; then name_len bytes of the task's name (no NUL); then,
+ * generic: count length words and the bytes; array: count * in_size bytes.  Small on purpose:
+ * a chunk of one small task fits Open MPI's inline shared-memory sends (256 bytes). */
 typedef struct wire_task {
   uint32_t magic;
   uint16_t array;
@@ -57,20 +60,28 @@ typedef struct wire_task {
   uint64_t seq;
   uint64_t first, count;
   uint64_t in_size, out_size; /* array */
-  char name[MP_TASK_NAME_MAX];
-  /* generic: count length words, then the bytes; array: count * in_size bytes */
+  uint32_t name_len;
+  uint32_t pad_;
 } wire_task;
 
+/* The fixed part of a reply; then msg_len bytes of the error message (no NUL); then, generic:
+ * count length words (WIRE_NONE: no result) and the results; array: count * out_size bytes. */
 typedef struct wire_reply {
   uint32_t magic;
   uint16_t lane;
-  uint16_t pad_;
+  uint16_t msg_len;
   uint64_t seq;
   int32_t code, status; /* 0, or the chunk's error */
-  uint64_t count;       /* items that follow (generic: all of the chunk; array: 0 or all) */
-  char message[MP_TASK_MSG_MAX];
-  /* generic: count length words, then the bytes; array: count * out_size bytes */
+  uint64_t count;       /* items that follow (generic: all of the chunk or 0; array: 0 or all) */
 } wire_reply;
+
+/* A reply taken apart (the message copied and terminated). */
+typedef struct wire_reply_view {
+  wire_reply h;
+  char message[MP_TASK_MSG_MAX];
+  const unsigned char *body;
+  size_t body_len;
+} wire_reply_view;
 
 /* A growing buffer. */
 typedef struct wire_buf {
@@ -81,14 +92,19 @@ int mp__wire_reserve(wire_buf *b, size_t cap);
 
 /* Rank 0: the message that sends chunk c (held by lane) as seq.  0, or -ENOMEM. */
 int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t seq);
+/* A worker: the lane and seq of a task message (0 for a message too short to say). */
+void mp__wire_task_ids(const void *msg, size_t len, int *lane, uint64_t *seq);
 /* A worker: runs the task message (len bytes) and writes its reply into out.  Never fails
  * without a reply: a malformed message or unknown task is a reply with an error code.
  * -ENOMEM only when even the reply cannot be built. */
 int mp__wire_run_task(const void *msg, size_t len, wire_buf *out);
-/* Rank 0: checks a reply and gives its header, or MP_ECORRUPT. */
-int mp__wire_reply_header(const void *msg, size_t len, wire_reply *hdr);
-/* Rank 0: stores a well-formed reply into chunk c (held by slot of p) and completes it. */
-int mp__wire_store_reply(mp_pool *p, int slot, mp_pool_chunk *c, const void *msg, size_t len);
+/* A reply that carries only an error (message NULL for none).  0 or -ENOMEM. */
+int mp__wire_error_reply(wire_buf *out, int lane, uint64_t seq, int code, int status,
+                         const char *message);
+/* Rank 0: checks a reply and takes it apart, or MP_ECORRUPT. */
+int mp__wire_reply_parse(const void *msg, size_t len, wire_reply_view *v);
+/* Rank 0: stores a parsed reply into chunk c (held by slot of p) and completes it. */
+int mp__wire_store_reply(mp_pool *p, int slot, mp_pool_chunk *c, const wire_reply_view *v);
 
 /* ---- liveness.c: one TCP connection per worker rank ---- */
 /* Rank 0: listens, tells the workers where (MPI_Bcast), accepts size-1 hellos (each with the

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* wire.c -- a chunk as one MPI message and its reply as another.  Generic tasks carry a length
- * word per item (bit 63: raw bytes) and then the bytes; array chunks carry their elements as
- * they lie in memory, never encoded one by one.  Every length read from a message is checked
- * against the message's size before it is used: a corrupt message is an error, not a crash. */
+/* wire.c -- a chunk as one MPI message and its reply as another (formats in mpi_internal.h).
+ * Generic tasks carry a length word per item (bit 63: raw bytes) and then the bytes; array
+ * chunks carry their elements as they lie in memory, never encoded one by one.  Every length
+ * read from a message is checked against the message's size before it is used: a corrupt
+ * message is an error reply or code, not a crash. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,11 @@ int mp__wire_reserve(wire_buf *b, size_t cap) {
 }
 
 int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t seq) {
+  size_t name_len = c->task_name ? strlen(c->task_name) : 0;
   wire_task h = {.magic = WIRE_MAGIC, .array = c->array, .lane = (uint16_t)lane, .seq = seq,
                  .first = c->first, .count = c->count, .in_size = c->in_size,
-                 .out_size = c->out_size};
-  snprintf(h.name, sizeof h.name, "%s", c->task_name ? c->task_name : "");
-  size_t need = sizeof h;
+                 .out_size = c->out_size, .name_len = (uint32_t)name_len};
+  size_t need = sizeof h + name_len;
   if (c->array) {
     need += c->count * c->in_size;
   } else {
@@ -38,11 +39,11 @@ int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t s
   }
   if (mp__wire_reserve(b, need)) return -ENOMEM;
   memcpy(b->p, &h, sizeof h);
-  unsigned char *w = b->p + sizeof h;
+  memcpy(b->p + sizeof h, c->task_name, name_len);
+  unsigned char *w = b->p + sizeof h + name_len;
   if (c->array) {
     memcpy(w, c->in, c->count * c->in_size);
   } else {
-    uint64_t *lens = (uint64_t *)(void *)w;
     unsigned char *data = w + c->count * sizeof(uint64_t);
     for (size_t i = 0; i < c->count; i++) {
       const void *arg;
@@ -50,7 +51,7 @@ int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t s
       bool raw;
       (void)mp_pool_backend_item_arg(c, c->first + i, &arg, &len, &raw);
       uint64_t word = (uint64_t)len | (raw ? WIRE_RAW : 0);
-      memcpy(&lens[i], &word, sizeof word);
+      memcpy(w + i * sizeof word, &word, sizeof word);
       if (len) memcpy(data, arg, len);
       data += len;
     }
@@ -59,163 +60,191 @@ int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t s
   return 0;
 }
 
-/* A reply that carries only an error. */
-static int error_reply(wire_buf *out, const wire_task *h, int code, int status, const char *msg) {
-  if (mp__wire_reserve(out, sizeof(wire_reply))) return -ENOMEM;
-  wire_reply r = {.magic = WIRE_MAGIC, .lane = h ? h->lane : 0, .seq = h ? h->seq : 0,
-                  .code = code, .status = status};
-  snprintf(r.message, sizeof r.message, "%s", msg);
-  memcpy(out->p, &r, sizeof r);
-  out->len = sizeof r;
-  return 0;
+void mp__wire_task_ids(const void *msg, size_t len, int *lane, uint64_t *seq) {
+  wire_task h = {0};
+  if (len >= sizeof h) memcpy(&h, msg, sizeof h);
+  *lane = h.lane;
+  *seq = h.seq;
 }
 
-static int run_array(const wire_task *h, const unsigned char *in, size_t avail, wire_buf *out,
-                     const char *where) {
+/* Writes a reply's fixed part and message at the start of out; returns the body's offset, or
+ * 0 when out cannot grow (an error). */
+static size_t reply_begin(wire_buf *out, int lane, uint64_t seq, int code, int status,
+                          uint64_t count, const char *message, size_t body_room) {
+  size_t mlen = message ? strnlen(message, MP_TASK_MSG_MAX - 1) : 0;
+  if (mp__wire_reserve(out, sizeof(wire_reply) + mlen + body_room)) return 0;
+  wire_reply r = {.magic = WIRE_MAGIC, .lane = (uint16_t)lane, .msg_len = (uint16_t)mlen,
+                  .seq = seq, .code = code, .status = status, .count = count};
+  memcpy(out->p, &r, sizeof r);
+  memcpy(out->p + sizeof r, message, mlen);
+  out->len = sizeof r + mlen;
+  return out->len;
+}
+
+int mp__wire_error_reply(wire_buf *out, int lane, uint64_t seq, int code, int status,
+                         const char *message) {
+  return reply_begin(out, lane, seq, code, status, 0, message, 0) ? 0 : -ENOMEM;
+}
+
+static int error_for(wire_buf *out, const wire_task *h, int code, const char *message) {
+  return mp__wire_error_reply(out, h->lane, h->seq, code, 0, message);
+}
+
+static int run_array(const wire_task *h, const char *name, const unsigned char *in,
+                     size_t avail, wire_buf *out) {
   char msg[MP_TASK_MSG_MAX];
   if (h->in_size == 0 || h->count > avail / h->in_size || h->count * h->in_size != avail ||
-      (h->out_size && h->count > (SIZE_MAX - sizeof(wire_reply)) / h->out_size))
-    return error_reply(out, h, MP_ECORRUPT, 0, "a corrupt array chunk reached the worker rank");
-  mp_map_fn fn = mp_map_task_named(h->name);
+      (h->out_size && h->count > (SIZE_MAX / 2) / h->out_size))
+    return error_for(out, h, MP_ECORRUPT, "a corrupt array chunk reached the worker rank");
+  mp_map_fn fn = mp_map_task_named(name);
   if (fn == NULL) {
-    snprintf(msg, sizeof msg, "%s has no element function registered as '%s'", where, h->name);
-    return error_reply(out, h, MP_ENOTREG, 0, msg);
+    snprintf(msg, sizeof msg, "MPI rank %d has no element function registered as '%s'",
+             mp__mpi.rank, name);
+    return error_for(out, h, MP_ENOTREG, msg);
   }
   size_t outb = h->count * h->out_size;
-  if (mp__wire_reserve(out, sizeof(wire_reply) + outb)) return -ENOMEM;
+  /* Written in place after a message-less header; a failure rewrites the reply. */
+  size_t at0 = reply_begin(out, h->lane, h->seq, 0, 0, h->out_size ? h->count : 0, NULL, outb);
+  if (at0 == 0) return -ENOMEM;
   size_t at = 0;
   msg[0] = '\0';
-  int st = mp_map_task_run(fn, in, h->count, h->in_size,
-                           h->out_size ? out->p + sizeof(wire_reply) : NULL, h->out_size, msg, &at);
-  wire_reply r = {.magic = WIRE_MAGIC, .lane = h->lane, .seq = h->seq};
-  if (st != 0) {
-    r.code = MP_ETASK;
-    r.status = st;
-    if (msg[0])
-      snprintf(r.message, sizeof r.message, "%s", msg);
-    else
-      snprintf(r.message, sizeof r.message, "element %llu returned status %d (%s)",
-               (unsigned long long)(h->first + at), st, where);
-    outb = 0;
-  } else {
-    r.count = h->out_size ? h->count : 0;
+  int st = mp_map_task_run(fn, in, h->count, h->in_size, h->out_size ? out->p + at0 : NULL,
+                           h->out_size, msg, &at);
+  if (st == 0) {
+    out->len = at0 + outb;
+    return 0;
   }
-  memcpy(out->p, &r, sizeof r);
-  out->len = sizeof r + outb;
-  return 0;
+  if (msg[0] == '\0')
+    snprintf(msg, sizeof msg, "element %llu returned status %d (on MPI rank %d)",
+             (unsigned long long)(h->first + at), st, mp__mpi.rank);
+  return mp__wire_error_reply(out, h->lane, h->seq, MP_ETASK, st, msg);
 }
 
-static int run_generic(const wire_task *h, const unsigned char *body, size_t avail,
-                       wire_buf *out, const char *where) {
+static int run_generic(const wire_task *h, const char *name, const unsigned char *body,
+                       size_t avail, wire_buf *out) {
   char msg[MP_TASK_MSG_MAX];
   if (h->count > avail / sizeof(uint64_t))
-    return error_reply(out, h, MP_ECORRUPT, 0, "a corrupt chunk reached the worker rank");
+    return error_for(out, h, MP_ECORRUPT, "a corrupt chunk reached the worker rank");
+  mp_task_fn fn = mp_task_named(name);
+  if (fn == NULL) {
+    snprintf(msg, sizeof msg, "MPI rank %d has no task registered as '%s'", mp__mpi.rank, name);
+    return error_for(out, h, MP_ENOTREG, msg);
+  }
   const unsigned char *data = body + h->count * sizeof(uint64_t);
   size_t left = avail - h->count * sizeof(uint64_t);
-  mp_task_fn fn = mp_task_named(h->name);
-  if (fn == NULL) {
-    snprintf(msg, sizeof msg, "%s has no task registered as '%s'", where, h->name);
-    return error_reply(out, h, MP_ENOTREG, 0, msg);
-  }
-  /* The reply: header, then a length word per item, then the results, appended as they come. */
-  size_t words = sizeof(wire_reply) + h->count * sizeof(uint64_t);
-  if (mp__wire_reserve(out, words)) return -ENOMEM;
-  out->len = words;
-  wire_reply r = {.magic = WIRE_MAGIC, .lane = h->lane, .seq = h->seq, .count = h->count};
-  for (uint64_t i = 0; i < h->count; i++) {
+  /* Results are gathered in a buffer of their own and copied behind the header at the end,
+   * since a failure's message (which goes before them) is known only then. */
+  wire_buf res = {0};
+  uint64_t *words = calloc(h->count ? h->count : 1, sizeof *words);
+  if (words == NULL) return -ENOMEM;
+  int code = 0, status = 0;
+  msg[0] = '\0';
+  uint64_t i = 0;
+  for (; i < h->count && code == 0; i++) {
     uint64_t word;
     memcpy(&word, body + i * sizeof word, sizeof word);
     uint64_t len = word & ~WIRE_RAW;
-    uint64_t res_word = WIRE_NONE;
+    words[i] = WIRE_NONE;
     if (len > left) {
-      r.code = MP_ECORRUPT;
-      snprintf(r.message, sizeof r.message, "a corrupt chunk reached the worker rank");
-    } else {
-      mp_task_outcome o;
-      int rc = mp_task_run(fn, h->first + i, data, len, (word & WIRE_RAW) != 0, &o);
-      data += len;
-      left -= len;
-      if (rc != 0) {
-        r.code = MP_ETASK;
-        r.status = rc;
-        snprintf(r.message, sizeof r.message, "the result of item %llu could not be kept (%s)",
-                 (unsigned long long)(h->first + i), where);
-      } else if (o.status != 0) {
-        r.code = MP_ETASK;
-        r.status = o.status;
-        if (o.message[0])
-          snprintf(r.message, sizeof r.message, "%s", o.message);
-        else
-          snprintf(r.message, sizeof r.message, "task %llu returned status %d (%s)",
-                   (unsigned long long)(h->first + i), o.status, where);
-      } else if (o.result) {
-        if (mp__wire_reserve(out, out->len + o.len)) {
-          free(o.result);
-          return error_reply(out, h, -ENOMEM, 0, "the worker rank ran out of memory");
-        }
-        memcpy(out->p + out->len, o.result, o.len);
-        out->len += o.len;
-        res_word = (uint64_t)o.len | (o.raw ? WIRE_RAW : 0);
-      }
-      free(o.result);
-    }
-    memcpy(out->p + sizeof r + i * sizeof res_word, &res_word, sizeof res_word);
-    if (r.code != 0) { /* the items after a failure are not run, as in a local chunk */
-      for (uint64_t k = i + 1; k < h->count; k++)
-        memcpy(out->p + sizeof r + k * sizeof res_word, &(uint64_t){WIRE_NONE}, sizeof res_word);
+      code = MP_ECORRUPT;
+      snprintf(msg, sizeof msg, "a corrupt chunk reached the worker rank");
       break;
     }
+    mp_task_outcome o;
+    int rc = mp_task_run(fn, h->first + i, data, len, (word & WIRE_RAW) != 0, &o);
+    data += len;
+    left -= len;
+    if (rc != 0) {
+      code = MP_ETASK;
+      status = rc;
+      snprintf(msg, sizeof msg, "the result of item %llu could not be kept on MPI rank %d",
+               (unsigned long long)(h->first + i), mp__mpi.rank);
+    } else if (o.status != 0) {
+      code = MP_ETASK;
+      status = o.status;
+      if (o.message[0])
+        snprintf(msg, sizeof msg, "%s", o.message);
+      else
+        snprintf(msg, sizeof msg, "task %llu returned status %d (on MPI rank %d)",
+                 (unsigned long long)(h->first + i), o.status, mp__mpi.rank);
+    } else if (o.result) {
+      if (mp__wire_reserve(&res, res.len + o.len)) {
+        code = -ENOMEM;
+        snprintf(msg, sizeof msg, "MPI rank %d ran out of memory", mp__mpi.rank);
+      } else {
+        memcpy(res.p + res.len, o.result, o.len);
+        res.len += o.len;
+        words[i] = (uint64_t)o.len | (o.raw ? WIRE_RAW : 0);
+      }
+    }
+    free(o.result);
   }
-  memcpy(out->p, &r, sizeof r);
-  return 0;
+  for (; i < h->count; i++) words[i] = WIRE_NONE; /* not run after a failure, as locally */
+  size_t wbytes = h->count * sizeof(uint64_t);
+  size_t at = reply_begin(out, h->lane, h->seq, code, status, h->count, code ? msg : NULL,
+                          wbytes + res.len);
+  if (at != 0) {
+    memcpy(out->p + at, words, wbytes);
+    if (res.len) memcpy(out->p + at + wbytes, res.p, res.len);
+    out->len = at + wbytes + res.len;
+  }
+  free(words);
+  free(res.p);
+  return at ? 0 : -ENOMEM;
 }
 
 int mp__wire_run_task(const void *msg, size_t len, wire_buf *out) {
   wire_task h;
-  char where[96];
-  snprintf(where, sizeof where, "on MPI rank %d", mp__mpi.rank);
-  if (len < sizeof h) return error_reply(out, NULL, MP_ECORRUPT, 0, "a short chunk message");
+  char name[MP_TASK_NAME_MAX];
+  if (len < sizeof h) return mp__wire_error_reply(out, 0, 0, MP_ECORRUPT, 0, "a short chunk message");
   memcpy(&h, msg, sizeof h);
-  if (h.magic != WIRE_MAGIC || memchr(h.name, '\0', sizeof h.name) == NULL)
-    return error_reply(out, &h, MP_ECORRUPT, 0, "a corrupt chunk message");
-  const unsigned char *body = (const unsigned char *)msg + sizeof h;
-  if (h.array) return run_array(&h, body, len - sizeof h, out, where);
-  return run_generic(&h, body, len - sizeof h, out, where);
+  if (h.magic != WIRE_MAGIC || h.name_len >= sizeof name || h.name_len > len - sizeof h)
+    return error_for(out, &h, MP_ECORRUPT, "a corrupt chunk message");
+  const unsigned char *p = (const unsigned char *)msg + sizeof h;
+  memcpy(name, p, h.name_len);
+  name[h.name_len] = '\0';
+  size_t body = sizeof h + h.name_len;
+  if (h.array) return run_array(&h, name, p + h.name_len, len - body, out);
+  return run_generic(&h, name, p + h.name_len, len - body, out);
 }
 
-int mp__wire_reply_header(const void *msg, size_t len, wire_reply *hdr) {
-  if (len < sizeof *hdr) return MP_ECORRUPT;
-  memcpy(hdr, msg, sizeof *hdr);
-  if (hdr->magic != WIRE_MAGIC || memchr(hdr->message, '\0', sizeof hdr->message) == NULL)
+int mp__wire_reply_parse(const void *msg, size_t len, wire_reply_view *v) {
+  if (len < sizeof v->h) return MP_ECORRUPT;
+  memcpy(&v->h, msg, sizeof v->h);
+  if (v->h.magic != WIRE_MAGIC || v->h.msg_len >= MP_TASK_MSG_MAX ||
+      v->h.msg_len > len - sizeof v->h)
     return MP_ECORRUPT;
+  memcpy(v->message, (const unsigned char *)msg + sizeof v->h, v->h.msg_len);
+  v->message[v->h.msg_len] = '\0';
+  v->body = (const unsigned char *)msg + sizeof v->h + v->h.msg_len;
+  v->body_len = len - sizeof v->h - v->h.msg_len;
   return 0;
 }
 
-int mp__wire_store_reply(mp_pool *p, int slot, mp_pool_chunk *c, const void *msg, size_t len) {
-  wire_reply r;
-  if (mp__wire_reply_header(msg, len, &r))
-    return mp_pool_backend_complete(p, slot, c, MP_ECORRUPT, 0, "a corrupt reply from a rank");
-  const unsigned char *body = (const unsigned char *)msg + sizeof r;
-  size_t avail = len - sizeof r;
-  int code = r.code, status = r.status;
-  const char *message = r.message;
+int mp__wire_store_reply(mp_pool *p, int slot, mp_pool_chunk *c, const wire_reply_view *v) {
+  const unsigned char *body = v->body;
+  size_t avail = v->body_len;
+  int code = v->h.code, status = v->h.status;
+  const char *message = v->message;
+  uint64_t count = v->h.count;
   if (c->array) {
     size_t outb = c->count * c->out_size;
-    if (r.count != 0 && (r.count != c->count || avail != outb)) {
+    if (count != 0 && (count != c->count || avail != outb)) {
       code = MP_ECORRUPT;
       message = "a reply of the wrong size from a rank";
-    } else if (r.count != 0 && outb) {
+    } else if (count != 0 && outb) {
       memcpy(c->out, body, outb);
     }
-  } else if (r.count != c->count || avail / sizeof(uint64_t) < r.count) {
-    if (code == 0 || r.count != 0) {
-      code = MP_ECORRUPT;
-      message = "a reply of the wrong size from a rank";
-    }
+  } else if (count != 0 && (count != c->count || avail / sizeof(uint64_t) < count)) {
+    code = MP_ECORRUPT;
+    message = "a reply of the wrong size from a rank";
+  } else if (count == 0 && code == 0 && c->count != 0) {
+    code = MP_ECORRUPT;
+    message = "a reply without its results from a rank";
   } else {
-    const unsigned char *data = body + r.count * sizeof(uint64_t);
-    size_t left = avail - r.count * sizeof(uint64_t);
-    for (uint64_t i = 0; i < r.count; i++) {
+    const unsigned char *data = body + count * sizeof(uint64_t);
+    size_t left = avail - count * sizeof(uint64_t);
+    for (uint64_t i = 0; i < count; i++) {
       uint64_t word;
       memcpy(&word, body + i * sizeof word, sizeof word);
       if (word == WIRE_NONE) continue;

@@ -9,6 +9,7 @@
  * connection close: spinning while messages come quickly, then sleeping in growing steps. */
 #include <mpi.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,19 +60,6 @@ static bool send_reply(sender *s, wire_buf *reply) {
   return true;
 }
 
-/* A chunk the local pool could not run (its worker process died, say): the reply says so. */
-static int local_failure_reply(wire_buf *out, int lane, uint64_t seq, int code,
-                               const char *message) {
-  if (mp__wire_reserve(out, sizeof(wire_reply))) return -ENOMEM;
-  wire_reply r = {.magic = WIRE_MAGIC, .lane = (uint16_t)lane, .seq = seq,
-                  .code = code ? code : MP_EWORKER};
-  snprintf(r.message, sizeof r.message, "on MPI rank %d: %s", mp__mpi.rank,
-           message ? message : "its local worker died");
-  memcpy(out->p, &r, sizeof r);
-  out->len = sizeof r;
-  return 0;
-}
-
 int mp__mpi_worker_main(bool *finalize) {
   mp_pool *local = NULL;
   if (mp__mpi.lanes > 1) {
@@ -109,8 +97,9 @@ int mp__mpi_worker_main(bool *finalize) {
           break;
         }
       } else if (st.MPI_TAG == TAG_TASK) {
-        wire_task h = {0};
-        if ((size_t)len >= sizeof h) memcpy(&h, in.p, sizeof h);
+        int lane;
+        uint64_t seq;
+        mp__wire_task_ids(in.p, (size_t)len, &lane, &seq);
         int rc = 0;
         if (nfl == capfl) {
           size_t cap = capfl ? 2 * capfl : 8;
@@ -123,12 +112,12 @@ int mp__mpi_worker_main(bool *finalize) {
           }
         }
         if (rc == 0) {
-          fl[nfl] = (inflight){.lane = h.lane, .seq = h.seq};
+          fl[nfl] = (inflight){.lane = lane, .seq = seq};
           rc = mp_pool_apply_async(local, mp_mpi_chunk, in.p, (size_t)len, NULL, &fl[nfl].r);
           if (rc == 0) nfl++;
         }
         if (rc != 0) {
-          (void)local_failure_reply(&reply, h.lane, h.seq, rc, mp_strerror(rc));
+          (void)mp__wire_error_reply(&reply, lane, seq, MP_EWORKER, rc, mp_strerror(rc));
           if (!send_reply(&snd, &reply)) break;
         }
       }
@@ -144,9 +133,13 @@ int mp__mpi_worker_main(bool *finalize) {
         memcpy(reply.p, data, n);
         reply.len = n;
       } else {
+        /* The local worker running it died (or its reply was lost): the chunk fails. */
         const char *why = NULL;
+        char msg[MP_TASK_MSG_MAX];
         (void)mp_async_result_error(fl[k].r, NULL, NULL, &why);
-        (void)local_failure_reply(&reply, fl[k].lane, fl[k].seq, rc, why);
+        snprintf(msg, sizeof msg, "on MPI rank %d: %s", mp__mpi.rank, why ? why : mp_strerror(rc));
+        (void)mp__wire_error_reply(&reply, fl[k].lane, fl[k].seq, rc == MP_ETASK ? MP_ETASK : MP_EWORKER,
+                                   0, msg);
       }
       mp_async_result_free(fl[k].r);
       fl[k--] = fl[--nfl];

@@ -3,6 +3,7 @@
  * checks; the other ranks are the workers.  One mode per run (argv[1]):
  *   forms   every call of the pool on the ranks, each result equal to a serial run
  *   error   a task failing on a remote rank; an unregistered task
+ *   corrupt garbage chunk messages sent to a worker rank get error replies, and it lives on
  *   kill    a worker rank SIGKILLed mid-map: only its chunks fail, the rest completes
  *   killdefault  the same without mpirun --enable-recovery: rank 0 names the lost rank and
  *                mpirun ends the job (the test checks the time and the message)
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mpi.h>
 #include <multiproc.h>
 #include <multiproc/mpi.h>
 
@@ -318,6 +320,65 @@ static void error_mode(void) {
   end_pool(p);
 }
 
+/* ---- corrupt: garbage chunk messages straight to a worker rank ---- */
+
+/* The tags and the fixed part of a chunk message, as mpi/src/mpi_internal.h has them: this
+ * mode plays a broken rank 0 before any pool exists. */
+enum { TAG_TASK = 7101, TAG_RESULT = 7102 };
+typedef struct fake_task {
+  uint32_t magic;
+  uint16_t array, lane;
+  uint64_t seq, first, count, in_size, out_size;
+  uint32_t name_len, pad_;
+} fake_task;
+
+static int corrupt_reply_code(const void *msg, int len) {
+  MPI_Send(msg, len, MPI_BYTE, 1, TAG_TASK, MPI_COMM_WORLD);
+  unsigned char buf[4096];
+  MPI_Status st;
+  MPI_Recv(buf, sizeof buf, MPI_BYTE, 1, TAG_RESULT, MPI_COMM_WORLD, &st);
+  int n = 0;
+  MPI_Get_count(&st, MPI_BYTE, &n);
+  CHECK(n >= 32, "short reply (%d bytes)", n);
+  int32_t code;
+  memcpy(&code, buf + 16, sizeof code); /* magic, lane, msg_len, seq, then code */
+  return code;
+}
+
+static void corrupt_mode(void) {
+  unsigned char junk[64];
+  memset(junk, 0xA5, sizeof junk);
+  CHECK(corrupt_reply_code(junk, 3) == MP_ECORRUPT, "3 bytes");
+  CHECK(corrupt_reply_code(junk, sizeof junk) == MP_ECORRUPT, "bad magic");
+  fake_task h = {.magic = 0x6d706d31u, .count = 1, .name_len = 1000};
+  CHECK(corrupt_reply_code(&h, sizeof h) == MP_ECORRUPT, "name longer than the message");
+  struct {
+    fake_task h;
+    char name[6];
+    uint64_t len;
+  } m = {.h = {.magic = 0x6d706d31u, .count = UINT64_C(1) << 60, .name_len = 6}};
+  memcpy(m.name, "square", 6);
+  CHECK(corrupt_reply_code(&m, sizeof m) == MP_ECORRUPT, "count beyond the message");
+  m.h.count = 1;
+  m.len = 1u << 30; /* an item longer than the message */
+  CHECK(corrupt_reply_code(&m, sizeof m) == MP_ECORRUPT, "item beyond the message");
+  m.h.array = 1;
+  m.h.in_size = 0;
+  CHECK(corrupt_reply_code(&m, sizeof m) == MP_ECORRUPT, "array of 0-byte elements");
+  memcpy(m.name, "nosuch", 6);
+  m.h.array = 0;
+  m.len = 0;
+  CHECK(corrupt_reply_code(&m, sizeof m) == MP_ENOTREG, "unknown task name");
+  /* the worker rank survived all of it */
+  mp_pool *p = new_pool();
+  mp_obj *items = int_list(100, ident), *res;
+  OK(mp_pool_map(p, square, items, 1, &res), "map after garbage");
+  check_map_list(res, 100, "map after garbage");
+  mp_obj_decref(res);
+  mp_obj_decref(items);
+  end_pool(p);
+}
+
 /* ---- kill ---- */
 
 static void kill_mode(bool recovery) {
@@ -398,6 +459,8 @@ int main(int argc, char **argv) {
     forms();
   else if (strcmp(mode, "error") == 0)
     error_mode();
+  else if (strcmp(mode, "corrupt") == 0)
+    corrupt_mode();
   else if (strcmp(mode, "kill") == 0)
     kill_mode(true);
   else if (strcmp(mode, "killdefault") == 0)

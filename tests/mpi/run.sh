@@ -4,9 +4,10 @@
 # three simulated hosts.  Usage: run.sh BUILD_DIR
 #
 # Local: 4 ranks on localhost, oversubscribed: every call of the pool (forms), a remote task
-# error (error), the same with a local pool of 2 workers per rank, a worker rank SIGKILLed
-# mid-map under mpirun --enable-recovery (kill: the map completes but for the killed rank's
-# chunk) and without it (killdefault: mpirun ends the job within seconds, naming the rank).
+# error (error), garbage chunk messages sent to a worker (corrupt), every call again with a
+# local pool of 2 workers per rank, a worker rank SIGKILLed mid-map under mpirun
+# --enable-recovery (kill: the map completes but for the killed rank's chunk) and without it
+# (killdefault: mpirun ends the job within seconds, naming the rank).
 #
 # Hosts: three network namespaces made here (mph1-3 plus this run's pid), joined by veth pairs
 # to a bridge in the first, with addresses 10.213.77.1-3 that only this test uses; a small
@@ -57,6 +58,7 @@ no_leftovers() {
 local_np4=(mpirun --oversubscribe --bind-to none -np 4)
 run "localhost: every pool call, 4 ranks" 0 120 "${local_np4[@]}" "$prog" forms
 run "localhost: remote task error" 0 60 "${local_np4[@]}" "$prog" error
+run "localhost: corrupt chunk messages" 0 60 "${local_np4[@]}" "$prog" corrupt
 run "localhost: local pools of 2 per rank" 0 120 \
   mpirun --oversubscribe --bind-to none -x MP_MPI_LOCAL_PROCESSES=2 -np 3 "$prog" forms
 run "localhost: rank SIGKILLed mid-map, --enable-recovery" 0 120 \
