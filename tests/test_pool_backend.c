@@ -252,7 +252,8 @@ static void *fake_slot_main(void *arg) {
     int r = mp_pool_backend_claim(p, slot, &c, &seq);
     if (r == MP_ECLOSED) break;
     if (r == 0) {
-      r = mp_pool_backend_wait_work(p, seq, 50);
+      /* long enough that only a wake-up (submission, close, terminate) ends it in time */
+      r = mp_pool_backend_wait_work(p, seq, 10000);
       if (r != 0 && r != MP_ETIMEDOUT) fake_expect(f, r, 0, "wait_work", slot);
       continue;
     }
@@ -346,9 +347,12 @@ static void fake_finish(fake *f) {
   pthread_mutex_destroy(&f->mu);
 }
 
+/* close() wakes the idle slots, which claim MP_ECLOSED and exit: well before their wait ends. */
 static void close_join_free(mp_pool *p, fake *f) {
+  int64_t t0 = mp_test_now_ms();
   mp_assert_ok(mp_pool_close(p));
   mp_assert_ok(mp_pool_join(p, 30000));
+  ck_assert_int_lt(mp_test_now_ms() - t0, 5000);
   fake_finish(f);
   mp_pool_free(p);
 }
@@ -642,7 +646,8 @@ START_TEST(all_slots_lost_breaks_the_pool) {
   ck_assert(!mp_async_result_ready(rm));
   atomic_store(&f.go, 2); /* both executors vanish without running anything */
   expect_broken_error(rm);
-  expect_item_error(rm, 9, MP_EWORKER, 0, "the pool is broken: every executor of its backend is lost");
+  expect_item_error(rm, 9, MP_EWORKER, 0,
+                    "the pool is broken: every executor of its backend is lost");
   expect_broken_error(ra);
   mp_async_result_free(rm);
   mp_async_result_free(ra);
@@ -716,6 +721,18 @@ START_TEST(terminate_drops_held_chunks) {
   mp_pool_free(p);
   ck_assert_int_eq(ld(&f.chunks), 0);
   mp_obj_decref(items);
+
+  /* terminate wakes slots idle in wait_work(): they claim MP_ECLOSED and exit */
+  fake_init(&f, 2);
+  p = fake_pool(&f);
+  mp_test_sleep_ms(20); /* both idle by now */
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_ok(mp_pool_terminate(p));
+  mp_assert_ok(mp_pool_join(p, 30000));
+  ck_assert_int_lt(mp_test_now_ms() - t0, 5000);
+  ck_assert_int_eq(ld(&f.terminate_calls), 1);
+  fake_finish(&f);
+  mp_pool_free(p);
 }
 END_TEST
 
@@ -1169,8 +1186,8 @@ START_TEST(task_run_directly) {
   for (int i = 0; i < 5; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
   /* the first failing element: its status, position and message; those before it are done */
   memset(out, 0, sizeof out);
-  ck_assert_int_eq(mp_map_task_run(cube_fail_at_777, in, 20, sizeof *in, out, sizeof *out, msg, &at),
-                   5);
+  ck_assert_int_eq(
+      mp_map_task_run(cube_fail_at_777, in, 20, sizeof *in, out, sizeof *out, msg, &at), 5);
   ck_assert_uint_eq(at, 7);
   ck_assert_str_eq(msg, "element 777 refused");
   for (int i = 0; i < 7; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
