@@ -4,9 +4,10 @@
  * process: it claims chunks, runs them with mp_task_run()/mp_map_task_run() (the executor's side
  * of the interface), stores results and completes them.  Checked: map, map_array, apply and imap
  * equal a serial run; task errors reach get() with status and message; a slot lost mid-chunk
- * fails only that chunk; every slot gone breaks the pool; terminate with chunks held drops their
- * late results; the options a backend pool refuses; the argument checks of every
- * mp_pool_backend_* call; and mp_task_run()/mp_map_task_run() on their own. */
+ * fails only that chunk; every slot gone breaks the pool; terminate with chunks held leaves them
+ * to the backend to complete; the options a backend pool refuses; the argument checks of every
+ * mp_pool_backend_* call; a free racing a slot's exit; and mp_task_run()/mp_map_task_run() on
+ * their own. */
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
@@ -216,18 +217,17 @@ static void run_chunk(fake *f, int slot, mp_pool_chunk *c) {
               "complete", slot);
 }
 
-/* hold: keeps the chunk until the pool is terminated, then stores and completes it late; the
- * pool has failed it meanwhile, so both calls must be taken quietly and change nothing. */
+/* hold: keeps the chunk until the pool is terminated, then does what terminate() asks of a
+ * backend: the chunk is still its own (a store still works), and it completes it with
+ * MP_ECLOSED. */
 static void hold_until_terminated(fake *f, int slot, mp_pool_chunk *c) {
   f->held_first[slot] = c->first;
   atomic_fetch_add(&f->held, 1);
   while (!atomic_load(&f->terminated)) mp_test_sleep_ms(1);
   int64_t v = 4242;
   f->late_set_rc[slot] = mp_pool_backend_set_result(f->pool, slot, c, c->first, &v, sizeof v, true);
-  /* one slot completes as a success, the other as a failure: both must be dropped */
-  f->late_complete_rc[slot] =
-      slot == 0 ? mp_pool_backend_complete(f->pool, slot, c, 0, 0, NULL)
-                : mp_pool_backend_complete(f->pool, slot, c, MP_ETASK, 3, "late failure");
+  f->late_complete_rc[slot] = mp_pool_backend_complete(
+      f->pool, slot, c, MP_ECLOSED, 0, "the fake backend dropped it at terminate");
   atomic_fetch_add(&f->late_done, 1);
 }
 
@@ -681,9 +681,9 @@ START_TEST(all_slots_lost_breaks_the_pool) {
 }
 END_TEST
 
-/* ---- 5: terminate with chunks held drops their late results ---- */
+/* ---- 5: terminate with chunks held: the backend completes them ---- */
 
-START_TEST(terminate_drops_held_chunks) {
+START_TEST(terminate_leaves_held_chunks_to_the_backend) {
   fake f;
   fake_init(&f, 2);
   f.hold = true;
@@ -698,15 +698,14 @@ START_TEST(terminate_drops_held_chunks) {
   mp_assert_ok(mp_pool_terminate(p));
   ck_assert_int_eq(ld(&f.terminate_calls), 1);
   mp_assert_rc(mp_async_result_get(r, 30000), MP_ECLOSED);
-  /* the late calls of both slots, after which each claims (MP_ECLOSED) and exits */
+  /* both slots completed what they held, then claimed (MP_ECLOSED) and exit */
   ck_assert(wait_until(&f.late_done, 2, 30000));
   for (int s = 0; s < 2; s++) {
     ck_assert_int_eq(f.late_set_rc[s], 0);
     ck_assert_int_eq(f.late_complete_rc[s], 0);
   }
-  /* and they changed nothing */
   for (size_t i = 0; i < 2; i++)
-    expect_item_error(r, i, MP_ECLOSED, 0, "the pool was terminated while the task ran");
+    expect_item_error(r, i, MP_ECLOSED, 0, "the fake backend dropped it at terminate");
   for (size_t i = 2; i < 4; i++)
     expect_item_error(r, i, MP_ECLOSED, 0, "the pool was terminated before the task ran");
   size_t done, total;
@@ -929,11 +928,8 @@ START_TEST(backend_calls_checked) {
 }
 END_TEST
 
-/* FAILS: pool_backend.h documents MP_ESTATE from mp_pool_backend_complete() when the slot holds
- * no chunk, but src/pool/backend.c (mp_pool_backend_complete, the `return s->job == 0 ? 0 :
- * MP_ESTATE` after !still_held) returns 0 whenever the slot holds nothing, open pool or not:
- * a double complete, or a complete on the wrong idle slot, is taken silently as if terminate()
- * had failed the chunk.  Left out of the suite until the source is fixed. */
+/* A complete for a chunk the slot does not hold -- another slot's, or one completed already
+ * -- is refused with MP_ESTATE, not taken as if it were the slot's. */
 START_TEST(complete_with_nothing_held) {
   fake f;
   fake_init(&f, 2);
@@ -961,19 +957,15 @@ START_TEST(complete_with_nothing_held) {
 }
 END_TEST
 
-/* FAILS: a race in src/pool/backend.c, mp_pool_backend_slot_exit(): it publishes the exit
- * (atomic_store(&s->exited, ...)) and only then kicks the result thread through p->sh.  Once
- * every slot's store is visible the result thread may finish, mp_pool_join() return and
- * mp_pool_free() free p (and p->sh, and close the eventfd) while a slot_exit() call is still
- * between its store and its kick, which then reads freed memory.  A backend cannot avoid it:
- * nothing tells it when the pool is gone (the fake's other cases join their threads before
- * mp_pool_free() for this reason; the MPI engine cannot).  The window is two instructions wide,
- * so the case holds a thread in it with a hardware watchpoint on the slot's exit flag: a
- * signal arrives right after the store, and its handler waits there until the pool is freed
- * (or 300 ms, so that a fixed pool, whose join or free waits for slot_exit() to return, ends
- * the wait and passes).  Without the fix the resumed call touches the freed pool: a
- * heap-use-after-free under the sanitizers, a crash or garbage otherwise.  Left out of the
- * suite until the source is fixed; where perf_event_open() is refused it says so and passes. */
+/* mp_pool_backend_slot_exit() publishes the exit and then kicks the result thread through
+ * p->sh.  Once every slot's exit is visible the pool may be joined and freed, possibly while a
+ * slot_exit() call is still between its store and its kick; mp_pool_free() must wait for it
+ * (a backend cannot know when the pool is gone).  The window is two instructions wide, so the
+ * case holds a thread in it with a hardware watchpoint on the slot's exit flag: a signal
+ * arrives right after the store, and its handler waits there until the pool is freed (or
+ * 300 ms, which is how a free that waits for the call ends the wait).  A free that did not
+ * wait would touch the freed pool on resuming: a heap-use-after-free under the sanitizers, a
+ * crash or garbage otherwise.  Where perf_event_open() is refused it says so and passes. */
 static _Atomic int watch_paused, watch_release;
 
 static void on_watch_signal(int sig) {
@@ -1215,12 +1207,11 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, task_errors_reach_get);
   tcase_add_test(tc, lost_executor_fails_only_its_chunk);
   tcase_add_test(tc, all_slots_lost_breaks_the_pool);
-  tcase_add_test(tc, terminate_drops_held_chunks);
+  tcase_add_test(tc, terminate_leaves_held_chunks_to_the_backend);
   tcase_add_test(tc, backend_options_checked);
   tcase_add_test(tc, backend_calls_checked);
-  /* left out: see the FAILS notes above them */
-  (void)complete_with_nothing_held;
-  (void)free_while_slot_exit_runs;
+  tcase_add_test(tc, complete_with_nothing_held);
+  tcase_add_test(tc, free_while_slot_exit_runs);
   tcase_add_test(tc, task_run_directly);
   suite_add_tcase(s, tc);
   return s;

@@ -80,10 +80,12 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   for (int i = 0; i < N; i++) in[i] = i;
-  double raw[BATCHES], mp[BATCHES];
+  double raw[BATCHES] = {0}, mp[BATCHES] = {0};
   if (rank == 0) {
     (void)farm_batch(size); /* warm-up */
+    if (getenv("MPI_BENCH_POOL_ONLY")) goto farm_done; /* for profiling one side alone */
     for (int b = 0; b < BATCHES; b++) raw[b] = farm_batch(size);
+  farm_done:
     for (int w = 1; w < size; w++) MPI_Send(NULL, 0, MPI_INT64_T, w, TAG_END, MPI_COMM_WORLD);
   } else {
     farm_worker();

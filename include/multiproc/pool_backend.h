@@ -33,7 +33,7 @@ extern "C" {
  * pool is made; terminate() from mp_pool_terminate() (any thread of the pool's process).
  * Both get ctx, the backend's own pointer. */
 typedef struct mp_pool_backend {
-  const char *name; /* for messages: "mpi" */
+  const char *name; /* for messages: "mpi"; NULL reads as "backend" */
   void *ctx;
   /* The number of slots it serves (> 0), asked once before start(). */
   int (*slots)(void *ctx);
@@ -42,20 +42,23 @@ typedef struct mp_pool_backend {
    * the functions below, and ends each slot with mp_pool_backend_slot_exit(): when a claim
    * says the pool is done (MP_ECLOSED), or when the slot's executor is lost. */
   int (*start)(mp_pool *p, void *ctx);
-  /* The pool was terminated: the chunks the slots hold have been failed already (MP_ECLOSED),
-   * so their results, should they still come, must be dropped; every slot should exit soon.
-   * May be NULL. */
+  /* The pool was terminated (chunks nobody claimed have failed with MP_ECLOSED): the backend
+   * should complete every chunk its slots hold soon -- with MP_ECLOSED unless it has the
+   * results -- and let its slots claim, which then says MP_ECLOSED.  Held chunks stay the
+   * backend's until it completes them, so results that come later are its to drop.  May be
+   * NULL: the held chunks then finish as they would. */
   void (*terminate)(mp_pool *p, void *ctx);
 } mp_pool_backend;
 
-/* A chunk held by a slot: consecutive items [first, first + count) of one submission. */
+/* A chunk held by a slot: consecutive items [first, first + count) of one submission.  It and
+ * the memory it points to stay valid until the backend completes it. */
 typedef struct mp_pool_chunk {
   bool array;            /* a typed array map (elements) rather than generic tasks */
   const char *task_name; /* the registered name of its function (static string) */
   size_t first, count;   /* the items */
   /* array: count input elements of in_size bytes at in; out has room for count out_size-byte
-   * elements (NULL when the map has no output).  Both in the shared heap, owned by the pool;
-   * valid until the chunk is completed. */
+   * elements (NULL when the map has no output), which the backend writes before completing.
+   * Both in the shared heap, owned by the pool. */
   const void *in;
   size_t in_size;
   void *out;
@@ -84,15 +87,16 @@ MP_EXTERN int mp_pool_backend_item_arg(const mp_pool_chunk *c, size_t i, const v
                                        size_t *len, bool *raw);
 
 /* Stores the result of item i of the generic chunk slot holds (a copy of len bytes, raw or an
- * encoding).  A chunk the pool already failed (terminate) takes nothing and returns 0.
- * Errors: -EINVAL, -ENOMEM (the shared heap is full: complete the chunk with an error). */
+ * encoding).  Errors: -EINVAL, MP_ESTATE (slot does not hold c), -ENOMEM (the shared heap is
+ * full: complete the chunk with an error). */
 MP_EXTERN int mp_pool_backend_set_result(mp_pool *p, int slot, mp_pool_chunk *c, size_t i,
                                          const void *data, size_t len, bool raw);
 
 /* Completes the chunk slot holds: code 0 means every item succeeded (results stored); else the
- * chunk fails with code (MP_ETASK, MP_EWORKER, ...), status and message (NULL for none), as a
- * local worker's chunk would.  A chunk the pool already failed (terminate) is dropped quietly.
- * Errors: -EINVAL, MP_ESTATE (slot holds no chunk). */
+ * chunk fails with code (MP_ETASK, MP_EWORKER, MP_ECLOSED, ...), status and message (NULL for
+ * none), as a local worker's chunk would.  Afterwards c and the memory it points to are no
+ * longer the backend's.  Errors: -EINVAL, MP_ESTATE (slot does not hold c: completed already,
+ * or another slot's). */
 MP_EXTERN int mp_pool_backend_complete(mp_pool *p, int slot, mp_pool_chunk *c, int code,
                                        int status, const char *message);
 

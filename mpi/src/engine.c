@@ -9,8 +9,8 @@
  * the replies are slow to come, then sleeping in growing steps; with nothing out it sleeps on
  * the pool's work counter.
  *
- * Replies carry the sequence number of the message they answer, so a reply to a chunk that
- * terminate() already failed, arriving later (even during the next pool), is recognised and
+ * Replies carry the sequence number of the message they answer, so a reply to a chunk the
+ * engine failed at terminate(), arriving later (even during the next pool), is recognised and
  * dropped. */
 #include <mpi.h>
 #include <pthread.h>
@@ -150,7 +150,7 @@ static int drain(engine *e, wire_buf *in) {
     int i = slot_of(e, st.MPI_SOURCE, v.h.lane);
     if (i < 0) continue;
     eslot *s = &e->slots[i];
-    if (!s->busy || s->seq != v.h.seq) continue; /* a reply to a chunk terminate() failed */
+    if (!s->busy || s->seq != v.h.seq) continue; /* a reply to a chunk failed at terminate() */
     (void)mp__wire_store_reply(e->pool, i, &s->chunk, &v);
     s->busy = false;
   }
@@ -169,8 +169,13 @@ static void *engine_main(void *arg) {
   for (;;) {
     int live = 0, busy = 0, progress = 0;
     uint32_t seq = 0;
-    if (atomic_load(&e->terminated)) /* their chunks are failed: replies will be dropped */
-      for (int i = 0; i < e->nslots; i++) e->slots[i].busy = false;
+    if (atomic_load(&e->terminated)) /* a remote task cannot be stopped: its reply is dropped */
+      for (int i = 0; i < e->nslots; i++)
+        if (e->slots[i].busy) {
+          (void)mp_pool_backend_complete(e->pool, i, &e->slots[i].chunk, MP_ECLOSED, 0,
+                                         "the pool was terminated while the task ran");
+          e->slots[i].busy = false;
+        }
     for (int i = 0; i < e->nslots; i++) progress += feed(e, i, &seq);
     progress += drain(e, &in);
     for (int i = 0; i < e->nslots; i++) {

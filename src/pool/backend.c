@@ -4,10 +4,11 @@
  *
  * The backend runs in the pool's own process, which cannot die alone, so nothing here needs
  * the redo log's protection; the log is used as a scratch list of stores only to share
- * mp__complete_log() with the workers.  What does need care is terminate(): it fails the chunks
- * the slots hold while the backend may still be storing their results, after which the job may
- * be freed.  So every store of a result checks, under the pool lock, that its slot still holds
- * that very claim (claim_seq), and a result arriving for a failed chunk is dropped. */
+ * mp__complete_log() with the workers.  A chunk a slot holds is the backend's until it
+ * completes it -- terminate() too only asks the backend to complete what it holds -- so the
+ * job's memory behind a held chunk stays valid for the backend.  Every call still checks,
+ * under the pool lock, that its slot holds that very claim (claim_seq), so a chunk struct
+ * used twice or on the wrong slot is refused rather than written through. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,8 @@ int mp_pool_backend_set_result(mp_pool *p, int slot, mp_pool_chunk *c, size_t i,
     return -EINVAL;
   pool_shared *sh = p->sh;
   mp__pool_lock(sh);
-  int rc = still_held(&sh->slots[slot], c) ? mp__job_set_result(c->job_, i, data, len, raw) : 0;
+  int rc = still_held(&sh->slots[slot], c) ? mp__job_set_result(c->job_, i, data, len, raw)
+                                           : MP_ESTATE;
   mp__pool_unlock(sh);
   return rc;
 }
@@ -123,7 +125,7 @@ int mp_pool_backend_complete(mp_pool *p, int slot, mp_pool_chunk *c, int code, i
     mp__pool_unlock(sh);
     if (state != CHUNK_DONE && state != (uint64_t)(uintptr_t)&mp__error_nomem)
       mp__shared_free((void *)(uintptr_t)state, sizeof(pool_error));
-    return s->job == 0 ? 0 : MP_ESTATE; /* already failed by terminate: dropped */
+    return MP_ESTATE;
   }
   pool_job *j = c->job_;
   pool_txn t;
@@ -142,25 +144,13 @@ int mp_pool_backend_slot_exit(mp_pool *p, int slot, int code, const char *what) 
   pool_slot *s = &p->sh->slots[slot];
   if (mp__ld(&s->job) != 0 || atomic_load(&s->exited)) return MP_ESTATE;
   snprintf(p->slot_what[slot], sizeof p->slot_what[slot], "%s", what ? what : "backend slot");
+  /* Once the last exit is visible the pool may be joined and freed, even before the kick
+   * below: mp_pool_free() waits for exits still inside this function. */
+  atomic_fetch_add(&p->backend_exiting, 1);
   atomic_store(&s->exited, code ? (uint32_t)code : UINT32_MAX);
   mp__result_thread_kick(p->sh);
+  atomic_fetch_sub(&p->backend_exiting, 1);
   return 0;
-}
-
-void mp__backend_fail_held(mp_pool *p) {
-  pool_shared *sh = p->sh;
-  for (int i = 0; i < p->nworkers; i++) {
-    pool_slot *s = &sh->slots[i];
-    pool_job *j = (pool_job *)(uintptr_t)s->job;
-    if (j == NULL) continue;
-    pool_error *e = mp__error_new(MP_ECLOSED, 0, "the pool was terminated while the task ran");
-    pool_txn t;
-    mp__txn_begin(&t);
-    int how = mp__complete_log(sh, &t, j, s->chunk, (uint64_t)(uintptr_t)(e ? e : &mp__error_nomem));
-    mp__txn_set(&t, &s->job, 0);
-    mp__txn_commit(&t);
-    mp__complete_wake(sh, j, how);
-  }
 }
 
 /* ---- running a chunk that came from elsewhere ---- */

@@ -2,6 +2,7 @@
 /* pool.c -- a pool's life: making it (shared control block, workers, result thread), close,
  * terminate, join and free. */
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -77,6 +78,7 @@ static void kill_workers(mp_pool *p) {
 }
 
 static void release(mp_pool *p) {
+  while (atomic_load(&p->backend_exiting)) sched_yield(); /* a slot exit still kicking */
   mp__stage_close(p->stage);
   if (p->sh) {
     mp__close(p->sh->efd);
@@ -193,7 +195,6 @@ int mp_pool_terminate(mp_pool *p) {
   mp__pool_lock(sh);
   atomic_store(&sh->state, POOL_TERMINATE);
   mp__fail_unclaimed(sh, MP_ECLOSED, 0, "the pool was terminated before the task ran");
-  if (p->backend) mp__backend_fail_held(p); /* a remote task cannot be killed: it is dropped */
   mp__pool_unlock(sh);
   mp__wake_workers(sh);
   kill_workers(p);

@@ -208,6 +208,7 @@ struct mp_pool {
    * executor in messages (set when the slot exits). */
   const struct mp_pool_backend *backend;
   char (*slot_what)[96];
+  _Atomic int backend_exiting; /* mp_pool_backend_slot_exit() calls still running */
   pthread_t result_thread;
   bool result_thread_started;
   pthread_mutex_t mu; /* guards the fields below */
@@ -308,11 +309,6 @@ void mp__worker_set_kick_fd(const pool_shared *sh, int fd);
 void *mp__result_thread(void *arg);
 /* Starts the worker of slot i (a process or a thread).  0 or negative errno. */
 int mp__worker_start(mp_pool *p, uint32_t i);
-
-/* ---- backend.c ---- */
-/* terminate() of a backend pool: fails every chunk a slot holds with MP_ECLOSED (pool lock
- * held), then tells the backend. */
-void mp__backend_fail_held(mp_pool *p);
 
 /* ---- submit.c ---- */
 /* Puts a prepared job on the active list and wakes workers. MP_ECLOSED if not running. */

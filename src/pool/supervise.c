@@ -273,7 +273,8 @@ static void backend_all_lost(mp_pool *p) {
     atomic_store(&sh->state, POOL_BROKEN);
     mp__fail_unclaimed(sh, MP_EWORKER, 0,
                        "the pool is broken: every executor of its backend is lost");
-    mp__log(MP_LOG_ERROR, "pool: every executor of the %s backend is lost", p->backend->name);
+    mp__log(MP_LOG_ERROR, "pool: every executor of the %s backend is lost",
+            p->backend->name ? p->backend->name : "backend");
   }
   mp__pool_unlock(sh);
 }
