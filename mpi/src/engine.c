@@ -41,6 +41,9 @@ typedef struct engine {
   _Atomic int live;  /* slots not exited: at 0 the thread is leaving, and is joined */
 } engine;
 
+/* How long the engine polls for replies with chunks out before it sleeps between polls. */
+#define BUSY_POLL_NS INT64_C(20000000)
+
 static engine the_engine;
 static uint64_t seq_counter; /* message numbers, never reused, across pools */
 
@@ -199,16 +202,14 @@ static void *engine_main(void *arg) {
       last_check = now_ns();
       continue;
     }
-    /* Chunks are out: poll, giving the CPU away once replies are slow, since on a machine
-     * with more ranks than cores the reply needs it. */
+    /* Chunks are out: poll.  On a machine with more ranks than cores MPI's progress engine
+     * yields the CPU at every empty poll, which is what lets the ranks' replies be computed;
+     * only when replies have been slow for a long while (long tasks) does the engine sleep,
+     * in short steps, so that it does not take a core from the work. */
     int64_t quiet = now - quiet_since;
-    if (quiet < 20000) continue;
-    if (quiet < 2000000) {
-      sched_yield();
-    } else {
-      struct timespec ts = {0, quiet < 20000000 ? 50000 : 500000};
-      nanosleep(&ts, NULL);
-    }
+    if (quiet < BUSY_POLL_NS) continue;
+    struct timespec ts = {0, quiet < 10 * BUSY_POLL_NS ? 50000 : 200000};
+    nanosleep(&ts, NULL);
   }
   /* A send not complete yet (to a lost rank, or one still busy after terminate) is not waited
    * for: its request is freed and its buffer left to MPI. */

@@ -6,7 +6,7 @@
  * that many worker processes (forked once, at start-up, before the rank does any work): each
  * chunk message becomes one task of the local pool, run by the registered task below, whose
  * result is the reply.  The rank polls without blocking in MPI, so that it also sees rank 0's
- * connection close: spinning while messages come quickly, then sleeping in growing steps. */
+ * connection close: polling while a map runs, sleeping in growing steps once idle. */
 #include <mpi.h>
 #include <sched.h>
 #include <stdio.h>
@@ -16,6 +16,17 @@
 #include <unistd.h>
 
 #include "mpi_internal.h"
+
+/* How long an idle rank keeps polling before it sleeps, and how often it looks at rank 0's
+ * connection. */
+#define IDLE_POLL_NS INT64_C(20000000)
+#define LOOK_EVERY_NS INT64_C(2000000)
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* The local pool's task: one whole chunk message in, its reply out. */
 static int mp_mpi_chunk(mp_task *t) {
@@ -75,7 +86,8 @@ int mp__mpi_worker_main(bool *finalize) {
   size_t nfl = 0, capfl = 0;
   wire_buf in = {0}, reply = {0};
   sender snd = {.req = MPI_REQUEST_NULL};
-  int status = 0, quiet = 0;
+  int status = 0;
+  int64_t idle_since = now_ns(), last_look = idle_since;
   bool stop = false;
   while (!stop) {
     bool progress = false;
@@ -149,22 +161,26 @@ int mp__mpi_worker_main(bool *finalize) {
         break;
       }
     }
+    int64_t now = now_ns();
     if (progress) {
-      quiet = 0;
+      idle_since = now;
       continue;
     }
-    /* Idle: spin a while (the next chunk usually follows the reply at once), then sleep in
-     * growing steps, looking at rank 0's connection each time. */
-    if (++quiet < 2000) continue;
-    if (!mp__liveness_master_alive()) {
-      status = 1;
-      break;
+    if (now - last_look > LOOK_EVERY_NS) { /* rank 0 gone: nothing more will come */
+      last_look = now;
+      if (!mp__liveness_master_alive()) {
+        status = 1;
+        break;
+      }
     }
-    struct timespec ts = {0, quiet < 4000 ? 20000 : quiet < 6000 ? 200000 : 1000000};
-    if (quiet < 3000)
-      sched_yield();
-    else
-      nanosleep(&ts, NULL);
+    /* Idle.  While a map runs the next chunk follows the reply within microseconds, or within
+     * a scheduler's turn on a machine with more ranks than cores, so the rank keeps polling
+     * (MPI's progress engine yields the CPU by itself when oversubscribed) for IDLE_POLL_NS;
+     * only then does it sleep, in growing steps, so an idle job costs little CPU. */
+    int64_t idle = now - idle_since;
+    if (idle < IDLE_POLL_NS) continue;
+    struct timespec ts = {0, idle < 10 * IDLE_POLL_NS ? 50000 : idle < 100 * IDLE_POLL_NS ? 200000 : 1000000};
+    nanosleep(&ts, NULL);
   }
   if (local) {
     (void)mp_pool_terminate(local);
