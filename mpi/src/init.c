@@ -112,11 +112,13 @@ int mp_mpi_finalize(void) {
   free(reqs);
   fflush(NULL);
   if (lost_flag) _exit(3);
+  /* The connections close after MPI_Finalize, which waits for every rank: a worker must not
+   * take their closing for rank 0's death before it has read the stop. */
+  if (mp__mpi.we_init_mpi) MPI_Finalize();
   for (int r = 1; r < mp__mpi.size; r++)
     if (mp__mpi.ranks[r].fd >= 0) close(mp__mpi.ranks[r].fd);
   free(mp__mpi.ranks);
   mp__mpi.ranks = NULL;
   mp__mpi.initialised = false;
-  if (mp__mpi.we_init_mpi) MPI_Finalize();
   return 0;
 }

@@ -169,6 +169,10 @@ int mp__mpi_worker_main(bool *finalize) {
     if (now - last_look > LOOK_EVERY_NS) { /* rank 0 gone: nothing more will come */
       last_look = now;
       if (!mp__liveness_master_alive()) {
+        /* Rank 0 closes the connection as it leaves, perhaps before its stop is read here. */
+        int stop_waiting = 0;
+        MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &stop_waiting, MPI_STATUS_IGNORE);
+        if (stop_waiting) continue;
         status = 1;
         break;
       }
