@@ -156,6 +156,10 @@ static int drain(engine *e, wire_buf *in) {
     if (!s->busy || s->seq != v.h.seq) continue; /* a reply to a chunk failed at terminate() */
     (void)mp__wire_store_reply(e->pool, i, &s->chunk, &v);
     s->busy = false;
+    /* The rank is idle now: its next chunk goes out before the next probe, which on a machine
+     * with more ranks than cores may give the CPU away for a whole turn. */
+    uint32_t seq;
+    (void)feed(e, i, &seq);
   }
 }
 
