@@ -2,7 +2,7 @@
 /* engine.c -- rank 0 serving an MPI pool: one thread that is the pool's every slot at once.
  *
  * A slot is one lane of one worker rank.  For each idle slot the engine claims a chunk and
- * sends it (MPI_Isend); it takes replies as they come (MPI_Iprobe on any rank, then the
+ * sends it (MPI_Isend); it takes replies as they come (MPI_Improbe on any rank, then the
  * receive of the probed message, which is already there); it looks at the liveness connections
  * every few milliseconds.  It never blocks inside MPI: a blocking call involving a dead rank
  * never returns (docs/mpi-engines.md).  While chunks are out it polls, yielding the CPU once
@@ -141,12 +141,14 @@ static int drain(engine *e, wire_buf *in) {
   for (;;) {
     int flag = 0;
     MPI_Status st;
-    MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
+    MPI_Message m;
+    /* A matched probe: the receive takes the very message probed, without matching again. */
+    MPI_Improbe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &m, &st);
     if (!flag) return got;
     int len = 0;
     MPI_Get_count(&st, MPI_BYTE, &len);
-    if (len < 0 || mp__wire_reserve(in, (size_t)len + 1)) len = 0;
-    MPI_Recv(in->p, len, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (len < 0 || mp__wire_reserve(in, (size_t)len + 1)) len = 0; /* read as corrupt below */
+    MPI_Mrecv(in->p, len, MPI_BYTE, &m, MPI_STATUS_IGNORE);
     got++;
     wire_reply_view v;
     if (mp__wire_reply_parse(in->p, (size_t)len, &v) != 0) continue; /* unattributable */

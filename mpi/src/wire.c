@@ -86,6 +86,23 @@ int mp__wire_error_reply(wire_buf *out, int lane, uint64_t seq, int code, int st
   return reply_begin(out, lane, seq, code, status, 0, message, 0) ? 0 : -ENOMEM;
 }
 
+/* The function registered under name, looked up once per name in a row: a map sends the same
+ * name with every chunk, and the table is searched by string. */
+static void (*lookup(const char *name, bool array))(void) {
+  static char last[MP_TASK_NAME_MAX];
+  static bool last_array;
+  static void (*last_fn)(void);
+  if (last_fn && last_array == array && strcmp(last, name) == 0) return last_fn;
+  void (*fn)(void) = array ? (void (*)(void))mp_map_task_named(name)
+                           : (void (*)(void))mp_task_named(name);
+  if (fn) {
+    snprintf(last, sizeof last, "%s", name);
+    last_array = array;
+    last_fn = fn;
+  }
+  return fn;
+}
+
 static int error_for(wire_buf *out, const wire_task *h, int code, const char *message) {
   return mp__wire_error_reply(out, h->lane, h->seq, code, 0, message);
 }
@@ -96,7 +113,7 @@ static int run_array(const wire_task *h, const char *name, const unsigned char *
   if (h->in_size == 0 || h->count > avail / h->in_size || h->count * h->in_size != avail ||
       (h->out_size && h->count > (SIZE_MAX / 2) / h->out_size))
     return error_for(out, h, MP_ECORRUPT, "a corrupt array chunk reached the worker rank");
-  mp_map_fn fn = mp_map_task_named(name);
+  mp_map_fn fn = (mp_map_fn)lookup(name, true);
   if (fn == NULL) {
     snprintf(msg, sizeof msg, "MPI rank %d has no element function registered as '%s'",
              mp__mpi.rank, name);
@@ -125,7 +142,7 @@ static int run_generic(const wire_task *h, const char *name, const unsigned char
   char msg[MP_TASK_MSG_MAX];
   if (h->count > avail / sizeof(uint64_t))
     return error_for(out, h, MP_ECORRUPT, "a corrupt chunk reached the worker rank");
-  mp_task_fn fn = mp_task_named(name);
+  mp_task_fn fn = (mp_task_fn)lookup(name, false);
   if (fn == NULL) {
     snprintf(msg, sizeof msg, "MPI rank %d has no task registered as '%s'", mp__mpi.rank, name);
     return error_for(out, h, MP_ENOTREG, msg);

@@ -93,13 +93,14 @@ int mp__mpi_worker_main(bool *finalize) {
     bool progress = false;
     int flag = 0;
     MPI_Status st;
-    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    MPI_Message m;
+    MPI_Improbe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &m, &st);
     if (flag) {
       progress = true;
       int len = 0;
       MPI_Get_count(&st, MPI_BYTE, &len);
       if (len < 0 || mp__wire_reserve(&in, (size_t)len + 1)) len = 0;
-      MPI_Recv(in.p, len, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Mrecv(in.p, len, MPI_BYTE, &m, MPI_STATUS_IGNORE);
       if (st.MPI_TAG == TAG_STOP) {
         stop = true;
         *finalize = len == 1 && in.p[0] == 0;
