@@ -66,7 +66,8 @@ enum {
   MP_ETASK = MP_ERRBASE - 15,          /* a pool task reported an error (a non-zero status) */
   MP_EREMOTE = MP_ERRBASE - 16,        /* a manager's server reported an error (see its message) */
   MP_ENOTREG = MP_ERRBASE - 17,        /* a function is not a registered (named) task */
-  MP_ERRLAST = MP_ERRBASE - 18
+  MP_ECANCELLED = MP_ERRBASE - 18,     /* a pool task was cancelled before it started */
+  MP_ERRLAST = MP_ERRBASE - 19
 };
 
 /* Describes an error code returned by any multiproc function ("operation timed out", ...).

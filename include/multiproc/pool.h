@@ -163,6 +163,12 @@ typedef struct mp_async_opts {
   mp_result_cb callback;
   mp_result_cb error_callback;
   void *user; /* passed to both */
+  /* This submission's own task timeout, in ms (concurrent.futures' per-call limit): a task
+   * (chunk) of it still running after that long has its worker killed and fails with
+   * MP_ETIMEDOUT, the worker being replaced, as with mp_pool_opts.task_timeout, which it
+   * overrides for this submission.  Enforced within ~50 ms of the deadline.  0: the pool's.
+   * Process pools only: a ThreadPool or a backend pool refuses it with -ENOTSUP. */
+  mp_timeout_ms task_timeout;
 } mp_async_opts;
 
 /* apply_async(fn, arg): runs fn on one worker with a copy of len bytes at arg (NULL for
@@ -298,6 +304,37 @@ MP_EXTERN int mp_async_result_list(mp_async_result *r, mp_obj **out);
  * MP_ETIMEDOUT (nothing consumed).  For the results of apply and map too; -EINVAL for an array
  * map.  One thread at a time per result. */
 MP_EXTERN int mp_async_result_next(mp_async_result *r, size_t *index, mp_timeout_ms timeout);
+
+/* ---- futures: cancelling, waiting for several, event loops ---- */
+
+/* cancel(): cancels every task (chunk) of the result that no worker has started: they fail
+ * with MP_ECANCELLED at once; tasks already running or finished are not touched, so get() then
+ * reports MP_ECANCELLED for the cancelled items only (and the result is ready once the running
+ * ones end).  *cancelled (may be NULL) gets the number of items cancelled.  Returns 0 when it
+ * cancelled something, MP_ESTATE when nothing was left to cancel (as Python's Future.cancel()
+ * returns False).  Errors: -EINVAL. */
+MP_EXTERN int mp_async_result_cancel(mp_async_result *r, size_t *cancelled);
+
+/* A file descriptor that becomes readable once the result is ready (as mp_async_result_ready()
+ * says, callbacks included) and stays readable: give it to poll/epoll or an event loop
+ * (libuv's uv_poll_t) and call mp_async_result_get(r, 0) when it fires.  Made on first use and
+ * owned by the result (closed by mp_async_result_free(); do not close or read it).  The result
+ * thread makes it readable, so it fires a few microseconds after the task ends.
+ * Errors: -EINVAL, negative errno of eventfd(). */
+MP_EXTERN int mp_async_result_fd(mp_async_result *r, int *fd);
+
+/* concurrent.futures' wait(FIRST_COMPLETED) and as_completed(): waits until one of the n
+ * results in rs is ready and gives the lowest such index in *index.  NULL entries are skipped,
+ * so setting each one returned to NULL and calling again gives the results in completion
+ * order.  Results may come from different pools.  Returns 0, MP_ETIMEDOUT, -EINVAL (no
+ * non-NULL entry), or an error of mp_async_result_fd(). */
+MP_EXTERN int mp_async_result_wait_any(mp_async_result *const *rs, size_t n,
+                                       mp_timeout_ms timeout, size_t *index);
+
+/* wait(ALL_COMPLETED): waits until every non-NULL result in rs is ready.  0 or MP_ETIMEDOUT
+ * (some are not ready), -EINVAL. */
+MP_EXTERN int mp_async_result_wait_all(mp_async_result *const *rs, size_t n,
+                                       mp_timeout_ms timeout);
 
 /* Frees the result; NULL accepted.  A result whose tasks still run may be freed: the pool
  * drops it when they finish, and its callbacks still run. */

@@ -30,6 +30,7 @@ static const mp__err_entry lib_errors[] = {
     {MP_EREMOTE, "MP_EREMOTE", "the manager's server reported an error"},
     {MP_ENOTREG, "MP_ENOTREG",
      "the function is not a registered task (forkserver and spawn need MP_TASK)"},
+    {MP_ECANCELLED, "MP_ECANCELLED", "the task was cancelled before it started"},
 };
 
 /* The errno names the library's own code paths can return, so mp_err_name() can name them

@@ -67,6 +67,11 @@ typedef enum { JOB_GENERIC, JOB_ARRAY } pool_job_kind;
 #define JOB_CALLBACK 1u  /* completion goes onto the pool's done list for the result thread */
 #define JOB_UNORDERED 2u /* keep the completion order of chunks (imap_unordered) */
 #define JOB_ORPHAN 4u    /* the caller freed the result early: the result thread frees the job */
+#define JOB_NOTIFY 8u    /* completion goes onto the done list: the result thread makes the
+                          * result's fd readable (mp_async_result_fd) */
+/* The done list holds one reference to the result: JOB_CALLBACK's (taken at submission), or
+ * else JOB_NOTIFY's, or else JOB_ORPHAN's; whichever flag comes first takes it. */
+#define JOB_ON_DONE_LIST (JOB_CALLBACK | JOB_ORPHAN | JOB_NOTIFY)
 
 /* One submission.  Fields marked [lock] change only under the pool lock. */
 typedef struct pool_job {
@@ -80,6 +85,7 @@ typedef struct pool_job {
     mp_map_fn elem;
   } fn;              /* valid in the pool's image: fork workers call it */
   mp__task_ref ref;  /* its name: forkserver and spawn workers look it up in their image */
+  int64_t timeout_ns; /* its own task timeout (mp_async_opts.task_timeout), or 0 */
 
   uint64_t next_chunk;  /* [lock] first chunk nobody claimed */
   uint64_t done_chunks; /* [lock] chunks finished; the futex of waiters is its low half */
@@ -160,6 +166,7 @@ typedef struct pool_shared {
   uint32_t maxtasks;
   uint32_t by_ref; /* the workers run another image: they find functions by their refs */
   int64_t task_timeout_ns; /* 0: none */
+  _Atomic uint32_t any_timeouts; /* some job has its own timeout: workers note claim times */
   uint64_t active_head, active_tail; /* [lock] jobs with unclaimed chunks, oldest first */
   uint64_t done_head, done_tail;     /* [lock] finished callback jobs, oldest first */
   pool_slot slots[];
@@ -230,6 +237,7 @@ struct mp_async_result {
   void *user_out;
   pthread_mutex_t copy_mu; /* the copy happens once, whoever sees the job finished first */
   bool copied;
+  int notify_fd; /* mp_async_result_fd()'s eventfd, or -1 */
   /* next(): the cursor */
   uint64_t next_item;  /* ordered: the next item index */
   uint64_t next_order; /* unordered: position in completion order (chunks) */
@@ -323,6 +331,8 @@ void mp__fail_unclaimed(pool_shared *sh, int code, int status, const char *messa
 mp_async_result *mp__result_new(pool_job *j, const mp_async_opts *opts);
 /* Drops a reference (freeing the job at zero). */
 void mp__result_unref(mp_async_result *r);
+/* Makes the result's fd readable (it is ready). */
+void mp__result_notify(mp_async_result *r);
 /* Copies an array map's output to the caller's array once it is finished. */
 void mp__result_copy_out(mp_async_result *r);
 static inline bool mp__job_finished(const pool_job *j) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/os.h"
 #include "os/wait.h"
 #include "pool/pool_internal.h"
 
@@ -84,6 +85,7 @@ mp_async_result *mp__result_new(pool_job *j, const mp_async_opts *opts) {
   if (opts) r->opts = *opts;
   atomic_init(&r->refs, (j->flags & JOB_CALLBACK) ? 2 : 1);
   pthread_mutex_init(&r->copy_mu, NULL);
+  r->notify_fd = -1;
   j->owner = r;
   return r;
 }
@@ -92,6 +94,7 @@ void mp__result_unref(mp_async_result *r) {
   if (atomic_fetch_sub(&r->refs, 1) != 1) return;
   mp__job_free(r->job);
   pthread_mutex_destroy(&r->copy_mu);
+  if (r->notify_fd >= 0) mp__close(r->notify_fd);
   free(r);
 }
 
@@ -120,7 +123,7 @@ void mp__result_copy_out(mp_async_result *r) {
 void mp_async_result_free(mp_async_result *r) {
   if (r == NULL) return;
   pool_job *j = r->job;
-  if (!mp__job_finished(j) && !(j->flags & JOB_CALLBACK)) {
+  if (!mp__job_finished(j) && !(j->flags & (JOB_CALLBACK | JOB_NOTIFY))) {
     /* Workers still hold or will claim its chunks: hand the job to the result thread, which
      * frees it once the last chunk is counted.  (The pool exists: a pool is only freed after
      * every job of it finished.) */

@@ -83,6 +83,14 @@ void mp__fail_unclaimed(pool_shared *sh, int code, int status, const char *messa
 /* Makes the caller's result for j and submits it; frees everything on failure. */
 static int finish_submit(mp_pool *p, pool_job *j, const mp_async_opts *opts,
                          mp_async_result **out) {
+  if (opts && opts->task_timeout > 0) {
+    if (p->threads || p->backend) { /* neither a thread nor a remote task can be killed */
+      mp__job_free(j);
+      return -ENOTSUP;
+    }
+    j->timeout_ns = opts->task_timeout * 1000000;
+    atomic_store(&p->sh->any_timeouts, 1);
+  }
   mp_async_result *r = mp__result_new(j, opts);
   if (r == NULL) {
     mp__job_free(j);
@@ -97,6 +105,7 @@ static int finish_submit(mp_pool *p, pool_job *j, const mp_async_opts *opts,
     mp__result_unref(r);
     return rc;
   }
+  if (j->timeout_ns) mp__result_thread_kick(p->sh); /* it looks for overdue tasks from now on */
   *out = r;
   return 0;
 }

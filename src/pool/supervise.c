@@ -129,6 +129,12 @@ int mp__worker_start(mp_pool *p, uint32_t i) {
   return 0;
 }
 
+/* The task timeout that applies to the chunk slot s holds: its job's own, else the pool's. */
+static int64_t limit_of(const pool_shared *sh, const pool_slot *s) {
+  const pool_job *j = (const pool_job *)(uintptr_t)s->job;
+  return j && j->timeout_ns ? j->timeout_ns : sh->task_timeout_ns;
+}
+
 static void describe_exit(char *buf, size_t cap, int code) {
   if (code < 0) {
     const char *name = sigabbrev_np(-code);
@@ -153,9 +159,9 @@ static void worker_ended(mp_pool *p, uint32_t i, int code, const char *name, pid
     uint32_t state = atomic_load(&sh->state);
     if (atomic_load(&s->killed_seq) == s->claim_seq && s->claim_seq != 0)
       e = mp__error_new(MP_ETIMEDOUT, code,
-                        "the task ran past the pool's task timeout of %lld ms; worker %s (pid %d)"
+                        "the task ran past its task timeout of %lld ms; worker %s (pid %d)"
                         " was killed",
-                        (long long)(sh->task_timeout_ns / 1000000), name, (int)pid);
+                        (long long)(limit_of(sh, s) / 1000000), name, (int)pid);
     else if (state == POOL_TERMINATE)
       e = mp__error_new(MP_ECLOSED, code, "the pool was terminated while the task ran");
     else
@@ -301,21 +307,29 @@ static void deliver(mp_pool *p) {
       atomic_store(&j->delivered, 1);
       (void)mp__futex_wake(&j->delivered, INT_MAX);
     }
+    if (j->flags & JOB_NOTIFY) mp__result_notify(r);
     mp__result_unref(r);
   }
 }
+
+/* How often the result thread looks for overdue tasks when some job has a timeout of its own
+ * but none of its tasks runs yet (a claim does not wake the result thread). */
+#define JOB_TIMEOUT_LOOK_MS 50
 
 /* Kills the workers whose chunk is overdue; returns the poll timeout (ms) until the next one
  * could be. */
 static int check_timeouts(mp_pool *p) {
   pool_shared *sh = p->sh;
-  int64_t limit = sh->task_timeout_ns;
-  if (limit <= 0 || p->threads) return -1;
-  int64_t now = mp__now_ns(), next = now + limit;
+  bool per_job = atomic_load(&sh->any_timeouts);
+  if ((sh->task_timeout_ns <= 0 && !per_job) || p->threads || p->backend) return -1;
+  int64_t now = mp__now_ns();
+  int64_t next = now + (per_job ? JOB_TIMEOUT_LOOK_MS * INT64_C(1000000) : sh->task_timeout_ns);
+  if (sh->task_timeout_ns > 0 && now + sh->task_timeout_ns < next) next = now + sh->task_timeout_ns;
   mp__pool_lock(sh);
   for (int i = 0; i < p->nworkers; i++) {
     pool_slot *s = &sh->slots[i];
-    if (!p->workers[i].running || s->job == 0) continue;
+    int64_t limit = limit_of(sh, s);
+    if (!p->workers[i].running || s->job == 0 || limit <= 0) continue;
     int64_t due = atomic_load(&s->started_ns) + limit;
     if (due <= now) {
       if (atomic_load(&s->killed_seq) != s->claim_seq) {

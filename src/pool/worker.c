@@ -119,7 +119,9 @@ int mp__worker_main(pool_shared *sh, uint32_t i, int (*init)(void *), void *init
   uint64_t hc = 0, hstate = 0;
   for (;;) {
     uint32_t seq = atomic_load_explicit(&sh->work_seq, memory_order_acquire);
-    int64_t now = sh->task_timeout_ns ? mp__now_ns() : 0;
+    int64_t now = sh->task_timeout_ns || atomic_load_explicit(&sh->any_timeouts, memory_order_relaxed)
+                      ? mp__now_ns()
+                      : 0;
     mp__pool_lock(sh);
     pool_txn *t = &s->txn;
     mp__txn_begin(t);
