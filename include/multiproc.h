@@ -6,6 +6,7 @@
 
 #include "multiproc/common.h"
 #include "multiproc/heap.h"
+#include "multiproc/interrupt.h"
 #include "multiproc/log.h"
 #include "multiproc/process.h"
 #include "multiproc/queue.h"

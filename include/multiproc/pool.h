@@ -255,7 +255,9 @@ MP_EXTERN int mp_async_result_wait(mp_async_result *r, mp_timeout_ms timeout);
  * status), MP_EWORKER (its worker died: signal or exit status in mp_async_result_error()),
  * MP_ETIMEDOUT (the pool's task_timeout) or MP_ECLOSED (the pool was terminated).  A timeout
  * of the wait itself is also MP_ETIMEDOUT and leaves the tasks running: tell the two apart with
- * mp_async_result_ready(). */
+ * mp_async_result_ready().  -EINTR: mp_interrupt() (multiproc/interrupt.h) stopped the wait;
+ * the tasks go on.  The same holds for every call that waits for a result (apply, map, next,
+ * wait_any, wait_all). */
 MP_EXTERN int mp_async_result_get(mp_async_result *r, mp_timeout_ms timeout);
 
 /* ready(): whether every task of the result has finished (without waiting). */

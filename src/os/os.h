@@ -74,6 +74,14 @@ int mp__futex_wait(_Atomic uint32_t *word, uint32_t expected, mp__deadline d);
 /* Wakes up to n waiters on word; returns how many were woken. */
 int mp__futex_wake(_Atomic uint32_t *word, int n);
 
+/* ---- interrupt.c: mp_interrupt() (multiproc/interrupt.h) ---- */
+/* Whether mp_interrupt() was called and not cleared.  Async-signal-safe. */
+bool mp__interrupt_pending(void);
+/* Around an interruptible sleep on word: publishes it so mp_interrupt() wakes it, and takes it
+ * back. */
+void mp__interrupt_sleep_on(_Atomic uint32_t *word);
+void mp__interrupt_awake(void);
+
 /* ---- pidfds (pidfd.c) ---- */
 
 /* Opens a close-on-exec pidfd for pid (a child not yet reaped).  Returns the fd or -errno. */

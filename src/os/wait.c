@@ -75,8 +75,23 @@ static int sleep_until(const mp__waiter *w, mp__deadline d) {
       rc = MP_ETIMEDOUT;
       break;
     }
+    if (w->interruptible) {
+      mp__interrupt_sleep_on(w->word);
+      if (mp__interrupt_pending()) { /* after publishing: a later mp_interrupt() wakes us */
+        mp__interrupt_awake();
+        rc = -EINTR;
+        break;
+      }
+    }
     if (mp__futex_wait(w->word, v, w->whole ? d : mp__slice_after(d, slept)) == -ETIMEDOUT)
       slept++;
+    if (w->interruptible) {
+      mp__interrupt_awake();
+      if (mp__interrupt_pending() && !is_done(w)) {
+        rc = -EINTR;
+        break;
+      }
+    }
     if (w->check != NULL && !is_done(w) && (rc = w->check(w->arg)) != 0) break;
   }
   if (w->sleepers != NULL) atomic_fetch_sub(w->sleepers, 1);
@@ -85,6 +100,7 @@ static int sleep_until(const mp__waiter *w, mp__deadline d) {
 
 int mp__wait(const mp__waiter *w, mp__deadline d) {
   if (is_done(w)) return 0;
+  if (w->interruptible && mp__interrupt_pending()) return -EINTR;
   if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
   if (w->spin_ns <= 0 || mp__wait_passive()) return sleep_until(w, d);
   mp__spin *s = w->spin != NULL ? w->spin : &thread_spin;

@@ -69,6 +69,7 @@ typedef struct mp__waiter {
   int64_t spin_ns; /* the longest spin that can pay off here; 0 or less: none */
   bool whole;      /* sleep to the deadline instead of in slices (every waker always wakes) */
   mp__spin *spin;  /* the learned budget to use and update; NULL: the calling thread's own */
+  bool interruptible; /* a public blocking call: mp_interrupt() ends it with -EINTR */
 } mp__waiter;
 
 /* Whether MP_WAIT_POLICY=passive was in the environment when the library first asked: every

@@ -148,6 +148,10 @@ int mp_async_result_wait_any(mp_async_result *const *rs, size_t n, mp_timeout_ms
         *index = at[q];
         goto out;
       }
+    if (mp__interrupt_pending()) {
+      rc = -EINTR;
+      break;
+    }
     if (mp__deadline_passed(d)) {
       rc = MP_ETIMEDOUT;
       break;

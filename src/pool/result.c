@@ -74,6 +74,7 @@ static int wait_for(pool_job *j, job_cond cond, uint64_t arg, bool all, mp__dead
       .arm = by_delivery ? NULL : job_wait_arm,
       .arg = &jw,
       .spin_ns = MP__WAIT_SPIN_LONG_NS, /* a short task finishes within it */
+      .interruptible = true,
   };
   return mp__wait(&w, d);
 }

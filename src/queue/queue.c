@@ -198,7 +198,7 @@ static int wait_until(mp_queue *q, bool (*ready)(mp_queue *), _Atomic uint32_t *
                       _Atomic uint32_t *sleepers, mp__deadline d, int timeout_rc) {
   queue_wait qw = {q, ready};
   mp__waiter w = {.word = seq, .sleepers = sleepers, .done = queue_wait_done, .arg = &qw,
-                  .spin_ns = MP__WAIT_SPIN_LONG_NS};
+                  .spin_ns = MP__WAIT_SPIN_LONG_NS, .interruptible = true};
   for (;;) {
     if (ready(q) || is_closed(q)) return 0;
     if (mp__deadline_passed(d)) return timeout_rc;
@@ -207,7 +207,7 @@ static int wait_until(mp_queue *q, bool (*ready)(mp_queue *), _Atomic uint32_t *
     int rc = qlock(q);
     if (rc != 0) return rc;
     /* Another process may have taken what ended the wait: look again under the lock. */
-    if (wrc != 0 && !(ready(q) || is_closed(q))) return timeout_rc;
+    if (wrc != 0 && !(ready(q) || is_closed(q))) return wrc == -EINTR ? -EINTR : timeout_rc;
   }
 }
 
@@ -437,7 +437,8 @@ static bool all_done(void *arg) {
 
 int mp_queue_join(mp_queue *q, mp_timeout_ms timeout) {
   if (q == NULL || q->kind != QUEUE_JOINABLE) return -EINVAL;
-  mp__waiter w = {.word = &q->joinseq, .sleepers = &q->join_sleepers, .done = all_done, .arg = q};
+  mp__waiter w = {.word = &q->joinseq, .sleepers = &q->join_sleepers, .done = all_done, .arg = q,
+                  .interruptible = true};
   int rc = mp__wait(&w, mp__deadline_in(timeout));
   if (rc != 0) return rc;
   /* all_done() also ends the wait when the lock fails: say why. */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* multiproc/interrupt.h -- stopping blocking calls from a signal handler: the graceful Ctrl-C.
+ *
+ * A program whose SIGINT handler only sets a flag cannot act on it while its main thread sits
+ * in mp_pool_map() or a get(); Python raises KeyboardInterrupt there.  Here the handler calls
+ * mp_interrupt() (or the library installs one with mp_interrupt_on(SIGINT)), and every
+ * interruptible call blocked in the process returns -EINTR; the program then stops what it
+ * runs (mp_pool_terminate(), ...) and clears the interrupt before its next blocking calls:
+ *
+ *   mp_interrupt_on(SIGINT);
+ *   rc = mp_pool_map(pool, task, items, 0, &results);
+ *   if (rc == -EINTR) {                  // Ctrl-C
+ *     mp_interrupt_clear();
+ *     mp_pool_terminate(pool);
+ *     mp_pool_join(pool, MP_FOREVER);
+ *   }
+ *
+ * (examples/interrupt_map.c is the whole program.)  The interrupt is a flag of this process:
+ * it stays set, and every interruptible call returns -EINTR at once, until mp_interrupt_clear().
+ * Children and pool workers are other processes and are not affected.
+ *
+ * Interruptible: waits for pool results (mp_async_result_get/wait/next/wait_any/wait_all and
+ * the calls built on them: mp_pool_apply*, mp_pool_map*, mp_pool_starmap), queue put/get/join,
+ * Event.wait and Semaphore.acquire.  A call blocked in the thread that receives the signal
+ * returns at once when the handler was installed without SA_RESTART (mp_interrupt_on() does
+ * so); one blocked in another thread is woken by mp_interrupt() itself.  Not interruptible yet:
+ * Lock/RLock acquire, Condition and Barrier waits, connections, manager proxies, process join
+ * and pool join; give those a timeout and look at mp_interrupted() between tries. */
+#ifndef MULTIPROC_INTERRUPT_H
+#define MULTIPROC_INTERRUPT_H
+
+#include <stdbool.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Interrupts every interruptible blocking call of this process, now and until
+ * mp_interrupt_clear().  Async-signal-safe: made to be called from a signal handler. */
+MP_EXTERN void mp_interrupt(void);
+
+/* Installs a handler for signo that calls mp_interrupt(), without SA_RESTART (so a blocked
+ * call in the receiving thread returns at once).  It replaces the program's own handler for
+ * that signal.  Errors: -EINVAL (signo is not a signal that can be caught). */
+MP_EXTERN int mp_interrupt_on(int signo);
+
+/* Whether an interrupt is pending.  Async-signal-safe. */
+MP_EXTERN bool mp_interrupted(void);
+
+/* Clears the interrupt, returning whether one was pending; blocking calls block again. */
+MP_EXTERN bool mp_interrupt_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* interrupt.c -- mp_interrupt(): a flag of the process, and a wake-up for the threads that
+ * sleep in an interruptible wait.
+ *
+ * A sleeping waiter sleeps on its protocol's futex word, which mp_interrupt() may not change;
+ * so each interruptible sleep publishes its word in a slot of its thread, and mp_interrupt()
+ * wakes every published word (a spurious wake-up for the other sleepers on it, which every
+ * waiter tolerates).  A thread beyond the slots still notices at its next slice.  The handler
+ * mp_interrupt_on() installs has no SA_RESTART, so the thread the signal lands on leaves its
+ * futex or poll with EINTR rather than sleeping on. */
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "os/os.h"
+
+#define SLOTS 128
+
+static _Atomic uint32_t pending;
+static _Atomic(_Atomic uint32_t *) sleeping_on[SLOTS];
+static atomic_uint slots_taken;
+static _Thread_local int my_slot = -1; /* -1: none asked for yet; SLOTS: none left */
+
+bool mp__interrupt_pending(void) { return atomic_load_explicit(&pending, memory_order_acquire); }
+
+void mp__interrupt_sleep_on(_Atomic uint32_t *word) {
+  if (my_slot < 0) {
+    unsigned n = atomic_fetch_add(&slots_taken, 1);
+    my_slot = n < SLOTS ? (int)n : SLOTS;
+  }
+  if (my_slot < SLOTS) atomic_store(&sleeping_on[my_slot], word);
+}
+
+void mp__interrupt_awake(void) {
+  if (my_slot >= 0 && my_slot < SLOTS) atomic_store(&sleeping_on[my_slot], NULL);
+}
+
+void mp_interrupt(void) {
+  atomic_store(&pending, 1);
+  unsigned n = atomic_load(&slots_taken);
+  for (unsigned i = 0; i < n && i < SLOTS; i++) {
+    _Atomic uint32_t *w = atomic_load(&sleeping_on[i]);
+    if (w) (void)mp__futex_wake(w, INT_MAX);
+  }
+}
+
+bool mp_interrupted(void) { return mp__interrupt_pending(); }
+
+bool mp_interrupt_clear(void) { return atomic_exchange(&pending, 0) != 0; }
+
+static void on_signal(int signo) {
+  (void)signo;
+  mp_interrupt();
+}
+
+int mp_interrupt_on(int signo) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART: the receiving thread's sleep ends with EINTR */
+  return sigaction(signo, &sa, NULL) == 0 ? 0 : -errno;
+}

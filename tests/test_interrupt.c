@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* test_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
+ * Event wait, Semaphore acquire) returns -EINTR promptly; a pending interrupt makes such calls
+ * return at once until mp_interrupt_clear(); calls that do not block are not affected; a
+ * SIGINT through mp_interrupt_on() stops a get() blocked in the thread the signal lands on. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int sleeper(mp_task *t) {
+  (void)t;
+  mp_test_sleep_ms(3000);
+  return 0;
+}
+
+typedef struct blocked {
+  int (*call)(void *);
+  void *arg;
+  _Atomic int rc;
+  _Atomic int64_t returned_ms;
+} blocked;
+
+static void *run_blocked(void *arg) {
+  blocked *b = arg;
+  b->rc = b->call(b->arg);
+  b->returned_ms = mp_test_now_ms();
+  return NULL;
+}
+
+/* Starts call(arg) on a thread, interrupts after 200 ms, and checks it came back with -EINTR
+ * within 2 s of the interrupt. */
+static void expect_interrupted(int (*call)(void *), void *arg) {
+  blocked b = {.call = call, .arg = arg, .rc = 999};
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, run_blocked, &b), 0);
+  mp_test_sleep_ms(200);
+  ck_assert_int_eq(b.rc, 999); /* still blocked */
+  int64_t at = mp_test_now_ms();
+  mp_interrupt();
+  pthread_join(t, NULL);
+  mp_assert_rc(b.rc, -EINTR);
+  ck_assert_int_lt(b.returned_ms - at, 2000);
+  ck_assert(mp_interrupted());
+  ck_assert(mp_interrupt_clear());
+  ck_assert(!mp_interrupted());
+}
+
+static int get_forever(void *arg) { return mp_async_result_get(arg, MP_FOREVER); }
+static int queue_get_forever(void *arg) {
+  char buf[8];
+  size_t n;
+  return mp_queue_get_bytes(arg, buf, sizeof buf, &n, MP_FOREVER);
+}
+static int event_wait_forever(void *arg) { return mp_event_wait(arg, MP_FOREVER); }
+static int sem_acquire_forever(void *arg) { return mp_semaphore_acquire(arg, MP_FOREVER); }
+
+START_TEST(interrupts_blocked_threads) {
+  mp_pool *p;
+  mp_assert_ok(mp_pool_new(&p, &(mp_pool_opts){.processes = 1}));
+  mp_async_result *r;
+  mp_assert_ok(mp_pool_apply_async(p, sleeper, NULL, 0, NULL, &r));
+  expect_interrupted(get_forever, r);
+  mp_assert_rc(mp_async_result_wait(r, 0), MP_ETIMEDOUT); /* cleared: a plain timeout again */
+
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, 0));
+  expect_interrupted(queue_get_forever, q);
+
+  mp_event_t *ev;
+  mp_assert_ok(mp_event_new(&ev));
+  expect_interrupted(event_wait_forever, ev);
+
+  mp_semaphore_t *sem = mp_shared_alloc(sizeof *sem);
+  ck_assert_ptr_nonnull(sem);
+  mp_assert_ok(mp_semaphore_init(sem, 0, false));
+  expect_interrupted(sem_acquire_forever, sem);
+
+  /* pending: interruptible calls return at once, others work; cleared: all as before */
+  mp_interrupt();
+  mp_assert_rc(mp_async_result_get(r, 10000), -EINTR);
+  mp_assert_rc(mp_event_wait(ev, 10000), -EINTR);
+  mp_assert_ok(mp_event_set(ev));
+  mp_assert_ok(mp_event_wait(ev, 10000)); /* set: nothing to wait for */
+  mp_assert_ok(mp_queue_put_bytes(q, "x", 1, 0));
+  char buf[8];
+  size_t n;
+  mp_assert_ok(mp_queue_get_bytes(q, buf, sizeof buf, &n, 10000)); /* there: no wait */
+  ck_assert(mp_interrupt_clear());
+  mp_assert_ok(mp_async_result_get(r, 30000));
+
+  mp_async_result_free(r);
+  mp_pool_free(p);
+  mp_queue_free(q);
+  mp_event_free(ev);
+  mp_shared_free(sem, sizeof *sem);
+}
+END_TEST
+
+/* SIGINT to this very thread, blocked in get(): the handler mp_interrupt_on() installed has no
+ * SA_RESTART, so the futex sleep ends at once. */
+static void *send_sigint(void *arg) {
+  mp_test_sleep_ms(200);
+  pthread_kill(*(pthread_t *)arg, SIGINT);
+  return NULL;
+}
+
+START_TEST(sigint_stops_a_get) {
+  mp_assert_ok(mp_interrupt_on(SIGINT));
+  mp_assert_rc(mp_interrupt_on(0), -EINVAL);
+  mp_pool *p;
+  mp_assert_ok(mp_pool_new(&p, &(mp_pool_opts){.processes = 1}));
+  mp_async_result *r;
+  mp_assert_ok(mp_pool_apply_async(p, sleeper, NULL, 0, NULL, &r));
+  pthread_t self = pthread_self(), t;
+  ck_assert_int_eq(pthread_create(&t, NULL, send_sigint, &self), 0);
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_rc(mp_async_result_get(r, MP_FOREVER), -EINTR);
+  ck_assert_int_lt(mp_test_now_ms() - t0, 2000);
+  pthread_join(t, NULL);
+  ck_assert(mp_interrupt_clear());
+  mp_assert_ok(mp_pool_terminate(p));
+  mp_assert_ok(mp_pool_join(p, 30000));
+  mp_assert_rc(mp_async_result_get(r, 0), MP_ECLOSED);
+  mp_async_result_free(r);
+  mp_pool_free(p);
+  signal(SIGINT, SIG_DFL);
+}
+END_TEST
+
+Suite *mp_test_suite(void) {
+  Suite *s = suite_create("interrupt");
+  TCase *tc = mp_tcase("interrupt", 60);
+  tcase_add_test(tc, interrupts_blocked_threads);
+  tcase_add_test(tc, sigint_stops_a_get);
+  suite_add_tcase(s, tc);
+  return s;
+}
