@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* types_dict.c -- the manager's dict (DictProxy's methods) and Namespace (attribute get, set
- * and delete), both holding an mp_obj dict; and the wrapping of a callable='s shared value. */
+ * and delete), both holding an mp_obj dict. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,11 +276,3 @@ static const mgr_method ns_methods[] = {
 const mgr_type mp__mgr_type_namespace = {.name = "Namespace", .create = ns_create,
                                       .destroy = dict_destroy, .methods = ns_methods,
                                       .nmethods = MP__ARRAY_LEN(ns_methods)};
-
-int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data) {
-  if (mp_obj_type_of(v) == MP_OBJ_DICT) *t = &mp__mgr_type_dict;
-  else if (mp_obj_type_of(v) == MP_OBJ_LIST) *t = &mp__mgr_type_list;
-  else return -EINVAL;
-  *data = mp_obj_incref(v);
-  return 0;
-}

@@ -87,6 +87,9 @@ int mp__pidfd_signal(int pidfd, int sig);
  * only), or -errno (-ECHILD when somebody else reaped it). */
 int mp__pidfd_reap(int pidfd, bool block, int *exitcode);
 
+/* Whether the process behind pidfd has ended (looked at without waiting).  False for -1. */
+bool mp__pidfd_ended(int pidfd);
+
 /* ---- fds (fd.c) ---- */
 
 /* Waits until fd is readable (or hung up) or the deadline passes.  Returns 1 when ready,
@@ -100,8 +103,23 @@ int mp__read_all(int fd, void *buf, size_t len);
 /* Sends exactly len bytes on a blocking socket, never raising SIGPIPE.  Returns 0 or -errno. */
 int mp__send_all(int fd, const void *buf, size_t len);
 
+/* A close-on-exec, non-blocking eventfd whose counter starts at 0: a wake-up that poll() sees
+ * as readable until somebody reads it.  Returns the fd or -errno. */
+int mp__eventfd_new(void);
+
+/* Adds 1 to the eventfd's counter, making it readable (a full counter is readable already). */
+void mp__eventfd_post(int fd);
+
 /* close() that ignores EINTR (on Linux the fd is released even then) and tolerates -1. */
 void mp__close(int fd);
+
+/* ---- randomness (random.c) ---- */
+
+/* Fills buf with len bytes from the kernel's random source (getrandom).  Where that fails (an
+ * seccomp filter that forbids it) it falls back to bytes drawn from the clock and the pid,
+ * which are unpredictable enough for session keys and nonces but not for secrets: returns 0
+ * with kernel randomness, -errno after the fallback. */
+int mp__random_bytes(void *buf, size_t len);
 
 /* ---- stdio and exit in a forked child (stdio.c) ---- */
 
