@@ -14,7 +14,8 @@ static _Thread_local char errmsg[256];
 
 const char *mp_manager_errmsg(void) { return errmsg; }
 
-void mp__mgr_set_errmsg(const char *msg, size_t len) {
+/* Records the calling thread's last error message. */
+static void set_errmsg(const char *msg, size_t len) {
   if (len >= sizeof errmsg) len = sizeof errmsg - 1;
   memcpy(errmsg, msg, len);
   errmsg[len] = '\0';
@@ -22,7 +23,7 @@ void mp__mgr_set_errmsg(const char *msg, size_t len) {
 
 static int fail(int rc) {
   const char *t = mp_strerror(rc);
-  mp__mgr_set_errmsg(t, strlen(t));
+  set_errmsg(t, strlen(t));
   return rc;
 }
 
@@ -277,7 +278,9 @@ static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
   return rc;
 }
 
-int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
+/* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
+ * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
+static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
                      size_t *replen, mp_timeout_ms timeout) {
   if (m->role == MGR_NEW) return MP_ESTATE;
   if (m->shut || (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING))
@@ -309,14 +312,14 @@ int mp__mgr_request(mp_manager *m, const mgr_request *rq, mgr_reply *out) {
   if (r.name_len > 255) return fail(-EINVAL);
   void *rep;
   size_t replen;
-  int rc = mp__mgr_client_call(m, &r, rq->args, &rep, &replen, rq->timeout);
+  int rc = client_call(m, &r, rq->args, &rep, &replen, rq->timeout);
   if (rc != 0) return fail(rc);
   int status, code;
   const void *payload;
   size_t plen;
   rc = mp__mgr_rep_parse(rep, replen, &status, &code, &payload, &plen);
   if (rc == 0 && status == MGR_ERR) {
-    mp__mgr_set_errmsg(payload, plen);
+    set_errmsg(payload, plen);
     rc = code < 0 ? code : MP_EREMOTE;
     free(rep);
     return rc;

@@ -144,7 +144,7 @@ int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t le
       mp_manager_error(&c, rc, "malformed arguments");
       goto out;
     }
-  } else if ((args = mp_obj_tuple_new(0, NULL)) == NULL) {
+  } else if ((args = mp_obj_tuple_steal(0, NULL)) == NULL) {
     rc = -ENOMEM;
     goto out;
   }
@@ -178,7 +178,7 @@ int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t le
 out:
   mp_obj_decref(args);
   if (rc == 0 && typeid != NULL) {
-    mp_obj *t = mp_obj_tuple2_new(mp_obj_str(typeid), mp_obj_int((int64_t)newid));
+    mp_obj *t = mp_obj_tuple2_steal(mp_obj_str(typeid), mp_obj_int((int64_t)newid));
     void *enc = NULL;
     size_t elen = 0;
     rc = t == NULL ? -ENOMEM : mp_obj_encode(t, &enc, &elen);

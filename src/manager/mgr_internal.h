@@ -367,10 +367,6 @@ int mp__mgr_server_main(void *m);
  * registered type without MP_MANAGER_TYPE), -ENOMEM. */
 int mp__mgr_server_process(mp_manager *m, const mp_process_opts *o, mp_process **out);
 
-/* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
- * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
-int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
-                     size_t *replen, mp_timeout_ms timeout);
 /* Closes this process's transports and frees its session. */
 void mp__mgr_client_close(mp_manager *m);
 
@@ -393,11 +389,5 @@ typedef struct mgr_reply {
  * the server's, or MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, MP_ECORRUPT, -EINVAL (a name over 255
  * bytes), -ENOMEM. */
 int mp__mgr_request(mp_manager *m, const mgr_request *rq, mgr_reply *out);
-/* Records the calling thread's last error message. */
-void mp__mgr_set_errmsg(const char *msg, size_t len);
-
-/* Proxies (proxy.c). */
-int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id,
-                    mp_proxy **out);
 
 #endif

@@ -17,7 +17,7 @@ struct mp_proxy {
   pid_t ref_pid; /* the process whose session holds this proxy's reference */
 };
 
-int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
+static int proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
   mp_proxy *p = calloc(1, sizeof *p);
   if (p == NULL) return -ENOMEM;
   p->m = m;
@@ -83,7 +83,7 @@ int mp_manager_create(mp_manager *m, const char *typeid, const mp_obj *args, mp_
   mgr_request rq = {.op = MGR_OP_CREATE, .name = typeid, .args = args, .timeout = MP_FOREVER};
   int rc = mp__mgr_request(m, &rq, &made);
   if (rc != 0) return rc;
-  rc = mp__mgr_proxy_make(m, false, made.typeid, made.id, out);
+  rc = proxy_make(m, false, made.typeid, made.id, out);
   if (rc != 0)
     (void)mp__mgr_request(
         m, &(mgr_request){.op = MGR_OP_DECREF, .id = made.id, .timeout = MGR_CLEANUP_CALL_MS},
@@ -99,7 +99,7 @@ int mp_proxy_to_obj(const mp_proxy *p, mp_obj **out) {
   if (out != NULL) *out = NULL;
   if (p == NULL || out == NULL) return -EINVAL;
   const mp_manager *m = p->m;
-  mp_obj *hint = m->sh != NULL ? mp_obj_tuple2_new(mp_obj_int((int64_t)(uintptr_t)m->sh),
+  mp_obj *hint = m->sh != NULL ? mp_obj_tuple2_steal(mp_obj_int((int64_t)(uintptr_t)m->sh),
                                                    mp_obj_int((int64_t)m->sh->nonce))
                                : mp_obj_none();
   mp_obj *items[6] = {mp_obj_str(TOKEN_TAG),
@@ -108,7 +108,7 @@ int mp_proxy_to_obj(const mp_proxy *p, mp_obj **out) {
                       m->has_address ? mp_obj_str(m->address) : mp_obj_none(),
                       mp_obj_bytes(m->authkey, m->authkey_len),
                       hint};
-  *out = mp_obj_tuple_new(6, items);
+  *out = mp_obj_tuple_steal(6, items);
   return *out != NULL ? 0 : -ENOMEM;
 }
 
@@ -183,7 +183,7 @@ int mp_proxy_from_obj(mp_proxy **out, const mp_obj *tok, mp_manager *m_hint,
   }
   if (rc != 0) return rc;
   mp_proxy *p;
-  rc = mp__mgr_proxy_make(m, own, typeid, (uint64_t)id, &p);
+  rc = proxy_make(m, own, typeid, (uint64_t)id, &p);
   if (rc == 0) {
     p->ref_pid = 0; /* no reference yet: take ours now */
     rc = ensure_ref(p);

@@ -10,7 +10,9 @@
 int mp__mgr_dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout) {
   *out = NULL;
   if (!m->has_address) return MP_ESTATE;
-  return mp_client(out, m->address, m->authkey, m->authkey_len, timeout);
+  return mp_client(out, m->address,
+                   &(mp_client_opts){.authkey = m->authkey, .authkey_len = m->authkey_len},
+                   timeout);
 }
 
 int mp__mgr_conn_wait(mp_conn *c, int64_t spin_ns, int wake_fd, mp_timeout_ms timeout) {

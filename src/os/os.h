@@ -123,12 +123,7 @@ int mp__random_bytes(void *buf, size_t len);
 
 /* ---- stdio and exit in a forked child (stdio.c) ---- */
 
-/* Whether some stdio stream may hold output not yet written: false only when every stream's
- * write buffer is known to be empty (looked at without writing memory; true whenever it
- * cannot tell, e.g. while other threads exist). */
-bool mp__stdio_pending(void);
-
-/* fflush(NULL), skipped when mp__stdio_pending() says nothing is buffered. */
+/* fflush(NULL), skipped when every stream's write buffer is known to be empty. */
 void mp__stdio_flush_all(void);
 
 /* In a freshly forked child: drops what its streams hold unwritten.  That output was the
