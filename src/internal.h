@@ -20,6 +20,10 @@ extern int mp__log_threshold;
       mp_log((level), __VA_ARGS__);                           \
   } while (0)
 
+/* Where log records read the calling process's name from: a buffer that stays valid and current
+ * (the process layer's own, core/log.c). */
+void mp__log_name_from(const char *name);
+
 /* Records what exactly went wrong for the calling thread's mp_error_message() and returns err,
  * so a failing path reads `return mp__fail(-EINVAL, "address \"%s\" has no port", s);`.
  * (core/detail.c) */

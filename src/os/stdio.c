@@ -12,6 +12,7 @@
  *  - _exit() called for the first time in a child is bound lazily by the dynamic linker there
  *    (symbol lookup, GOT write: ~7 faults), and that binding is lost with the child.
  *    syscall(), which the parent has already used to open the pidfd, is bound for good. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <sys/syscall.h>
@@ -61,4 +62,17 @@ void mp__stdio_flush_all(void) {
 void mp__exit_now(int code) {
   /* _exit() is exit_group() on Linux; the loop only satisfies noreturn. */
   for (;;) syscall(SYS_exit_group, code);
+}
+
+void mp__stdin_from_devnull(int devnull_fd) {
+  if (devnull_fd < 0 || syscall(SYS_dup3, devnull_fd, STDIN_FILENO, 0) != STDIN_FILENO) {
+    char path[] = "/dev/null";
+    (void)syscall(SYS_close, STDIN_FILENO);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+    if (fd > STDIN_FILENO) { /* 0 was not free after all: put it there */
+      (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
+      (void)syscall(SYS_close, fd);
+    }
+  }
+  if (stdin->_IO_read_ptr < stdin->_IO_read_end) __fpurge(stdin);
 }

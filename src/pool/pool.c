@@ -3,7 +3,6 @@
  * terminate, join and free. */
 #include <limits.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,9 +125,9 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
     return -ENOMEM;
   }
   pool_shared *sh = p->sh;
-  sh->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  sh->efd = mp__eventfd_new();
   if (sh->efd < 0) {
-    rc = -errno;
+    rc = sh->efd;
     sh->efd = -1;
     release(p);
     return rc;
