@@ -107,15 +107,21 @@ static void transport_close(mp_manager *m, mgr_client *cl, mgr_transport *t) {
   free(t);
 }
 
-/* Forgets a session inherited through fork: the channels belong to the parent (left alone);
- * our copies of its fds are closed. */
-static void drop_inherited(mgr_client *cl) {
+/* Forgets the transports of a session inherited through fork: the channels belong to the
+ * parent (left alone); our copies of its fds are closed. */
+static void drop_inherited_transports(mgr_client *cl) {
   for (mgr_transport *t = cl->list, *n; t != NULL; t = n) {
     n = t->next;
     if (t->conn != NULL) mp_conn_free(t->conn);
     free(t);
   }
+  cl->list = NULL;
   mp__close(cl->server_pidfd);
+  cl->server_pidfd = -1;
+}
+
+static void drop_inherited(mgr_client *cl) {
+  drop_inherited_transports(cl);
   free(cl);
 }
 
@@ -137,12 +143,23 @@ static mgr_client *client_get(mp_manager *m) {
     free(n);
     return atomic_load(&m->client);
   }
-  if (cl != NULL) drop_inherited(cl);
+  if (cl != NULL) {
+    /* Other threads of this process may still be reading the inherited session's pid (above):
+     * its fds go now, its memory with mp__mgr_client_close. */
+    drop_inherited_transports(cl);
+    cl->all_next = m->retired;
+    m->retired = cl;
+  }
   all_add(n);
   return n;
 }
 
 void mp__mgr_client_close(mp_manager *m) {
+  for (mgr_client *r = m->retired, *next; r != NULL; r = next) {
+    next = r->all_next;
+    free(r);
+  }
+  m->retired = NULL;
   mgr_client *cl = atomic_load(&m->client);
   if (cl == NULL) return;
   atomic_store(&m->client, NULL);

@@ -108,15 +108,16 @@ int mp_manager_serve_forever(mp_manager *m) {
     return MP_ESTATE;
   }
   m->serving = true;
+  m->serving_pid = mp__self_pid();
   mgr_server *s = m->srv;
   int rc = mp__mgr_server_run(s);
   /* Clients of this process that are still attached: their server has gone. */
   atomic_store(&m->sh->state, MGR_ST_STOPPED);
   mp__futex_wake(&m->sh->state, INT32_MAX);
-  mp__mgr_client_close(m);
-  m->srv = NULL;
-  mp__mgr_server_free(s);
-  mp__mgr_shared_free(m);
+  mp__mgr_objects_free_all(s);
+  /* The session, the shared state and the stopped server itself stay until mp_manager_free:
+   * another thread of this process may still be inside a call or a shutdown on this handle
+   * (it sees the stopped state and fails with MP_ECLOSED, or returns). */
   m->shut = true;
   return rc;
 }
@@ -184,6 +185,12 @@ void mp_manager_free(mp_manager *m) {
   if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut)
     mp_manager_shutdown(m);
   mp__mgr_client_close(m);
+  if (m->role == MGR_SERVING && m->serving && m->serving_pid == mp__self_pid()) {
+    /* serve_forever() returned: what it left for this */
+    mp__mgr_server_free(m->srv);
+    m->srv = NULL;
+    mp__mgr_shared_free(m);
+  }
   for (size_t i = 0; i < m->ntypes; i++) free((void *)(uintptr_t)m->types[i].custom);
   free(m->types);
   free(m);

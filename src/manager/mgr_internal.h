@@ -342,7 +342,7 @@ typedef struct mgr_client {
 enum { MGR_NEW, MGR_STARTED, MGR_SERVING, MGR_CONNECTED, MGR_LOCAL };
 
 struct mp_manager {
-  int role;
+  _Atomic int role;     /* MGR_*: read by every thread calling through the handle */
   pid_t owner_pid;      /* the process that made the handle */
   mgr_shared *sh;       /* heap state (NULL for a connected client) */
   char address[128];
@@ -354,8 +354,13 @@ struct mp_manager {
   mp_process *server;   /* the server child, when started */
   mgr_server *srv;      /* the server, when serving in this process */
   _Atomic(mgr_client *) client;
-  bool shut;
+  /* Sessions inherited through fork and replaced by this process's own, linked by all_next:
+   * only their memory is left (a racing thread may still read their pid), freed by
+   * mp__mgr_client_close. */
+  mgr_client *retired;
+  _Atomic bool shut;    /* shut down: calls give MP_ECLOSED */
   bool serving; /* serve_forever() has been entered */
+  pid_t serving_pid; /* the process that entered it (which frees what it leaves) */
   int method;   /* start method of mp_manager_start() (resolved) */
   mp_manager_listen_opts listen; /* the server listener's limits (listen.c) */
 };

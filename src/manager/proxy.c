@@ -14,7 +14,9 @@ struct mp_proxy {
   bool own_m; /* the proxy made m (from a token) and frees it */
   char typeid[MP_MANAGER_TYPEID_MAX];
   uint64_t id;
-  pid_t ref_pid; /* the process whose session holds this proxy's reference */
+  /* The process whose session holds this proxy's reference; atomic, as threads sharing the
+   * proxy read it and the first call of a forked child sets it. */
+  _Atomic pid_t ref_pid;
 };
 
 static int proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {

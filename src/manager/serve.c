@@ -43,6 +43,7 @@ static void chan_serve(mgr_server *s, void *arg) {
   mgr_session *sess = NULL;
   uint32_t seen = 0;
   int64_t spin = MGR_SRV_CHAN_SPIN_NS;
+  mp__tsan_acquire(c); /* the block may have served another client's channel before */
   for (;;) {
     int64_t t0 = mp__now_ns();
     if (mp__mgr_chan_wait(&c->req_seq, &c->srv_sleep, seen, spin, mp__deadline_in(MP_FOREVER),
@@ -69,6 +70,7 @@ static void chan_serve(mgr_server *s, void *arg) {
     mp__mgr_chan_post(&c->rep_seq, &c->cli_sleep, seen);
   }
   mp__mgr_session_detach(s, sess);
+  mp__tsan_release(c);
   if (mp__pidfd_ended(cs->pidfd)) {
     mp__mgr_chan_free(c); /* its client is dead: nobody else will */
   } else {
