@@ -203,6 +203,14 @@ typedef struct mgr_thread {
   struct mgr_thread *next;
 } mgr_thread;
 
+/* A sleeper that a stop must wake and that has no fd or word of the server's to sleep on (a
+ * channel's thread sleeps on its channel's word): registered by the thread while it serves. */
+typedef struct mgr_waker {
+  void (*wake)(void *arg);
+  void *arg;
+  struct mgr_waker *next;
+} mgr_waker;
+
 #define MGR_BUCKETS 1024
 
 struct mgr_server {
@@ -219,8 +227,9 @@ struct mgr_server {
   size_t ncustom;
   _Atomic bool stop;
   _Atomic uint32_t stopseq;   /* futex: bumped by mp__mgr_server_stop */
-  pthread_mutex_t thr_mu;     /* threads */
+  pthread_mutex_t thr_mu;     /* threads and wakers */
   mgr_thread *threads;
+  mgr_waker *wakers;
   _Atomic int nconns;         /* connections being served (mp__mgr_server_add_conn) */
 };
 
@@ -236,6 +245,10 @@ static inline bool mp__mgr_server_stopping(mgr_server *s) { return atomic_load(&
 int mp__mgr_server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
 /* Joins every thread spawned (they end once the server stops). */
 void mp__mgr_server_join_all(mgr_server *s);
+/* Registers w (the caller's, until removed) to be called by a stop; a stop that came first is
+ * the caller's to see (it looks at mp__mgr_server_stopping after adding). */
+void mp__mgr_server_waker_add(mgr_server *s, mgr_waker *w);
+void mp__mgr_server_waker_remove(mgr_server *s, mgr_waker *w);
 
 /* Serving transports (serve.c).  Serves one connection in a new thread (a socket from a
  * listener, or a test's pipe end); takes ownership of conn.  0 or -errno. */

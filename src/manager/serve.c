@@ -37,6 +37,14 @@ static int chan_check(void *arg) {
   return chan_left(cs) ? MP_EOF : 0;
 }
 
+/* A stop's wake-up for a channel's thread asleep on req_seq: its check then sees the stop.  The
+ * word is not changed (that would read as a request), so a stop that lands between the check
+ * and the sleep waits for the end of that sleep's slice. */
+static void chan_kick(void *arg) {
+  mgr_chan *c = arg;
+  mp__futex_wake(&c->req_seq, INT32_MAX);
+}
+
 static void chan_serve(mgr_server *s, void *arg) {
   chan_srv *cs = arg;
   mgr_chan *c = cs->c;
@@ -44,6 +52,8 @@ static void chan_serve(mgr_server *s, void *arg) {
   uint32_t seen = 0;
   int64_t spin = MGR_SRV_CHAN_SPIN_NS;
   mp__tsan_acquire(c); /* the block may have served another client's channel before */
+  mgr_waker waker = {.wake = chan_kick, .arg = c};
+  mp__mgr_server_waker_add(s, &waker);
   for (;;) {
     int64_t t0 = mp__now_ns();
     if (mp__mgr_chan_wait(&c->req_seq, &c->srv_sleep, seen, spin, mp__deadline_in(MP_FOREVER),
@@ -69,6 +79,7 @@ static void chan_serve(mgr_server *s, void *arg) {
     }
     mp__mgr_chan_post(&c->rep_seq, &c->cli_sleep, seen);
   }
+  mp__mgr_server_waker_remove(s, &waker);
   mp__mgr_session_detach(s, sess);
   mp__tsan_release(c);
   if (mp__pidfd_ended(cs->pidfd)) {

@@ -9,7 +9,8 @@ void mp__mgr_server_stop(mgr_server *s) {
   atomic_store(&s->stop, true);
   /* Every sleeper is woken, so none needs a short time-out to notice: the accepting thread and
    * the connections' threads poll wake_fd, the run loop sleeps on stopseq or the shared state,
-   * the attach thread on attach_seq, blocked methods on their objects. */
+   * the attach thread on attach_seq, blocked methods on their objects, channels' threads
+   * through their wakers. */
   mp__eventfd_post(s->wake_fd);
   atomic_fetch_add(&s->stopseq, 1);
   mp__futex_wake(&s->stopseq, INT32_MAX);
@@ -21,6 +22,24 @@ void mp__mgr_server_stop(mgr_server *s) {
     mp__futex_wake(&s->sh->attach_seq, INT32_MAX);
   }
   mp__mgr_objects_wake_all(s);
+  pthread_mutex_lock(&s->thr_mu);
+  for (mgr_waker *w = s->wakers; w != NULL; w = w->next) w->wake(w->arg);
+  pthread_mutex_unlock(&s->thr_mu);
+}
+
+void mp__mgr_server_waker_add(mgr_server *s, mgr_waker *w) {
+  pthread_mutex_lock(&s->thr_mu);
+  w->next = s->wakers;
+  s->wakers = w;
+  pthread_mutex_unlock(&s->thr_mu);
+}
+
+void mp__mgr_server_waker_remove(mgr_server *s, mgr_waker *w) {
+  pthread_mutex_lock(&s->thr_mu);
+  mgr_waker **pp = &s->wakers;
+  while (*pp != NULL && *pp != w) pp = &(*pp)->next;
+  if (*pp != NULL) *pp = w->next;
+  pthread_mutex_unlock(&s->thr_mu);
 }
 
 int mp__mgr_server_new(mgr_server **out, mp_manager *m) {
