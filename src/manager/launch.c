@@ -6,6 +6,7 @@
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
 #include "manager/mgr_timeouts.h"
+#include "os/wait.h"
 
 static void take_address(mp_manager *m) {
   if (m->sh != NULL && m->sh->address[0] != '\0') {
@@ -29,10 +30,11 @@ int mp_manager_start(mp_manager *m) {
     mp__mgr_shared_free(m);
     return rc;
   }
-  mp__deadline d = mp__deadline_in(MGR_START_WAIT_MS);
-  uint32_t st;
-  while ((st = atomic_load(&m->sh->state)) == MGR_ST_STARTING && !mp__deadline_passed(d))
-    mp__futex_wait(&m->sh->state, MGR_ST_STARTING, mp__slice(d));
+  /* The server's run sets the state and wakes it (run.c, or a failed start: run.c's
+   * mp__mgr_server_main). */
+  mp__waiter w = {.word = &m->sh->state, .old = MGR_ST_STARTING};
+  (void)mp__wait(&w, mp__deadline_in(MGR_START_WAIT_MS));
+  uint32_t st = atomic_load(&m->sh->state);
   if (st != MGR_ST_RUNNING) {
     rc = st == MGR_ST_STARTING ? MP_ETIMEDOUT : m->sh->start_err ? m->sh->start_err : MP_EBROKEN;
     mp_process_kill(p);

@@ -241,6 +241,10 @@ void mp__mgr_server_stop(mgr_server *s);
 /* Frees every object and the state (the threads have been joined).  NULL is accepted. */
 void mp__mgr_server_free(mgr_server *s);
 static inline bool mp__mgr_server_stopping(mgr_server *s) { return atomic_load(&s->stop); }
+/* An mp__waiter's check (os/wait.h) for a server's thread: MP_ECLOSED once it stops. */
+static inline int mp__mgr_stop_check(void *server) {
+  return mp__mgr_server_stopping(server) ? MP_ECLOSED : 0;
+}
 /* Runs fn(s, arg) in a new serving thread, joined when the server stops.  0 or -errno. */
 int mp__mgr_server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
 /* Joins every thread spawned (they end once the server stops). */

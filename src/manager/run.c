@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "manager/mgr_internal.h"
+#include "os/wait.h"
 
 int mp__mgr_server_run(mgr_server *s) {
   int rc = mp__mgr_serve_attach_start(s);
@@ -14,18 +15,19 @@ int mp__mgr_server_run(mgr_server *s) {
     atomic_store(&s->sh->state, rc == 0 ? MGR_ST_RUNNING : MGR_ST_STOPPED);
     mp__futex_wake(&s->sh->state, INT32_MAX);
   }
-  /* Every stop changes the word and wakes it (mp_manager_shutdown, mp__mgr_server_stop), so
-   * the sleeps need no short time-out: slices that grow as the server idles (olock.h) only
-   * cover a waker that died between the change and its wake-up. */
-  for (unsigned slept = 0; rc == 0 && !mp__mgr_server_stopping(s); slept++) {
-    mp__deadline next = mp__slice_after(mp__deadline_in(MP_FOREVER), slept);
+  /* Every stop changes the word and wakes it: the shared state (mp_manager_shutdown from the
+   * starter) or stopseq (mp__mgr_server_stop), so the wait needs no short time-out: mp__wait's
+   * growing slices only cover a waker that died between the change and its wake-up. */
+  if (rc == 0 && !mp__mgr_server_stopping(s)) {
+    mp__waiter w = {.check = mp__mgr_stop_check, .arg = s};
     if (s->sh != NULL) {
-      if (atomic_load(&s->sh->state) != MGR_ST_RUNNING) break;
-      mp__futex_wait(&s->sh->state, MGR_ST_RUNNING, next);
+      w.word = &s->sh->state;
+      w.old = MGR_ST_RUNNING;
     } else {
-      uint32_t seq = atomic_load(&s->stopseq);
-      if (!mp__mgr_server_stopping(s)) mp__futex_wait(&s->stopseq, seq, next);
+      w.word = &s->stopseq;
+      w.old = atomic_load(&s->stopseq);
     }
+    (void)mp__wait(&w, mp__deadline_in(MP_FOREVER));
   }
   /* A stop through the shared state (the starter's shutdown) has not woken the threads yet. */
   mp__mgr_server_stop(s);

@@ -8,6 +8,7 @@
 
 #include "manager/mgr_internal.h"
 #include "manager/mgr_timeouts.h"
+#include "os/wait.h"
 
 /* The largest request accepted from a connection. */
 #define SRV_MAX_MSG ((size_t)1 << 30)
@@ -121,14 +122,13 @@ static void attach_loop(mgr_server *s, void *arg) {
   (void)arg;
   mgr_shared *sh = s->sh;
   /* A client bumps attach_seq after it queued its channel, and a stop bumps it too, so the
-   * sleeps need no short time-out: growing slices (olock.h) only cover a client that died
+   * wait needs no short time-out: mp__wait's growing slices only cover a client that died
    * between queueing and waking. */
-  unsigned slept = 0;
   while (!mp__mgr_server_stopping(s)) {
-    uint32_t seq = atomic_load(&sh->attach_seq);
+    mp__waiter w = {.word = &sh->attach_seq, .old = atomic_load(&sh->attach_seq),
+                    .check = mp__mgr_stop_check, .arg = s};
     attach_pending(s);
-    mp__deadline next = mp__slice_after(mp__deadline_in(MP_FOREVER), slept);
-    slept = mp__futex_wait(&sh->attach_seq, seq, next) == -ETIMEDOUT ? slept + 1 : 0;
+    (void)mp__wait(&w, mp__deadline_in(MP_FOREVER));
   }
   attach_pending(s); /* channels queued at the very end get a thread that stops at once */
 }
