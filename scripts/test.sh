@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # test.sh -- what `make test` runs: build with gcc and warnings as errors, run every test
-# (among them alloc_fail, tests/tools/allocfail.c: a scenario run once per allocation with that
-# allocation failing, which must end in clean errors, never a crash or a hang); build with clang
+# (among them alloc_fail, tests/tools/allocfail.c: a scenario run again with one of its
+# allocations failing, for each of them or a sample where libcrypto makes thousands, which must
+# end in clean errors, never a crash or a hang); build with clang
 # under AddressSanitizer + UndefinedBehaviorSanitizer and run them all again; build with clang
 # under ThreadSanitizer and run the thread-heavy tests (TSAN_TESTS).  Each pass runs under
 # tests/tools/leakcheck, which fails the run if any process or /dev/shm entry outlives it; every
