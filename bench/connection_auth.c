@@ -48,7 +48,7 @@ static double run_multiproc(void *ctx, long iters) {
   uint64_t t0 = bench_now_ns();
   for (long i = 0; i < iters; i++) {
     mp_conn *c;
-    bench_check_mp(mp_client(&c, addr, KEY, sizeof KEY - 1, 60000), "mp_client");
+    bench_check_mp(mp_client(&c, addr, &(mp_client_opts){KEY, sizeof KEY - 1}, 60000), "mp_client");
     mp_conn_free(c);
   }
   uint64_t t1 = bench_now_ns();

@@ -49,7 +49,7 @@ static int insert_record(void *arg) {
 }
 
 static mp_obj *rec(const char *name, int score) {
-  return mp_obj_tuple2_new(mp_obj_str(name), mp_obj_int(score));
+  return mp_obj_tuple2_steal(mp_obj_str(name), mp_obj_int(score));
 }
 
 int main(void) {
@@ -58,9 +58,9 @@ int main(void) {
   check(mp_manager_start(manager), "Manager.start");
   /* creating a list in server process memory */
   mp_obj *init = mp_obj_list();
-  mp_obj_list_append_new(init, rec("Sam", 10));
-  mp_obj_list_append_new(init, rec("Adam", 9));
-  mp_obj_list_append_new(init, rec("Kevin", 9));
+  mp_obj_list_append_steal(init, rec("Sam", 10));
+  mp_obj_list_append_steal(init, rec("Adam", 9));
+  mp_obj_list_append_steal(init, rec("Kevin", 9));
   mp_proxy *records;
   check(mp_manager_list(manager, init, &records), "manager.list");
   mp_obj_decref(init);

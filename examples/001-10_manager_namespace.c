@@ -33,8 +33,8 @@ static int modify(void *arg) {
   check(mp_ns_proxy_set(p->ns, "a", a), "ns.a = ");
   mp_obj_decref(a);
   mp_obj *bc = mp_obj_list();
-  mp_obj_list_append_new(bc, mp_obj_str("b"));
-  mp_obj_list_append_new(bc, mp_obj_str("c"));
+  mp_obj_list_append_steal(bc, mp_obj_str("b"));
+  mp_obj_list_append_steal(bc, mp_obj_str("c"));
   check(mp_list_proxy_extend(p->lproxy, bc), "lproxy.extend");
   mp_obj_decref(bc);
   mp_obj *k = mp_obj_str("b"), *zero = mp_obj_int(0);

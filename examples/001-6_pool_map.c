@@ -53,7 +53,7 @@ int main(void) {
   check(mp_pool_new(&pool, &(mp_pool_opts){.processes = 2}), "Pool(2)");
 
   mp_obj *items = mp_obj_list(); /* [35] * 2 */
-  for (int i = 0; i < 2; i++) check(mp_obj_list_append_new(items, mp_obj_int(35)), "append");
+  for (int i = 0; i < 2; i++) check(mp_obj_list_append_steal(items, mp_obj_int(35)), "append");
 
   mp_obj *results;
   check(mp_pool_map(pool, fib_task, items, 0, &results), "pool.map");

@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
                          : "multiprocessing.Pool(2): processes");
 
   mp_obj *items = mp_obj_list(); /* [35] * 2 */
-  for (int i = 0; i < 2; i++) check(mp_obj_list_append_new(items, mp_obj_int(35)), "append");
+  for (int i = 0; i < 2; i++) check(mp_obj_list_append_steal(items, mp_obj_int(35)), "append");
   mp_obj *results;
   check(mp_pool_map(pool, fib_task, items, 0, &results), "pool.map");
   check(mp_obj_fprint(stdout, results), "print");

@@ -46,7 +46,7 @@ int main(void) {
   check(mp_manager_new(&m, NULL), "Manager");
   check(mp_manager_start(m), "Manager.start");
   mp_obj *init = mp_obj_dict();
-  mp_obj_dict_set_new(init, mp_obj_str("count"), mp_obj_int(100));
+  mp_obj_dict_set_steal(init, mp_obj_str("count"), mp_obj_int(100));
   check(mp_manager_dict(m, init, &a.dic), "m.dict");
   mp_obj_decref(init);
   mp_process *p_l[100];

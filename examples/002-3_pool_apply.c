@@ -49,7 +49,7 @@ int main(void) {
     mp_obj *arg = mp_obj_int(i), *res;
     check(mp_pool_apply_obj(p, work, arg, &res), "p.apply");
     mp_obj_decref(arg);
-    check(mp_obj_list_append_new(res_l, res), "res_l.append");
+    check(mp_obj_list_append_steal(res_l, res), "res_l.append");
   }
   check(mp_obj_fprint(stdout, res_l), "print");
   printf("\n");

@@ -73,7 +73,7 @@ int main(void) {
   for (int i = 0; i < 100; i++) mp_process_free(p_list[i]);
 
   mp_obj *items = mp_obj_list(); /* range(100) */
-  for (int i = 0; i < 100; i++) check(mp_obj_list_append_new(items, mp_obj_int(i)), "range");
+  for (int i = 0; i < 100; i++) check(mp_obj_list_append_steal(items, mp_obj_int(i)), "range");
   mp_obj *results;
   double s_time = now();
   check(mp_pool_map(pool, func_task, items, 0, &results), "pool.map");

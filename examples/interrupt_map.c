@@ -42,7 +42,7 @@ int main(void) {
   check(mp_pool_new(&pool, &(mp_pool_opts){.processes = 2}), "mp_pool_new");
   enum { N = 200 };
   mp_obj *items = mp_obj_list();
-  for (int i = 0; i < N; i++) mp_obj_list_append_new(items, mp_obj_int(i));
+  for (int i = 0; i < N; i++) mp_obj_list_append_steal(items, mp_obj_int(i));
 
   printf("mapping %d tasks of 100 ms on 2 workers; press Ctrl-C to stop\n", N);
   mp_async_result *r;

@@ -11,6 +11,28 @@
 
 #define MP__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ThreadSanitizer sees no synchronisation that goes through another process: a block of the
+ * shared heap that one thread wrote, another process freed and this process got again looks
+ * like a race between the two threads.  mp__tsan_release(p) at the end of one thread's use of
+ * p and mp__tsan_acquire(p) at the start of the next tell it what the other process ordered.
+ * No-ops outside a TSan build. */
+#if defined(__SANITIZE_THREAD__)
+#define MP__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MP__TSAN 1
+#endif
+#endif
+#ifdef MP__TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define mp__tsan_acquire(p) __tsan_acquire((void *)(p))
+#define mp__tsan_release(p) __tsan_release((void *)(p))
+#else
+#define mp__tsan_acquire(p) ((void)(p))
+#define mp__tsan_release(p) ((void)(p))
+#endif
+
 /* Logs through the public helper only when a record would be kept, so a disabled logger costs
  * one load and one compare on hot paths. */
 extern int mp__log_threshold;
@@ -19,6 +41,10 @@ extern int mp__log_threshold;
     if (mp__unlikely((level) >= mp__log_threshold))           \
       mp_log((level), __VA_ARGS__);                           \
   } while (0)
+
+/* Where log records read the calling process's name from: a buffer that stays valid and current
+ * (the process layer's own, core/log.c). */
+void mp__log_name_from(const char *name);
 
 /* Records what exactly went wrong for the calling thread's mp_error_message() and returns err,
  * so a failing path reads `return mp__fail(-EINVAL, "address \"%s\" has no port", s);`.

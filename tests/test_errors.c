@@ -11,7 +11,8 @@
 static const int lib_codes[] = {MP_EOF,     MP_ECLOSED,   MP_EFULL,      MP_EEMPTY,
                                 MP_EOWNERDEAD, MP_ENOTRECOVERABLE, MP_EBROKEN, MP_EAUTH,
                                 MP_EWORKER, MP_ESTATE,    MP_ENOTREADY,  MP_ETOOBIG,
-                                MP_ECORRUPT, MP_ENOTCHILD, MP_ETASK, MP_EREMOTE, MP_ENOTREG};
+                                MP_ECORRUPT, MP_ENOTCHILD, MP_ETASK, MP_EREMOTE, MP_ENOTREG,
+                                MP_ECANCELLED};
 
 START_TEST(library_codes_are_named) {
   size_t n = sizeof lib_codes / sizeof lib_codes[0];
@@ -77,7 +78,7 @@ END_TEST
 
 START_TEST(address_errors_say_what_is_wrong) {
   mp_conn *c = NULL;
-  mp_assert_rc(mp_client(&c, "127.0.0.1", "k", 1, 1000), -EINVAL);
+  mp_assert_rc(mp_client(&c, "127.0.0.1", &(mp_client_opts){"k", 1}, 1000), -EINVAL);
   assert_message(-EINVAL, "has no port");
   mp_listener *l = NULL;
   mp_assert_rc(mp_listener_new(&l, "127.0.0.1:99999", NULL), -EINVAL);
@@ -87,7 +88,7 @@ START_TEST(address_errors_say_what_is_wrong) {
   /* An unknown host: NXDOMAIN, or no resolver reachable at all; either way the message names
    * the host (one short try, so a machine without DNS answers quickly). */
   setenv("RES_OPTIONS", "timeout:1 attempts:1", 1);
-  int rc = mp_client(&c, "no-such-host.invalid:80", "k", 1, 5000);
+  int rc = mp_client(&c, "no-such-host.invalid:80", &(mp_client_opts){"k", 1}, 5000);
   ck_assert_msg(rc == -ENXIO || rc == -EAGAIN, "mp_client gave %d", rc);
   assert_message(rc, "cannot resolve \"no-such-host.invalid\"");
 }
@@ -129,7 +130,7 @@ START_TEST(manager_names_and_typecodes) {
   ck_assert_ptr_null(arr);
   mp_assert_rc(mp_manager_array(m, '?', seq, &arr), -EINVAL); /* ctypes knows it, array not */
   /* the server checks too, for clients that skip this side's check */
-  mp_obj *args = mp_obj_tuple2_new(mp_obj_str("z"), mp_obj_incref(seq));
+  mp_obj *args = mp_obj_tuple2_steal(mp_obj_str("z"), mp_obj_incref(seq));
   mp_assert_rc(mp_manager_create(m, "Array", args, &arr), -EINVAL);
   ck_assert_ptr_nonnull(strstr(mp_manager_errmsg(), "bad typecode"));
   mp_assert_ok(mp_manager_array(m, 'd', seq, &arr));

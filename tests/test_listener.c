@@ -36,7 +36,8 @@ typedef struct {
 static int client_main(void *arg) {
   client_arg *a = arg;
   mp_conn *c = NULL;
-  int rc = mp_client(&c, a->address, a->key, a->key ? strlen(a->key) : 0, 10000);
+  mp_client_opts co = {a->key, a->key ? strlen(a->key) : 0};
+  int rc = mp_client(&c, a->address, &co, 10000);
   if (rc != a->expect) {
     fprintf(stderr, "mp_client(%s): %s, expected %s\n", a->address, mp_err_name(rc),
             mp_err_name(a->expect));
@@ -243,7 +244,7 @@ START_TEST(bad_addresses_and_options) {
     ck_assert_msg(rc == -EINVAL, "'%s' gave %s", bad[i], mp_err_name(rc));
     ck_assert_ptr_null(l);
     mp_conn *c = (mp_conn *)1;
-    rc = mp_client(&c, bad[i], NULL, 0, 1000);
+    rc = mp_client(&c, bad[i], NULL, 1000);
     ck_assert_msg(rc == -EINVAL, "client '%s' gave %s", bad[i], mp_err_name(rc));
     ck_assert_ptr_null(c);
   }
@@ -264,9 +265,9 @@ START_TEST(bad_addresses_and_options) {
   mp_assert_rc(mp_listener_new(&l, NULL, &o), -EINVAL);
   mp_assert_rc(mp_listener_new(NULL, NULL, NULL), -EINVAL);
   mp_conn *c;
-  mp_assert_rc(mp_client(&c, NULL, NULL, 0, 0), -EINVAL);
-  mp_assert_rc(mp_client(NULL, "@x", NULL, 0, 0), -EINVAL);
-  mp_assert_rc(mp_client(&c, "@x", NULL, 5, 0), -EINVAL);
+  mp_assert_rc(mp_client(&c, NULL, NULL, 0), -EINVAL);
+  mp_assert_rc(mp_client(NULL, "@x", NULL, 0), -EINVAL);
+  mp_assert_rc(mp_client(&c, "@x", &(mp_client_opts){NULL, 5}, 0), -EINVAL);
   mp_assert_rc(mp_listener_accept(NULL, &c, 0), -EINVAL);
   ck_assert_ptr_null(mp_listener_address(NULL));
   ck_assert_int_eq(mp_listener_fileno(NULL), -1);
@@ -618,7 +619,7 @@ START_TEST(client_timeout) {
   mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &keyed));
   mp_conn *c;
   int64_t t0 = mp_test_now_ms();
-  mp_assert_rc(mp_client(&c, mp_listener_address(l), KEY, KEYLEN, 200), MP_ETIMEDOUT);
+  mp_assert_rc(mp_client(&c, mp_listener_address(l), &(mp_client_opts){KEY, KEYLEN}, 200), MP_ETIMEDOUT);
   int64_t took = mp_test_now_ms() - t0;
   ck_assert_int_ge(took, 150);
   ck_assert_int_lt(took, 5000);
@@ -643,7 +644,7 @@ START_TEST(listener_closed) {
     mp_conn *c;
     mp_assert_rc(mp_listener_accept(l, &c, 1000), MP_ECLOSED);
     ck_assert_str_eq(mp_listener_address(l), addr); /* still readable */
-    int rc = mp_client(&c, addr, KEY, KEYLEN, 1000);
+    int rc = mp_client(&c, addr, &(mp_client_opts){KEY, KEYLEN}, 1000);
     ck_assert_msg(rc == (i == 0 ? -ENOENT : -ECONNREFUSED), "%s: %s", addr, mp_err_name(rc));
     mp_listener_free(l);
   }
@@ -721,7 +722,8 @@ static void python_listener(const char *role, const char *address, const char *k
   char addr[MP_ADDRESS_MAX];
   FILE *f = peer_start(role, address, key ? KEY : NULL, addr);
   mp_conn *c = NULL;
-  mp_assert_rc(mp_client(&c, addr, key, key ? strlen(key) : 0, 20000), client_rc);
+  mp_client_opts co = {key, key ? strlen(key) : 0};
+  mp_assert_rc(mp_client(&c, addr, &co, 20000), client_rc);
   if (client_rc == 0) {
     mp_assert_ok(mp_conn_send_bytes(c, "hi", 0, 2, 20000));
     void *buf;

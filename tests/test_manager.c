@@ -42,7 +42,7 @@ END_TEST
 START_TEST(dict_methods) {
   mp_manager *m = start_manager();
   mp_obj *init = mp_obj_dict();
-  mp_obj_dict_set_new(init, S("count"), I(100));
+  mp_obj_dict_set_steal(init, S("count"), I(100));
   mp_proxy *d;
   mp_assert_ok(mp_manager_dict(m, init, &d));
   mp_obj_decref(init);
@@ -72,7 +72,7 @@ START_TEST(dict_methods) {
   mp_assert_ok(mp_dict_proxy_items(d, &v));
   assert_repr(v, "[('count', 100), ('x', 1)]");
   mp_obj *upd = mp_obj_dict();
-  mp_obj_dict_set_new(upd, S("y"), S("why"));
+  mp_obj_dict_set_steal(upd, S("y"), S("why"));
   mp_assert_ok(mp_dict_proxy_update(d, upd));
   mp_obj_decref(upd);
   mp_assert_ok(mp_dict_proxy_pop(d, x, &v));
@@ -118,8 +118,8 @@ START_TEST(list_methods) {
     mp_obj_decref(v);
   }
   mp_obj *v, *ext = mp_obj_list();
-  mp_obj_list_append_new(ext, S("a"));
-  mp_obj_list_append_new(ext, S("b"));
+  mp_obj_list_append_steal(ext, S("a"));
+  mp_obj_list_append_steal(ext, S("b"));
   mp_assert_ok(mp_list_proxy_extend(l, ext));
   mp_obj_decref(ext);
   int64_t n;
@@ -168,8 +168,8 @@ START_TEST(list_methods) {
   mp_proxy_free(l);
   /* records of the seed: a list made from a list of tuples */
   mp_obj *recs = mp_obj_list();
-  mp_obj_list_append_new(recs, mp_obj_tuple2_new(S("Sam"), I(10)));
-  mp_obj_list_append_new(recs, mp_obj_tuple2_new(S("Adam"), I(9)));
+  mp_obj_list_append_steal(recs, mp_obj_tuple2_steal(S("Sam"), I(10)));
+  mp_obj_list_append_steal(recs, mp_obj_tuple2_steal(S("Adam"), I(9)));
   mp_assert_ok(mp_manager_list(m, recs, &l));
   mp_obj_decref(recs);
   mp_assert_ok(mp_list_proxy_get(l, 1, &v));
@@ -213,8 +213,8 @@ static int modify(void *arg) {
   int rc = mp_ns_proxy_set(s->ns, "a", a);
   mp_obj_decref(a);
   mp_obj *ext = mp_obj_list();
-  mp_obj_list_append_new(ext, mp_obj_str("b"));
-  mp_obj_list_append_new(ext, mp_obj_str("c"));
+  mp_obj_list_append_steal(ext, mp_obj_str("b"));
+  mp_obj_list_append_steal(ext, mp_obj_str("c"));
   rc |= mp_list_proxy_extend(s->l, ext);
   mp_obj_decref(ext);
   mp_obj *k = mp_obj_str("b"), *z = mp_obj_int(0);
@@ -288,7 +288,7 @@ START_TEST(many_children_count_down) {
   counter c;
   mp_assert_ok(mp_lock_new(&c.lock));
   mp_obj *init = mp_obj_dict();
-  mp_obj_dict_set_new(init, S("count"), I(40));
+  mp_obj_dict_set_steal(init, S("count"), I(40));
   mp_assert_ok(mp_manager_dict(m, init, &c.d));
   mp_obj_decref(init);
   mp_process *ps[40];
@@ -477,7 +477,7 @@ START_TEST(large_values) {
   ck_assert_mem_eq(data, buf, n);
   mp_obj_decref(r);
   mp_obj *big = mp_obj_list();
-  for (int i = 0; i < 20000; i++) mp_obj_list_append_new(big, I(i));
+  for (int i = 0; i < 20000; i++) mp_obj_list_append_steal(big, I(i));
   mp_proxy *l;
   mp_assert_ok(mp_manager_list(m, big, &l));
   mp_assert_ok(mp_proxy_getvalue(l, &r));

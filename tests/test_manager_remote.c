@@ -97,7 +97,7 @@ static int use_token(mp_obj *tok, bool by_address) {
     mp_obj *items[6];
     for (size_t i = 0; i < 5; i++) items[i] = mp_obj_incref(mp_obj_item(tok, i));
     items[5] = mp_obj_none();
-    mp_obj *t2 = mp_obj_tuple_new(6, items);
+    mp_obj *t2 = mp_obj_tuple_steal(6, items);
     mp_obj_decref(tok);
     tok = t2;
   }

@@ -27,7 +27,7 @@ START_TEST(value_and_array) {
   assert_repr(r, "7.0");
   mp_proxy_free(v);
   mp_obj *seq = mp_obj_list();
-  for (int i = 0; i < 4; i++) mp_obj_list_append_new(seq, mp_obj_int(i * i));
+  for (int i = 0; i < 4; i++) mp_obj_list_append_steal(seq, mp_obj_int(i * i));
   mp_assert_ok(mp_manager_array(m, 'i', seq, &a));
   int64_t n;
   mp_assert_ok(mp_array_proxy_len(a, &n));
@@ -45,7 +45,7 @@ START_TEST(value_and_array) {
   mp_assert_ok(mp_proxy_getvalue(a, &r));
   assert_repr(r, "[0.0, 0.0, 0.0]");
   mp_proxy_free(a);
-  mp_obj_list_append_new(seq, mp_obj_str("x"));
+  mp_obj_list_append_steal(seq, mp_obj_str("x"));
   mp_assert_rc(mp_manager_array(m, 'i', seq, &a), -EINVAL);
   mp_obj_decref(seq);
   mp_obj_decref(sz);
@@ -508,7 +508,7 @@ START_TEST(registered_types) {
   mp_assert_ok(mp_manager_register(m, &(mp_manager_type){.type_id = "get_list", .callable = get_list}));
   mp_assert_ok(mp_manager_start(m));
   mp_assert_rc(mp_manager_register(m, &t), MP_ESTATE);
-  mp_obj *args = mp_obj_tuple_new(1, (mp_obj *[]){mp_obj_int(100)}), *r;
+  mp_obj *args = mp_obj_tuple_steal(1, (mp_obj *[]){mp_obj_int(100)}), *r;
   mp_proxy *k;
   mp_assert_ok(mp_manager_create(m, "Counter", args, &k));
   mp_obj_decref(args);
@@ -521,7 +521,7 @@ START_TEST(registered_types) {
   mp_assert_rc(mp_proxy_call(k, "fail", NULL, &r, MP_FOREVER), MP_EREMOTE);
   ck_assert_str_eq(mp_manager_errmsg(), "this method always fails (42)");
   mp_assert_rc(mp_proxy_call(k, "nope", NULL, &r, MP_FOREVER), MP_EREMOTE);
-  mp_obj *bad = mp_obj_tuple_new(1, (mp_obj *[]){mp_obj_str("x")});
+  mp_obj *bad = mp_obj_tuple_steal(1, (mp_obj *[]){mp_obj_str("x")});
   mp_assert_rc(mp_proxy_call(k, "add", bad, &r, MP_FOREVER), -EINVAL);
   ck_assert_str_eq(mp_manager_errmsg(), "add(n): n must be an int");
   mp_proxy *none;

@@ -185,19 +185,19 @@ END_TEST
 
 /* _new functions steal their arguments even when they fail. */
 START_TEST(steal_on_failure) {
-  mp_obj *list = mp_obj_list(), *tuple = mp_obj_tuple_new(0, NULL), *dict = mp_obj_dict();
-  mp_assert_rc(mp_obj_list_append_new(NULL, S("x")), -EINVAL);
-  mp_assert_rc(mp_obj_list_append_new(tuple, S("x")), -EINVAL);
-  mp_assert_rc(mp_obj_list_append_new(list, NULL), -ENOMEM);
-  mp_assert_rc(mp_obj_list_set_new(list, 0, S("x")), -ERANGE);
-  mp_assert_rc(mp_obj_list_insert_new(dict, 0, S("x")), -EINVAL);
-  mp_assert_rc(mp_obj_dict_set_new(dict, mp_obj_list(), S("v")), -EINVAL); /* unhashable */
-  mp_assert_rc(mp_obj_dict_set_new(dict, S("k"), NULL), -ENOMEM);
-  mp_assert_rc(mp_obj_dict_set_new(list, S("k"), S("v")), -EINVAL);
-  mp_obj *unhashable = mp_obj_tuple2_new(I(1), mp_obj_dict());
-  mp_assert_rc(mp_obj_dict_set_new(dict, unhashable, I(2)), -EINVAL);
+  mp_obj *list = mp_obj_list(), *tuple = mp_obj_tuple_steal(0, NULL), *dict = mp_obj_dict();
+  mp_assert_rc(mp_obj_list_append_steal(NULL, S("x")), -EINVAL);
+  mp_assert_rc(mp_obj_list_append_steal(tuple, S("x")), -EINVAL);
+  mp_assert_rc(mp_obj_list_append_steal(list, NULL), -ENOMEM);
+  mp_assert_rc(mp_obj_list_set_steal(list, 0, S("x")), -ERANGE);
+  mp_assert_rc(mp_obj_list_insert_steal(dict, 0, S("x")), -EINVAL);
+  mp_assert_rc(mp_obj_dict_set_steal(dict, mp_obj_list(), S("v")), -EINVAL); /* unhashable */
+  mp_assert_rc(mp_obj_dict_set_steal(dict, S("k"), NULL), -ENOMEM);
+  mp_assert_rc(mp_obj_dict_set_steal(list, S("k"), S("v")), -EINVAL);
+  mp_obj *unhashable = mp_obj_tuple2_steal(I(1), mp_obj_dict());
+  mp_assert_rc(mp_obj_dict_set_steal(dict, unhashable, I(2)), -EINVAL);
   errno = 0;
-  ck_assert_ptr_null(mp_obj_tuple3_new(S("a"), NULL, S("c")));
+  ck_assert_ptr_null(mp_obj_tuple3_steal(S("a"), NULL, S("c")));
   ck_assert_int_eq(errno, ENOMEM);
   mp_assert_rc(mp_obj_list_append(list, NULL), -EINVAL);
   mp_assert_rc(mp_obj_dict_set(dict, NULL, list), -EINVAL);
@@ -223,7 +223,7 @@ static void *churn(void *p) {
 }
 
 START_TEST(refcounts_across_threads) {
-  mp_obj *o = mp_obj_tuple2_new(S("a"), I(1));
+  mp_obj *o = mp_obj_tuple2_steal(S("a"), I(1));
   thread_arg a = {o};
   pthread_t th[4];
   for (int k = 0; k < 4; k++)
@@ -240,7 +240,7 @@ END_TEST
 START_TEST(lists) {
   mp_obj *l = mp_obj_list();
   for (int k = 0; k < 100; k++)
-    mp_assert_ok(mp_obj_list_append_new(l, I(k)));
+    mp_assert_ok(mp_obj_list_append_steal(l, I(k)));
   ck_assert_uint_eq(mp_obj_len(l), 100);
   mp_obj *out;
   mp_assert_ok(mp_obj_list_pop(l, 0, &out));
@@ -254,11 +254,11 @@ START_TEST(lists) {
   while (mp_obj_len(l) > 3)
     mp_assert_ok(mp_obj_list_pop(l, 3, NULL));
   assert_repr(l, "[1, 2, 3]");
-  mp_assert_ok(mp_obj_list_insert_new(l, 0, S("front")));
-  mp_assert_ok(mp_obj_list_insert_new(l, 2, F(1.5)));
-  mp_assert_ok(mp_obj_list_insert_new(l, 1000, mp_obj_none())); /* past the end appends */
+  mp_assert_ok(mp_obj_list_insert_steal(l, 0, S("front")));
+  mp_assert_ok(mp_obj_list_insert_steal(l, 2, F(1.5)));
+  mp_assert_ok(mp_obj_list_insert_steal(l, 1000, mp_obj_none())); /* past the end appends */
   assert_repr(l, "['front', 1, 1.5, 2, 3, None]");
-  mp_assert_ok(mp_obj_list_set_new(l, 1, mp_obj_bool(true)));
+  mp_assert_ok(mp_obj_list_set_steal(l, 1, mp_obj_bool(true)));
   mp_obj *x = S("x");
   mp_assert_ok(mp_obj_list_set(l, 5, x));
   mp_obj_decref(x);
@@ -276,7 +276,7 @@ END_TEST
 
 START_TEST(tuples) {
   mp_obj *items[3] = {S("Sam"), I(10), mp_obj_none()};
-  mp_obj *t = mp_obj_tuple_new(3, items);
+  mp_obj *t = mp_obj_tuple_steal(3, items);
   ck_assert_uint_eq(mp_obj_len(t), 3);
   ck_assert_str_eq(mp_obj_str_data(mp_obj_item(t, 0), NULL), "Sam");
   ck_assert_ptr_null(mp_obj_item(t, 3));
@@ -285,9 +285,9 @@ START_TEST(tuples) {
   mp_assert_rc(mp_obj_list_pop(t, 0, NULL), -EINVAL);
   assert_repr(t, "('Sam', 10, None)");
   mp_obj_decref(t);
-  check_repr(mp_obj_tuple_new(0, NULL), "()");
-  check_repr(mp_obj_tuple_new(1, (mp_obj *[]){I(1)}), "(1,)");
-  check_repr(mp_obj_tuple2_new(S("Sam"), I(10)), "('Sam', 10)");
+  check_repr(mp_obj_tuple_steal(0, NULL), "()");
+  check_repr(mp_obj_tuple_steal(1, (mp_obj *[]){I(1)}), "(1,)");
+  check_repr(mp_obj_tuple2_steal(S("Sam"), I(10)), "('Sam', 10)");
 }
 END_TEST
 
@@ -295,17 +295,17 @@ END_TEST
 
 START_TEST(dict_order_overwrite_delete) {
   mp_obj *d = mp_obj_dict();
-  mp_assert_ok(mp_obj_dict_set_new(d, S("b"), I(1)));
-  mp_assert_ok(mp_obj_dict_set_new(d, S("a"), I(2)));
-  mp_assert_ok(mp_obj_dict_set_new(d, S("c"), I(3)));
+  mp_assert_ok(mp_obj_dict_set_steal(d, S("b"), I(1)));
+  mp_assert_ok(mp_obj_dict_set_steal(d, S("a"), I(2)));
+  mp_assert_ok(mp_obj_dict_set_steal(d, S("c"), I(3)));
   assert_repr(d, "{'b': 1, 'a': 2, 'c': 3}");
-  mp_assert_ok(mp_obj_dict_set_new(d, S("a"), S("two"))); /* overwrite keeps the place */
+  mp_assert_ok(mp_obj_dict_set_steal(d, S("a"), S("two"))); /* overwrite keeps the place */
   assert_repr(d, "{'b': 1, 'a': 'two', 'c': 3}");
   mp_obj *k = S("b");
   mp_assert_ok(mp_obj_dict_del(d, k));
   mp_assert_rc(mp_obj_dict_del(d, k), -ENOENT);
   ck_assert_ptr_null(mp_obj_dict_get(d, k));
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(k), I(9))); /* re-added at the end */
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_incref(k), I(9))); /* re-added at the end */
   mp_obj_decref(k);
   assert_repr(d, "{'a': 'two', 'c': 3, 'b': 9}");
   ck_assert_uint_eq(mp_obj_len(d), 3);
@@ -332,14 +332,14 @@ END_TEST
 /* 1, 1.0 and True are one key; the first key object stays, the last value wins. */
 START_TEST(dict_numeric_key_merging) {
   mp_obj *d = mp_obj_dict();
-  mp_assert_ok(mp_obj_dict_set_new(d, I(1), S("a")));
-  mp_assert_ok(mp_obj_dict_set_new(d, F(1.0), S("b")));
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_bool(true), S("c")));
-  mp_assert_ok(mp_obj_dict_set_new(d, F(0.0), S("zero")));
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_bool(false), S("false")));
-  mp_assert_ok(mp_obj_dict_set_new(d, F(1.5), S("x")));
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_tuple2_new(I(1), S("k")), S("t1")));
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_tuple2_new(F(1.0), S("k")), S("t2")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, I(1), S("a")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, F(1.0), S("b")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_bool(true), S("c")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, F(0.0), S("zero")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_bool(false), S("false")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, F(1.5), S("x")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_tuple2_steal(I(1), S("k")), S("t1")));
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_tuple2_steal(F(1.0), S("k")), S("t2")));
   assert_repr(d, "{1: 'c', 0.0: 'false', 1.5: 'x', (1, 'k'): 't2'}");
   mp_obj *t = mp_obj_bool(true);
   ck_assert_str_eq(mp_obj_str_data(mp_obj_dict_get(d, t), NULL), "c");
@@ -360,7 +360,7 @@ START_TEST(dict_many_keys) {
   char key[32];
   for (int k = 0; k < 20000; k++) {
     snprintf(key, sizeof key, "key%d", k);
-    mp_assert_ok(mp_obj_dict_set_new(d, S(key), I(k)));
+    mp_assert_ok(mp_obj_dict_set_steal(d, S(key), I(k)));
   }
   for (int k = 0; k < 20000; k += 2) { /* delete half, then re-grow past the holes */
     mp_obj *kk = I(k);
@@ -372,7 +372,7 @@ START_TEST(dict_many_keys) {
     mp_obj_decref(ks);
   }
   for (int k = 0; k < 20000; k++)
-    mp_assert_ok(mp_obj_dict_set_new(d, I(k), I(-k)));
+    mp_assert_ok(mp_obj_dict_set_steal(d, I(k), I(-k)));
   ck_assert_uint_eq(mp_obj_len(d), 30000);
   for (int k = 1; k < 20000; k += 2) {
     snprintf(key, sizeof key, "key%d", k);
@@ -407,16 +407,16 @@ START_TEST(equality) {
   ck_assert(mp_obj_equal(z, mz));
   mp_obj *s = S("a"), *b = mp_obj_bytes("a", 1);
   ck_assert(!mp_obj_equal(s, b));
-  mp_obj *lt = mp_obj_list(), *tt = mp_obj_tuple_new(0, NULL);
+  mp_obj *lt = mp_obj_list(), *tt = mp_obj_tuple_steal(0, NULL);
   ck_assert(!mp_obj_equal(lt, tt)); /* [] != () */
   mp_obj *d1 = mp_obj_dict(), *d2 = mp_obj_dict();
-  mp_obj_dict_set_new(d1, S("x"), I(1));
-  mp_obj_dict_set_new(d1, S("y"), mp_obj_tuple2_new(I(2), F(3.0)));
-  mp_obj_dict_set_new(d2, S("y"), mp_obj_tuple2_new(F(2.0), I(3)));
+  mp_obj_dict_set_steal(d1, S("x"), I(1));
+  mp_obj_dict_set_steal(d1, S("y"), mp_obj_tuple2_steal(I(2), F(3.0)));
+  mp_obj_dict_set_steal(d2, S("y"), mp_obj_tuple2_steal(F(2.0), I(3)));
   ck_assert(!mp_obj_equal(d1, d2));
-  mp_obj_dict_set_new(d2, S("x"), mp_obj_bool(true));
+  mp_obj_dict_set_steal(d2, S("x"), mp_obj_bool(true));
   ck_assert(mp_obj_equal(d1, d2)); /* order does not matter */
-  mp_obj_dict_set_new(d2, S("x"), I(5));
+  mp_obj_dict_set_steal(d2, S("x"), I(5));
   ck_assert(!mp_obj_equal(d1, d2));
   ck_assert(mp_obj_equal(NULL, NULL) && !mp_obj_equal(NULL, one));
   ck_assert(mp_obj_equal(mp_obj_none(), mp_obj_none()) && !mp_obj_equal(mp_obj_none(), z));
@@ -429,11 +429,11 @@ END_TEST
 START_TEST(hashing) {
   mp_obj *one = I(1), *onef = F(1.0), *t = mp_obj_bool(true);
   ck_assert(mp_obj_hash(one) == mp_obj_hash(onef) && mp_obj_hash(one) == mp_obj_hash(t));
-  mp_obj *t1 = mp_obj_tuple2_new(I(1), S("a")), *t2 = mp_obj_tuple2_new(F(1.0), S("a"));
+  mp_obj *t1 = mp_obj_tuple2_steal(I(1), S("a")), *t2 = mp_obj_tuple2_steal(F(1.0), S("a"));
   ck_assert(mp_obj_hash(t1) == mp_obj_hash(t2));
   mp_obj *s1 = S("abc"), *s2 = mp_obj_strn("abcd", 3);
   ck_assert(mp_obj_hash(s1) == mp_obj_hash(s2));
-  mp_obj *l = mp_obj_list(), *bad = mp_obj_tuple2_new(I(1), mp_obj_list());
+  mp_obj *l = mp_obj_list(), *bad = mp_obj_tuple2_steal(I(1), mp_obj_list());
   ck_assert_uint_eq(mp_obj_hash(l), 0);
   ck_assert_uint_eq(mp_obj_hash(bad), 0);
   ck_assert_uint_eq(mp_obj_hash(NULL), 0);
@@ -452,10 +452,10 @@ START_TEST(dict_nan_keys) {
   mp_obj *x = F(NAN), *y = F(NAN);
   ck_assert(mp_obj_hash(x) == mp_obj_hash(x)); /* stable for one object */
   mp_obj *d = mp_obj_dict();
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(x), I(1)));
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(x), I(2))); /* same object: overwrite */
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_incref(x), I(1)));
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_incref(x), I(2))); /* same object: overwrite */
   ck_assert_uint_eq(mp_obj_len(d), 1);
-  mp_assert_ok(mp_obj_dict_set_new(d, mp_obj_incref(y), I(3))); /* another NaN: a new key */
+  mp_assert_ok(mp_obj_dict_set_steal(d, mp_obj_incref(y), I(3))); /* another NaN: a new key */
   ck_assert_uint_eq(mp_obj_len(d), 2);
   int64_t v = 0;
   mp_assert_ok(mp_obj_get_int(mp_obj_dict_get(d, x), &v));
@@ -467,7 +467,7 @@ START_TEST(dict_nan_keys) {
   mp_assert_rc(mp_obj_dict_del(d, z), -ENOENT);
   /* a tuple holding the same NaN object is the same key ((x,) == (x,) by identity) */
   mp_obj *x1 = mp_obj_incref(x), *x2 = mp_obj_incref(x);
-  mp_obj *tx1 = mp_obj_tuple_new(1, &x1), *tx2 = mp_obj_tuple_new(1, &x2);
+  mp_obj *tx1 = mp_obj_tuple_steal(1, &x1), *tx2 = mp_obj_tuple_steal(1, &x2);
   ck_assert(mp_obj_hash(tx1) == mp_obj_hash(tx2) && mp_obj_equal(tx1, tx2));
   mp_assert_ok(mp_obj_dict_set(d, tx1, z));
   ck_assert_ptr_eq(mp_obj_dict_get(d, tx2), z);
@@ -595,31 +595,31 @@ END_TEST
 START_TEST(repr_containers) {
   check_repr(mp_obj_list(), "[]");
   mp_obj *l = mp_obj_list();
-  mp_obj_list_append_new(l, I(1));
+  mp_obj_list_append_steal(l, I(1));
   mp_obj *l2 = mp_obj_list();
-  mp_obj_list_append_new(l2, I(2));
+  mp_obj_list_append_steal(l2, I(2));
   mp_obj *l3 = mp_obj_list();
-  mp_obj_list_append_new(l3, I(3));
-  mp_obj_list_append_new(l2, l3);
-  mp_obj_list_append_new(l, l2);
+  mp_obj_list_append_steal(l3, I(3));
+  mp_obj_list_append_steal(l2, l3);
+  mp_obj_list_append_steal(l, l2);
   check_repr(l, "[1, [2, [3]]]");
   mp_obj *d = mp_obj_dict();
   mp_obj *v = mp_obj_list();
-  mp_obj_list_append_new(v, I(1));
-  mp_obj_list_append_new(v, I(2));
-  mp_obj_dict_set_new(d, S("a"), v);
-  mp_obj_dict_set_new(d, mp_obj_tuple2_new(I(1), S("b")), mp_obj_none());
-  mp_obj_dict_set_new(d, F(2.5), mp_obj_bytes("x", 1));
+  mp_obj_list_append_steal(v, I(1));
+  mp_obj_list_append_steal(v, I(2));
+  mp_obj_dict_set_steal(d, S("a"), v);
+  mp_obj_dict_set_steal(d, mp_obj_tuple2_steal(I(1), S("b")), mp_obj_none());
+  mp_obj_dict_set_steal(d, F(2.5), mp_obj_bytes("x", 1));
   check_repr(d, "{'a': [1, 2], (1, 'b'): None, 2.5: b'x'}");
   mp_obj *m = mp_obj_list();
-  mp_obj_list_append_new(m, F(1.0));
-  mp_obj_list_append_new(m, mp_obj_bool(true));
-  mp_obj_list_append_new(m, mp_obj_none());
+  mp_obj_list_append_steal(m, F(1.0));
+  mp_obj_list_append_steal(m, mp_obj_bool(true));
+  mp_obj_list_append_steal(m, mp_obj_none());
   check_repr(m, "[1.0, True, None]");
 
   FILE *f = tmpfile();
   ck_assert_ptr_nonnull(f);
-  mp_obj *t = mp_obj_tuple2_new(S("Sam"), I(10));
+  mp_obj *t = mp_obj_tuple2_steal(S("Sam"), I(10));
   mp_assert_ok(mp_obj_fprint(f, t));
   mp_obj_decref(t);
   rewind(f);
@@ -645,10 +645,10 @@ START_TEST(encode_exact_bytes) {
   assert_encoding(F(2.5), "cb4004000000000000");
   assert_encoding(S("Sam"), "a353616d");
   assert_encoding(mp_obj_bytes("\x00\xff", 2), "c40200ff");
-  assert_encoding(mp_obj_tuple2_new(S("Sam"), I(10)), "c7060192a353616d0a"); /* ext 1 */
-  assert_encoding(mp_obj_tuple_new(0, NULL), "d40190");                     /* fixext 1 */
+  assert_encoding(mp_obj_tuple2_steal(S("Sam"), I(10)), "c7060192a353616d0a"); /* ext 1 */
+  assert_encoding(mp_obj_tuple_steal(0, NULL), "d40190");                     /* fixext 1 */
   mp_obj *d = mp_obj_dict();
-  mp_obj_dict_set_new(d, S("a"), mp_obj_list());
+  mp_obj_dict_set_steal(d, S("a"), mp_obj_list());
   assert_encoding(d, "81a16190");
 }
 END_TEST
@@ -702,13 +702,13 @@ static mp_obj *random_value(int depth, bool hashable) {
   case 7: {
     mp_obj *l = mp_obj_list();
     for (size_t n = rnd() % 20; n > 0; n--)
-      mp_obj_list_append_new(l, random_value(depth + 1, false));
+      mp_obj_list_append_steal(l, random_value(depth + 1, false));
     return l;
   }
   case 8: {
     mp_obj *d = mp_obj_dict();
     for (size_t n = rnd() % 20; n > 0; n--)
-      mp_obj_dict_set_new(d, random_value(depth + 1, true), random_value(depth + 1, false));
+      mp_obj_dict_set_steal(d, random_value(depth + 1, true), random_value(depth + 1, false));
     return d;
   }
   default: {
@@ -716,7 +716,7 @@ static mp_obj *random_value(int depth, bool hashable) {
     size_t n = rnd() % (depth > 3 ? 1 : 20);
     for (size_t k = 0; k < n; k++)
       items[k] = random_value(depth + 1, hashable);
-    return mp_obj_tuple_new(n, items);
+    return mp_obj_tuple_steal(n, items);
   }
   }
 }
@@ -731,10 +731,10 @@ START_TEST(round_trips) {
   mp_obj *deep = mp_obj_list();
   for (int k = 1; k < 64; k++) { /* 64 levels in all (lists and tuples): the default limit */
     if (k % 2) {
-      deep = mp_obj_tuple_new(1, (mp_obj *[]){deep});
+      deep = mp_obj_tuple_steal(1, (mp_obj *[]){deep});
     } else {
       mp_obj *outer = mp_obj_list();
-      mp_obj_list_append_new(outer, deep);
+      mp_obj_list_append_steal(outer, deep);
       deep = outer;
     }
   }
@@ -756,8 +756,8 @@ START_TEST(round_trips) {
   mp_obj_decref(bb);
   mp_obj *wide = mp_obj_list();
   for (int k = 0; k < 70000; k++)
-    mp_obj_list_append_new(wide, I(k % 100)); /* array 32 */
-  mp_obj *wt = mp_obj_tuple2_new(mp_obj_incref(wide), I(1)); /* ext 32 */
+    mp_obj_list_append_steal(wide, I(k % 100)); /* array 32 */
+  mp_obj *wt = mp_obj_tuple2_steal(mp_obj_incref(wide), I(1)); /* ext 32 */
   round_trip(wt);
   mp_obj_decref(wt);
   mp_obj_decref(wide);
@@ -767,7 +767,7 @@ START_TEST(round_trips) {
   /* deeper than the codec's ceiling (1000) */
   for (int k = 0; k < 1000; k++) {
     mp_obj *outer = mp_obj_list();
-    mp_obj_list_append_new(outer, deep);
+    mp_obj_list_append_steal(outer, deep);
     deep = outer;
   }
   mp_assert_rc(mp_obj_encode(deep, &buf, &len), MP_ETOOBIG);
@@ -798,15 +798,15 @@ END_TEST
 
 START_TEST(decode_truncated_everywhere) {
   mp_obj *v = mp_obj_dict();
-  mp_obj_dict_set_new(v, S("name"), mp_obj_tuple2_new(S("Sam"), I(70000)));
+  mp_obj_dict_set_steal(v, S("name"), mp_obj_tuple2_steal(S("Sam"), I(70000)));
   mp_obj *l = mp_obj_list();
-  mp_obj_list_append_new(l, F(0.5));
-  mp_obj_list_append_new(l, mp_obj_bytes("\x01\x02\x03", 3));
-  mp_obj_list_append_new(l, I(-200));
-  mp_obj_list_append_new(l, I(INT64_MAX));
-  mp_obj_list_append_new(l, mp_obj_none());
-  mp_obj_dict_set_new(v, I(7), l);
-  mp_obj_dict_set_new(v, S("text"), S("h\xc3\xa9llo"));
+  mp_obj_list_append_steal(l, F(0.5));
+  mp_obj_list_append_steal(l, mp_obj_bytes("\x01\x02\x03", 3));
+  mp_obj_list_append_steal(l, I(-200));
+  mp_obj_list_append_steal(l, I(INT64_MAX));
+  mp_obj_list_append_steal(l, mp_obj_none());
+  mp_obj_dict_set_steal(v, I(7), l);
+  mp_obj_dict_set_steal(v, S("text"), S("h\xc3\xa9llo"));
   void *buf;
   size_t len;
   mp_assert_ok(mp_obj_encode(v, &buf, &len));

@@ -160,7 +160,7 @@ static void finish_pool(mp_pool *p) {
 
 static mp_obj *int_list(int64_t n) {
   mp_obj *l = mp_obj_list();
-  for (int64_t i = 0; i < n; i++) mp_obj_list_append_new(l, mp_obj_int(i));
+  for (int64_t i = 0; i < n; i++) mp_obj_list_append_steal(l, mp_obj_int(i));
   return l;
 }
 
@@ -233,7 +233,7 @@ static void maps_equal_serial(bool threads) {
   mp_pool *p = new_pool(threads ? 3 : 2, threads);
   const int64_t n = 3001;
   mp_obj *items = int_list(n);
-  mp_obj_list_set_new(items, 1000, mp_obj_str("abc"));
+  mp_obj_list_set_steal(items, 1000, mp_obj_str("abc"));
   size_t chunks[] = {0, 1, 7, 1000, 5000};
   for (size_t k = 0; k < NELEM(chunks); k++) {
     mp_obj *res = NULL;
@@ -281,7 +281,7 @@ static void maps_equal_serial(bool threads) {
     mp_async_result_free(r);
   }
   /* one failing item fails map() with its error; imap gives the others */
-  mp_obj_list_set_new(items, 13, mp_obj_int(-13));
+  mp_obj_list_set_steal(items, 13, mp_obj_int(-13));
   mp_obj *res = NULL;
   mp_assert_rc(mp_pool_map(p, value_task, items, 10, &res), MP_ETASK);
   ck_assert_ptr_null(res);
@@ -902,6 +902,26 @@ static int die_holding_pool_lock(void *arg) {
   return 1;
 }
 
+/* The redo log refuses a word past its TXN_MAX, and then its whole commit: all or nothing. */
+START_TEST(txn_refuses_past_its_limit) {
+  uint64_t words[TXN_MAX + 1] = {0};
+  pool_txn *t = calloc(1, sizeof *t);
+  ck_assert_ptr_nonnull(t);
+  mp__txn_begin(t);
+  for (int i = 0; i < TXN_MAX; i++) mp_assert_ok(mp__txn_set(t, &words[i], (uint64_t)i + 1));
+  mp_assert_rc(mp__txn_set(t, &words[TXN_MAX], 99), -ENOSPC);
+  mp_assert_rc(mp__txn_commit(t), -ENOSPC);
+  for (int i = 0; i <= TXN_MAX; i++) ck_assert_uint_eq(words[i], 0);
+  /* a fresh log of exactly TXN_MAX words commits them all */
+  mp__txn_begin(t);
+  for (int i = 0; i < TXN_MAX; i++) mp_assert_ok(mp__txn_set(t, &words[i], (uint64_t)i + 1));
+  mp_assert_ok(mp__txn_commit(t));
+  for (int i = 0; i < TXN_MAX; i++) ck_assert_uint_eq(words[i], (uint64_t)i + 1);
+  ck_assert_uint_eq(words[TXN_MAX], 0);
+  free(t);
+}
+END_TEST
+
 START_TEST(killed_inside_the_pool_lock) {
   for (int commit = 0; commit < 2; commit++) {
     mp_pool *p = new_pool(2, false);
@@ -949,6 +969,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, foreign_copies_and_creator_thread_exit);
   tcase_add_test(tc, map_async_callback_once);
   tcase_add_test(tc, get_returns_after_callback);
+  tcase_add_test(tc, txn_refuses_past_its_limit);
   tcase_add_test(tc, killed_inside_the_pool_lock);
   suite_add_tcase(s, tc);
   return s;

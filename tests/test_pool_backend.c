@@ -368,7 +368,7 @@ static bool wait_until(_Atomic int *v, int want, int64_t ms) {
 
 static mp_obj *int_list(int64_t n) {
   mp_obj *l = mp_obj_list();
-  for (int64_t i = 0; i < n; i++) mp_obj_list_append_new(l, mp_obj_int(i));
+  for (int64_t i = 0; i < n; i++) mp_obj_list_append_steal(l, mp_obj_int(i));
   return l;
 }
 
@@ -411,7 +411,7 @@ START_TEST(maps_and_apply_equal_serial) {
   /* map over values, with a str among the ints */
   const int64_t n = 1001;
   mp_obj *items = int_list(n);
-  mp_obj_list_set_new(items, 500, mp_obj_str("abc"));
+  mp_obj_list_set_steal(items, 500, mp_obj_str("abc"));
   mp_obj *res = NULL;
   mp_assert_ok(mp_pool_map(p, value_task, items, 7, &res));
   expect_chunks += nchunks((size_t)n, 7);
@@ -534,7 +534,7 @@ START_TEST(task_errors_reach_get) {
 
   /* in a map: only the failing item's chunk fails; the rest have their values */
   mp_obj *items = int_list(40);
-  mp_obj_list_set_new(items, 13, mp_obj_int(-7));
+  mp_obj_list_set_steal(items, 13, mp_obj_int(-7));
   mp_assert_ok(mp_pool_map_async(p, value_task, items, 5, NULL, &r));
   mp_assert_rc(mp_async_result_get(r, 30000), MP_ETASK);
   mp_assert_ok(mp_async_result_error(r, &code, &status, &msg));
@@ -1058,8 +1058,8 @@ static int obj_result_task(mp_task *t) {
   int rc = mp_task_arg_obj(t, &a);
   if (rc) return rc;
   mp_obj *l = mp_obj_list();
-  mp_obj_list_append_new(l, mp_obj_int(int_of(a) * 10));
-  mp_obj_list_append_new(l, mp_obj_int((int64_t)mp_task_index(t)));
+  mp_obj_list_append_steal(l, mp_obj_int(int_of(a) * 10));
+  mp_obj_list_append_steal(l, mp_obj_int((int64_t)mp_task_index(t)));
   mp_obj_decref(a);
   rc = mp_task_return_obj(t, l);
   mp_obj_decref(l);

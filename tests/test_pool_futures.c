@@ -57,7 +57,7 @@ static mp_async_result *sleep_async(mp_pool *p, int64_t ms, const mp_async_opts 
 
 static mp_obj *ints(int n, int64_t each) {
   mp_obj *l = mp_obj_list();
-  for (int i = 0; i < n; i++) mp_obj_list_append_new(l, mp_obj_int(each));
+  for (int i = 0; i < n; i++) mp_obj_list_append_steal(l, mp_obj_int(each));
   return l;
 }
 

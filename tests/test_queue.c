@@ -485,11 +485,11 @@ END_TEST
 START_TEST(values_round_trip) {
   mp_queue *q;
   mp_assert_ok(mp_queue_new(&q, 0));
-  mp_obj *t = mp_obj_tuple2_new(mp_obj_str("Sam"), mp_obj_int(10));
+  mp_obj *t = mp_obj_tuple2_steal(mp_obj_str("Sam"), mp_obj_int(10));
   ck_assert_ptr_nonnull(t);
   mp_obj *l = mp_obj_list();
   ck_assert_ptr_nonnull(l);
-  for (int i = 0; i < 100; i++) mp_assert_ok(mp_obj_list_append_new(l, mp_obj_int(i * i)));
+  for (int i = 0; i < 100; i++) mp_assert_ok(mp_obj_list_append_steal(l, mp_obj_int(i * i)));
   mp_assert_ok(mp_queue_put_obj(q, l, 0));
   mp_assert_ok(mp_queue_put_obj(q, t, 0));
   mp_obj *none = mp_obj_none();

@@ -108,7 +108,7 @@ START_TEST(named_process_tasks) {
     mp_assert_ok(mp_process_new_task(&p, mp_task_named("sum_bytes"), arg, sizeof arg, &o));
     mp_assert_ok(mp_process_start(p));
     ck_assert_int_eq(mp_test_finish(p), 60);
-    mp_obj *v = mp_obj_tuple2_new(mp_obj_str("x"), mp_obj_int(77));
+    mp_obj *v = mp_obj_tuple2_steal(mp_obj_str("x"), mp_obj_int(77));
     mp_assert_ok(mp_process_new_task_obj(&p, obj_task, v, &o));
     mp_obj_decref(v);
     mp_assert_ok(mp_process_start(p));
@@ -250,7 +250,7 @@ static void count_cb(mp_async_result *r, void *user) {
 
 static mp_obj *ints(int n) {
   mp_obj *l = mp_obj_list();
-  for (int i = 0; i < n; i++) mp_obj_list_append_new(l, mp_obj_int(i));
+  for (int i = 0; i < n; i++) mp_obj_list_append_steal(l, mp_obj_int(i));
   return l;
 }
 

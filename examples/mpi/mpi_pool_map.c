@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
   printf("%d MPI ranks: rank 0 and %d pool slots\n", mp_mpi_size(), mp_pool_size(pool));
 
   mp_obj *items = mp_obj_list();
-  for (int i = 0; i < 10; i++) mp_obj_list_append_new(items, mp_obj_int(i));
+  for (int i = 0; i < 10; i++) mp_obj_list_append_steal(items, mp_obj_int(i));
   mp_obj *results;
   check(mp_pool_map(pool, square, items, 1, &results), "map");
   printf("square over ranks:");

@@ -114,18 +114,25 @@ MP_EXTERN void mp_listener_close(mp_listener *l);
 /* Closes and frees; NULL accepted. */
 MP_EXTERN void mp_listener_free(mp_listener *l);
 
-/* Connects to address and, when authkey is non-NULL, answers the listener's challenge and
+/* Options for mp_client(); NULL or a zeroed struct means the defaults. */
+typedef struct mp_client_opts {
+  const void *authkey; /* NULL: no authentication; otherwise authkey_len bytes, only read
+                        * during the call */
+  size_t authkey_len;
+} mp_client_opts;
+
+/* Connects to address and, when opts has an auth key, answers the listener's challenge and
  * challenges it back.  The whole call (connect and handshake) is bounded by timeout.
  * On success *out is a new connection the caller owns.
  * Resolving a host name (getaddrinfo) cannot be cut short, so a slow resolver can overrun it.
- * Errors: -EINVAL (malformed address, authkey NULL with authkey_len > 0), -ENAMETOOLONG,
+ * Errors: -EINVAL (malformed address, an authkey NULL with authkey_len > 0), -ENAMETOOLONG,
  * -ENXIO (unknown host), -ECONNREFUSED / -ENOENT (nobody listening), MP_EAUTH (wrong key on
  * either side), MP_ETIMEDOUT, MP_EOF (the listener hung up), MP_ECORRUPT (the peer does not
  * speak the protocol: no challenge, a handshake message over 256 bytes, an unknown digest),
  * -ENOMEM, negative errno.  A malformed or unresolvable address is explained in
  * mp_error_message(). */
-MP_EXTERN int mp_client(mp_conn **out, const char *address, const void *authkey,
-                        size_t authkey_len, mp_timeout_ms timeout);
+MP_EXTERN int mp_client(mp_conn **out, const char *address, const mp_client_opts *opts,
+                        mp_timeout_ms timeout);
 
 #ifdef __cplusplus
 }

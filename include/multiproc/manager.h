@@ -218,8 +218,9 @@ MP_EXTERN int mp_manager_get_server(mp_manager *m);
  * object and returns 0.  Serves the processes forked after it starts (and threads of this
  * process) through the shared heap and everybody else through the listener (the options'
  * address, or a fresh abstract AF_UNIX name).  Calls mp_manager_get_server() first if it was
- * not called.  Errors: MP_ESTATE (already started/serving/connected), listener errors,
- * -ENOMEM. */
+ * not called.  Once it returned, calls through the handle (from any thread) give MP_ECLOSED;
+ * mp_manager_free() releases what is left (this process's session, the shared state).
+ * Errors: MP_ESTATE (already started/serving/connected), listener errors, -ENOMEM. */
 MP_EXTERN int mp_manager_serve_forever(mp_manager *m);
 
 /* BaseManager.connect(): connects to the server at the options' address with the options' key

@@ -7,9 +7,9 @@
  * Ownership.  Values are reference counted (atomically, so a value may be shared between
  * threads once built).  A constructor returns a new reference that the caller owns and drops
  * with mp_obj_decref().  Functions that take a value either borrow it (the caller keeps its
- * reference) or, when their name ends in _new, steal it: the container takes over the
+ * reference) or, when their name ends in _steal, steal it: the container takes over the
  * caller's reference, and drops it even when the call fails, so
- *     mp_obj_list_append_new(list, mp_obj_int(5));
+ *     mp_obj_list_append_steal(list, mp_obj_int(5));
  * leaks nothing whatever happens (a NULL item, from a failed constructor, is -ENOMEM).
  * Accessors that return an mp_obj * return a borrowed reference, valid while the container
  * holds it.  Containers are not locked: mutate a value from one thread at a time.  Values
@@ -63,10 +63,10 @@ MP_EXTERN mp_obj *mp_obj_list(void);
 MP_EXTERN mp_obj *mp_obj_dict(void);
 /* A tuple of n items, stealing each item's reference (all of them, also on failure; a NULL
  * item makes the call fail).  Tuples cannot change after they are made. */
-MP_EXTERN mp_obj *mp_obj_tuple_new(size_t n, mp_obj *const *items);
-/* Shorthands for the common small tuples: mp_obj_tuple2_new(a, b) steals a and b. */
-MP_EXTERN mp_obj *mp_obj_tuple2_new(mp_obj *a, mp_obj *b);
-MP_EXTERN mp_obj *mp_obj_tuple3_new(mp_obj *a, mp_obj *b, mp_obj *c);
+MP_EXTERN mp_obj *mp_obj_tuple_steal(size_t n, mp_obj *const *items);
+/* Shorthands for the common small tuples: mp_obj_tuple2_steal(a, b) steals a and b. */
+MP_EXTERN mp_obj *mp_obj_tuple2_steal(mp_obj *a, mp_obj *b);
+MP_EXTERN mp_obj *mp_obj_tuple3_steal(mp_obj *a, mp_obj *b, mp_obj *c);
 
 /* ---- references ---- */
 /* Adds a reference and returns o (NULL accepted). */
@@ -101,20 +101,20 @@ MP_EXTERN size_t mp_obj_len(const mp_obj *o);
 MP_EXTERN mp_obj *mp_obj_item(const mp_obj *seq, size_t i);
 /* list.append(item).  Errors: -EINVAL (not a list, NULL item), -ENOMEM. */
 MP_EXTERN int mp_obj_list_append(mp_obj *list, mp_obj *item);
-MP_EXTERN int mp_obj_list_append_new(mp_obj *list, mp_obj *item);
+MP_EXTERN int mp_obj_list_append_steal(mp_obj *list, mp_obj *item);
 /* list[i] = item.  Errors: -EINVAL, -ERANGE (i >= len). */
 MP_EXTERN int mp_obj_list_set(mp_obj *list, size_t i, mp_obj *item);
-MP_EXTERN int mp_obj_list_set_new(mp_obj *list, size_t i, mp_obj *item);
+MP_EXTERN int mp_obj_list_set_steal(mp_obj *list, size_t i, mp_obj *item);
 /* list.insert(i, item) (i past the end appends); list.pop(i) hands the caller the removed
  * item's reference in *out (pass NULL to drop it).  Errors: -EINVAL, -ERANGE, -ENOMEM. */
-MP_EXTERN int mp_obj_list_insert_new(mp_obj *list, size_t i, mp_obj *item);
+MP_EXTERN int mp_obj_list_insert_steal(mp_obj *list, size_t i, mp_obj *item);
 MP_EXTERN int mp_obj_list_pop(mp_obj *list, size_t i, mp_obj **out);
 
 /* ---- dict (insertion-ordered; keys must be hashable: none, bool, int, float, str, bytes or
  * a tuple of those, as in Python, where 1, 1.0 and True are the same key) ---- */
 /* d[key] = value.  Errors: -EINVAL (not a dict, NULL, unhashable key), -ENOMEM. */
 MP_EXTERN int mp_obj_dict_set(mp_obj *dict, mp_obj *key, mp_obj *value);
-MP_EXTERN int mp_obj_dict_set_new(mp_obj *dict, mp_obj *key, mp_obj *value);
+MP_EXTERN int mp_obj_dict_set_steal(mp_obj *dict, mp_obj *key, mp_obj *value);
 /* d[key]: a borrowed reference, or NULL when absent (or not a dict / unhashable key). */
 MP_EXTERN mp_obj *mp_obj_dict_get(const mp_obj *dict, const mp_obj *key);
 /* Shorthand for a str key. */

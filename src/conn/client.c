@@ -21,9 +21,11 @@ static int client_error(int rc) {
   }
 }
 
-int mp_client(mp_conn **out, const char *address, const void *authkey, size_t authkey_len,
+int mp_client(mp_conn **out, const char *address, const mp_client_opts *opts,
               mp_timeout_ms timeout) {
   if (out != NULL) *out = NULL;
+  const void *authkey = opts != NULL ? opts->authkey : NULL;
+  size_t authkey_len = opts != NULL ? opts->authkey_len : 0;
   if (out == NULL || address == NULL || (authkey == NULL && authkey_len > 0) ||
       authkey_len > INT32_MAX)
     return -EINVAL;

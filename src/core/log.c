@@ -10,6 +10,11 @@
 int mp__log_threshold = MP_LOG_OFF;
 static mp_log_handler_fn log_handler;
 static void *log_user;
+/* The calling process's name, a buffer the process layer keeps current (identity.c hands it
+ * over at load): core sits below the process layer and never calls into it. */
+static const char *process_name = "MainProcess";
+
+void mp__log_name_from(const char *name) { process_name = name; }
 
 void mp_log_to_stderr(int level) { mp_log_set_handler(level, NULL, NULL); }
 
@@ -40,7 +45,7 @@ void mp_log(int level, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  const char *proc = mp_process_name(mp_current_process());
+  const char *proc = process_name;
   if (log_handler) {
     log_handler(level, proc, msg, log_user);
     return;

@@ -19,8 +19,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "heap/heap_internal.h"
@@ -100,18 +98,16 @@ int mp__heap_ensure(void) {
      * reservation is free -- except under strict overcommit accounting or an address-space
      * limit, where the kernel refuses it: then settle for the largest half that it grants,
      * down to 1 MiB. */
-    int fd = (int)syscall(SYS_memfd_create, "multiproc-heap", MFD_CLOEXEC);
-    void *p = MAP_FAILED;
+    int fd = mp__memfd_new("multiproc-heap");
+    void *p = NULL;
     for (; fd >= 0;) {
-      if (ftruncate(fd, (off_t)size) == 0) {
-        p = mmap((void *)HEAP_ADDR_HINT, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                 fd, 0);
-        if (p != MAP_FAILED) break;
-      }
+      if (ftruncate(fd, (off_t)size) == 0 &&
+          mp__map_shared(fd, size, (void *)HEAP_ADDR_HINT, MP__MAP_NORESERVE, &p) == 0)
+        break;
       if (size / 2 < ((size_t)1 << 20)) break;
       size = (size / 2) & ~(size_t)(HEAP_PAGE - 1);
     }
-    if (p == MAP_FAILED) {
+    if (p == NULL) {
       if (fd >= 0) close(fd);
       r = -ENOMEM;
     } else {
@@ -146,13 +142,14 @@ int mp__heap_attach(const mp__heap_ref *ref) {
   if (mp__heap_base != NULL) {
     r = MP_ESTATE;
   } else {
-    void *p = mmap((void *)(uintptr_t)ref->addr, ref->size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, ref->fd, 0);
-    if (p == MAP_FAILED) {
-      r = -errno;
-    } else if (p != (void *)(uintptr_t)ref->addr || ((heap_hdr *)p)->magic != HEAP_MAGIC) {
-      munmap(p, ref->size); /* an old kernel took the address as a hint only */
-      r = p != (void *)(uintptr_t)ref->addr ? -EEXIST : MP_ECORRUPT;
+    void *p = NULL;
+    r = mp__map_shared(ref->fd, ref->size, (void *)(uintptr_t)ref->addr,
+                       MP__MAP_NORESERVE | MP__MAP_EXACT, &p);
+    if (r != 0) {
+      /* nothing mapped */
+    } else if (((heap_hdr *)p)->magic != HEAP_MAGIC) {
+      mp__unmap(p, ref->size);
+      r = MP_ECORRUPT;
     } else {
       (void)fcntl(ref->fd, F_SETFD, FD_CLOEXEC); /* exec cleared it; our own children get a dup */
       heap_fd = ref->fd;

@@ -1,12 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* chan.c -- the shared-memory request/reply channel between a heap-sharing client and a
- * server thread: message placement (inline or a heap block) and the wait (os/wait.h: spin, then
- * futex) that lets two awake processes hand a request over without a system call. */
+/* chan.c -- the shared-memory side of a manager: the state its heap-sharing clients find the
+ * server through, and the request/reply channel between such a client and a server thread:
+ * message placement (inline or a heap block) and the wait (os/wait.h: spin, then futex) that
+ * lets two awake processes hand a request over without a system call. */
 #include <string.h>
 
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
 #include "os/wait.h"
+
+int mp__mgr_shared_new(mp_manager *m) {
+  int rc = mp__heap_ensure();
+  if (rc != 0) return rc;
+  mgr_shared *sh = mp__shared_alloc(sizeof *sh);
+  if (sh == NULL) return -ENOMEM;
+  sh->magic = MGR_SHARED_MAGIC;
+  (void)mp__random_bytes(&sh->nonce, sizeof sh->nonce);
+  m->sh = sh;
+  return 0;
+}
+
+void mp__mgr_shared_free(mp_manager *m) {
+  if (m->sh == NULL) return;
+  m->sh->magic = 0;
+  mp__shared_free(m->sh, sizeof *m->sh);
+  m->sh = NULL;
+}
 
 mgr_chan *mp__mgr_chan_new(uint64_t session) {
   mgr_chan *c = mp__shared_alloc(sizeof *c);

@@ -2,32 +2,20 @@
 /* client.c -- a process's side of a manager: its session (a random key the server files its
  * references under), a pool of transports (one per call in flight: a shared-memory channel
  * when the process shares the server's heap, else a connection), and one request/reply. */
-#include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <time.h>
 
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
-
-/* How long a caller spins for the reply before it sleeps: a non-blocking method is answered
- * within a few microseconds. */
-#define CLI_SPIN_NS 60000
-
-/* How long a caller on a connection looks for the reply (yielding between looks) before it
- * sleeps in poll().  On an idle virtual machine a sleep costs a halted vCPU's wake-up, ~60 us,
- * more than the whole round trip through an awake server; on a busy one the yield hands the
- * CPU to whoever needs it.  -DCLI_CONN_SPIN_NS=0 turns it off, to measure. */
-#ifndef CLI_CONN_SPIN_NS
-#define CLI_CONN_SPIN_NS 50000
-#endif
+#include "manager/mgr_timeouts.h"
 
 static _Thread_local char errmsg[256];
 
 const char *mp_manager_errmsg(void) { return errmsg; }
 
-void mp__mgr_set_errmsg(const char *msg, size_t len) {
+/* Records the calling thread's last error message. */
+static void set_errmsg(const char *msg, size_t len) {
   if (len >= sizeof errmsg) len = sizeof errmsg - 1;
   memcpy(errmsg, msg, len);
   errmsg[len] = '\0';
@@ -35,34 +23,8 @@ void mp__mgr_set_errmsg(const char *msg, size_t len) {
 
 static int fail(int rc) {
   const char *t = mp_strerror(rc);
-  mp__mgr_set_errmsg(t, strlen(t));
+  set_errmsg(t, strlen(t));
   return rc;
-}
-
-void mp__mgr_random(void *buf, size_t len) {
-  if (getrandom(buf, len, 0) == (ssize_t)len) return;
-  uint64_t x = (uint64_t)mp__now_ns() ^ ((uint64_t)mp__self_pid() << 32);
-  for (size_t i = 0; i < len; i++) {
-    x = x * 6364136223846793005u + 1442695040888963407u;
-    ((unsigned char *)buf)[i] = (unsigned char)(x >> 56);
-  }
-}
-
-int mp__mgr_conn_wait(mp_conn *c, int64_t spin_ns, mp_timeout_ms timeout) {
-  int64_t until = spin_ns > 0 ? mp__now_ns() + spin_ns : 0;
-  for (;;) {
-    int rc = mp_conn_poll(c, 0);
-    if (rc != 0 || timeout == 0) return rc;
-    if (spin_ns <= 0 || mp__now_ns() >= until) break;
-    sched_yield();
-  }
-  return mp_conn_poll(c, timeout);
-}
-
-bool mp__mgr_pidfd_ended(int pidfd) {
-  if (pidfd < 0) return false;
-  struct pollfd p = {.fd = pidfd, .events = POLLIN};
-  return poll(&p, 1, 0) == 1;
 }
 
 /* ---- session and transports ---- */
@@ -125,19 +87,19 @@ static void transport_close(mp_manager *m, mgr_client *cl, mgr_transport *t) {
     mp_conn_free(t->conn);
   } else if (t->chan != NULL) {
     mgr_chan *c = t->chan;
-    bool server_gone = mp__mgr_pidfd_ended(cl->server_pidfd) || m->sh == NULL ||
+    bool server_gone = mp__pidfd_ended(cl->server_pidfd) || m->sh == NULL ||
                        atomic_load(&m->sh->state) == MGR_ST_STOPPED;
     if (!server_gone && !atomic_load(&c->srv_done)) {
       /* Tell the server thread to let go, and wait (boundedly) until it has. */
       atomic_store(&c->closed, 1);
       mp__mgr_chan_post(&c->req_seq, &c->srv_sleep, atomic_load(&c->req_seq) + 1);
-      mp__deadline d = mp__deadline_in(2000);
-      while (!atomic_load(&c->srv_done) && !mp__mgr_pidfd_ended(cl->server_pidfd) &&
+      mp__deadline d = mp__deadline_in(MGR_CHAN_CLOSE_WAIT_MS);
+      while (!atomic_load(&c->srv_done) && !mp__pidfd_ended(cl->server_pidfd) &&
              !mp__deadline_passed(d)) {
-        struct timespec ts = {0, 200000};
+        struct timespec ts = {0, MGR_CHAN_CLOSE_LOOK_US * 1000};
         nanosleep(&ts, NULL);
       }
-      server_gone = mp__mgr_pidfd_ended(cl->server_pidfd);
+      server_gone = mp__pidfd_ended(cl->server_pidfd);
     }
     /* A server thread that never let go keeps the channel (a small leak, never a crash). */
     if (server_gone || atomic_load(&c->srv_done)) mp__mgr_chan_free(c);
@@ -145,15 +107,21 @@ static void transport_close(mp_manager *m, mgr_client *cl, mgr_transport *t) {
   free(t);
 }
 
-/* Forgets a session inherited through fork: the channels belong to the parent (left alone);
- * our copies of its fds are closed. */
-static void drop_inherited(mgr_client *cl) {
+/* Forgets the transports of a session inherited through fork: the channels belong to the
+ * parent (left alone); our copies of its fds are closed. */
+static void drop_inherited_transports(mgr_client *cl) {
   for (mgr_transport *t = cl->list, *n; t != NULL; t = n) {
     n = t->next;
     if (t->conn != NULL) mp_conn_free(t->conn);
     free(t);
   }
+  cl->list = NULL;
   mp__close(cl->server_pidfd);
+  cl->server_pidfd = -1;
+}
+
+static void drop_inherited(mgr_client *cl) {
+  drop_inherited_transports(cl);
   free(cl);
 }
 
@@ -166,7 +134,7 @@ static mgr_client *client_get(mp_manager *m) {
   n->pid = me;
   n->m = m;
   n->server_pidfd = -1;
-  mp__mgr_random(&n->key, sizeof n->key);
+  (void)mp__random_bytes(&n->key, sizeof n->key);
   pthread_mutex_init(&n->mu, NULL);
   if (!atomic_compare_exchange_strong(&m->client, &cl, n)) {
     /* another thread of this process made one first */
@@ -175,17 +143,23 @@ static mgr_client *client_get(mp_manager *m) {
     free(n);
     return atomic_load(&m->client);
   }
-  if (cl != NULL) drop_inherited(cl);
+  if (cl != NULL) {
+    /* Other threads of this process may still be reading the inherited session's pid (above):
+     * its fds go now, its memory with mp__mgr_client_close. */
+    drop_inherited_transports(cl);
+    cl->all_next = m->retired;
+    m->retired = cl;
+  }
   all_add(n);
   return n;
 }
 
-uint64_t mp__mgr_client_key(mp_manager *m) {
-  mgr_client *cl = client_get(m);
-  return cl != NULL ? cl->key : 0;
-}
-
 void mp__mgr_client_close(mp_manager *m) {
+  for (mgr_client *r = m->retired, *next; r != NULL; r = next) {
+    next = r->all_next;
+    free(r);
+  }
+  m->retired = NULL;
   mgr_client *cl = atomic_load(&m->client);
   if (cl == NULL) return;
   atomic_store(&m->client, NULL);
@@ -216,7 +190,7 @@ static int transport_new(mp_manager *m, mgr_client *cl, mgr_transport **out,
       free(t);
       return sp > 0 ? MP_EBROKEN : MP_ESTATE;
     }
-    t->spin_ns = CLI_SPIN_NS;
+    t->spin_ns = MGR_CLI_CHAN_SPIN_NS;
     t->chan = mp__mgr_chan_new(cl->key);
     if (t->chan == NULL) {
       free(t);
@@ -273,7 +247,7 @@ static int cli_check(void *arg) {
   cli_wait *w = arg;
   if (atomic_load(&w->c->srv_done)) return MP_EBROKEN;
   if (atomic_load(&w->m->sh->state) == MGR_ST_STOPPED) return MP_ECLOSED;
-  if (mp__mgr_pidfd_ended(w->cl->server_pidfd))
+  if (mp__pidfd_ended(w->cl->server_pidfd))
     return atomic_load(&w->m->sh->state) >= MGR_ST_STOPPING ? MP_ECLOSED : MP_EBROKEN;
   return 0;
 }
@@ -289,7 +263,7 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   int64_t t0 = mp__now_ns();
   rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, t->spin_ns,
                          mp__deadline_in(timeout), cli_check, &w);
-  t->spin_ns = mp__mgr_spin_next(t->spin_ns, mp__now_ns() - t0, CLI_SPIN_NS);
+  t->spin_ns = mp__mgr_spin_next(t->spin_ns, mp__now_ns() - t0, MGR_CLI_CHAN_SPIN_NS);
   if (rc != 0) {
     /* Its answer may still come: never reuse it.  cancel makes a method still blocked on the
      * server for it give up (mp_manager_cancelled() turns true); the channel itself stays
@@ -308,26 +282,22 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
 static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
                      size_t *replen, mp_timeout_ms timeout) {
   mp__deadline d = mp__deadline_in(timeout);
-  int rc = mp_conn_send_bytes(t->conn, req, 0, len, timeout);
+  int rc = mp__mgr_frame_send(t->conn, req, len, timeout);
   if (rc == 0) {
     /* Wait here rather than in the connection's receive, whose spin does not yield: on a
      * busy machine that spin takes the CPU the server needs to answer. */
     mp_timeout_ms left = mp__deadline_forever(d) ? MP_FOREVER : mp__deadline_poll_ms(d);
-    rc = mp__mgr_conn_wait(t->conn, CLI_CONN_SPIN_NS, left);
+    rc = mp__mgr_conn_wait(t->conn, MGR_CONN_SPIN_NS, -1, left);
     if (rc == 0) rc = MP_ETIMEDOUT;
-    if (rc == 1) {
-      left = mp__deadline_forever(d) ? MP_FOREVER : mp__deadline_poll_ms(d);
-      rc = mp_conn_recv_bytes(t->conn, rep, replen, 0, left);
-    }
+    if (rc == 1) rc = mp__mgr_frame_recv(t->conn, 0, d, rep, replen);
   }
-  if (rc != 0) {
-    t->broken = true;
-    if (rc == MP_EOF || rc == -EPIPE || rc == -ECONNRESET) rc = MP_EBROKEN;
-  }
+  if (rc != 0) t->broken = true;
   return rc;
 }
 
-int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
+/* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
+ * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
+static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
                      size_t *replen, mp_timeout_ms timeout) {
   if (m->role == MGR_NEW) return MP_ESTATE;
   if (m->shut || (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING))
@@ -352,21 +322,21 @@ int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, voi
   return rc;
 }
 
-int mp__mgr_request(mp_manager *m, int op, uint64_t id, const char *name, const mp_obj *args,
-                 mp_obj **result, char *typeid, uint64_t *newid, mp_timeout_ms timeout) {
-  if (result != NULL) *result = NULL;
-  mgr_req r = {.op = op, .id = id, .name = name, .name_len = name ? strlen(name) : 0};
+int mp__mgr_request(mp_manager *m, const mgr_request *rq, mgr_reply *out) {
+  if (out != NULL) *out = (mgr_reply){0};
+  mgr_req r = {.op = rq->op, .id = rq->id, .name = rq->name,
+               .name_len = rq->name ? strlen(rq->name) : 0};
   if (r.name_len > 255) return fail(-EINVAL);
   void *rep;
   size_t replen;
-  int rc = mp__mgr_client_call(m, &r, args, &rep, &replen, timeout);
+  int rc = client_call(m, &r, rq->args, &rep, &replen, rq->timeout);
   if (rc != 0) return fail(rc);
   int status, code;
   const void *payload;
   size_t plen;
   rc = mp__mgr_rep_parse(rep, replen, &status, &code, &payload, &plen);
   if (rc == 0 && status == MGR_ERR) {
-    mp__mgr_set_errmsg(payload, plen);
+    set_errmsg(payload, plen);
     rc = code < 0 ? code : MP_EREMOTE;
     free(rep);
     return rc;
@@ -385,12 +355,14 @@ int mp__mgr_request(mp_manager *m, int op, uint64_t id, const char *name, const 
       mp_obj_decref(v);
       return fail(MP_ECORRUPT);
     }
-    if (typeid != NULL) memcpy(typeid, ts, tl + 1);
-    if (newid != NULL) *newid = (uint64_t)nid;
+    if (out != NULL) {
+      memcpy(out->typeid, ts, tl + 1);
+      out->id = (uint64_t)nid;
+    }
     mp_obj_decref(v);
     return 0;
   }
-  if (result != NULL) *result = v != NULL ? v : mp_obj_none();
+  if (out != NULL) out->result = v != NULL ? v : mp_obj_none();
   else mp_obj_decref(v);
   return 0;
 }

@@ -1,114 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* dispatch.c -- serving one request: decode, find the object and the method, run it under the
  * object's lock, and build the reply (a result, an error with the server's message, or a new
- * proxy's id).  Also the argument helpers the built-in types share. */
-#include <math.h>
-#include <stdarg.h>
+ * proxy's id). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manager/mgr_internal.h"
-
-/* ---- errors and cancellation, for built-in and registered methods ---- */
-
-int mp_manager_error(mp_manager_ctx *c, int code, const char *fmt, ...) {
-  if (code >= 0) code = MP_EREMOTE;
-  if (c == NULL) return code;
-  c->err = code;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(c->msg, sizeof c->msg, fmt, ap);
-  va_end(ap);
-  return code;
-}
-
-bool mp_manager_cancelled(mp_manager_ctx *c) {
-  if (c == NULL) return false;
-  if (mp__mgr_server_stopping(c->srv)) return true;
-  return c->gone != NULL && c->gone(c->gone_arg) != 0;
-}
-
-/* ---- argument helpers ---- */
-
-const mp_obj *mp__mgr_arg(const mp_obj *args, size_t i) {
-  return args != NULL && i < mp_obj_len(args) ? mp_obj_item(args, i) : NULL;
-}
-
-int mp__mgr_need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what) {
-  size_t n = mp_obj_len(args);
-  if (n < lo || n > hi)
-    return mp_manager_error(c, -EINVAL, "%s takes %zu to %zu arguments (%zu given)", what, lo,
-                            hi, n);
-  return 0;
-}
-
-int mp__mgr_arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_t *out) {
-  const mp_obj *a = mp__mgr_arg(args, i);
-  if (a == NULL || mp_obj_type_of(a) == MP_OBJ_NONE) {
-    *out = dflt;
-    return 0;
-  }
-  if (mp_obj_get_int(a, out) != 0)
-    return mp_manager_error(c, -EINVAL, "argument %zu must be an int, not %s", i + 1,
-                            mp_obj_type_name(mp_obj_type_of(a)));
-  return 0;
-}
-
-int mp__mgr_arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool *out) {
-  const mp_obj *a = mp__mgr_arg(args, i);
-  int64_t v;
-  if (a == NULL) {
-    *out = dflt;
-    return 0;
-  }
-  if (mp_obj_type_of(a) == MP_OBJ_NONE) {
-    *out = false;
-    return 0;
-  }
-  if (mp_obj_get_int(a, &v) != 0)
-    return mp_manager_error(c, -EINVAL, "argument %zu must be a bool", i + 1);
-  *out = v != 0;
-  return 0;
-}
-
-int mp__mgr_arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out) {
-  const mp_obj *a = mp__mgr_arg(args, i);
-  double t;
-  if (a == NULL || mp_obj_type_of(a) == MP_OBJ_NONE) {
-    *out = mp__deadline_in(MP_FOREVER);
-    return 0;
-  }
-  if (mp_obj_get_float(a, &t) != 0 || isnan(t))
-    return mp_manager_error(c, -EINVAL, "timeout must be a number or None");
-  if (t < 0) {
-    *out = mp__deadline_in(MP_FOREVER);
-    return 0;
-  }
-  if (t > 1e9) t = 1e9;
-  *out = mp__deadline_in((mp_timeout_ms)ceil(t * 1000.0));
-  return 0;
-}
-
-int mp__mgr_norm_index(mgr_call *c, int64_t i, size_t len, size_t *out) {
-  int64_t j = i < 0 ? i + (int64_t)len : i;
-  if (j < 0 || (uint64_t)j >= len) return mp_manager_error(c, -ERANGE, "index out of range");
-  *out = (size_t)j;
-  return 0;
-}
-
-int mp__mgr_obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d) {
-  if (mp_manager_cancelled(c)) return MP_ECLOSED;
-  if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
-  /* Sleep at most 100 ms at a time so that a caller that left, or a server that stops, is
-   * noticed even while nothing changes. */
-  mp__deadline slice = mp__deadline_in(100);
-  if (!mp__deadline_forever(d) && d.at_ns < slice.at_ns) slice = d;
-  struct timespec ts;
-  pthread_cond_timedwait(&o->cv, &o->mu, mp__deadline_abs(slice, &ts));
-  if (mp_manager_cancelled(c)) return MP_ECLOSED;
-  return 0;
-}
 
 /* ---- requests ---- */
 
@@ -246,7 +144,7 @@ int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t le
       mp_manager_error(&c, rc, "malformed arguments");
       goto out;
     }
-  } else if ((args = mp_obj_tuple_new(0, NULL)) == NULL) {
+  } else if ((args = mp_obj_tuple_steal(0, NULL)) == NULL) {
     rc = -ENOMEM;
     goto out;
   }
@@ -280,7 +178,7 @@ int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t le
 out:
   mp_obj_decref(args);
   if (rc == 0 && typeid != NULL) {
-    mp_obj *t = mp_obj_tuple2_new(mp_obj_str(typeid), mp_obj_int((int64_t)newid));
+    mp_obj *t = mp_obj_tuple2_steal(mp_obj_str(typeid), mp_obj_int((int64_t)newid));
     void *enc = NULL;
     size_t elen = 0;
     rc = t == NULL ? -ENOMEM : mp_obj_encode(t, &enc, &elen);

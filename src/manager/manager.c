@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* manager.c -- the manager handle: options and registered types, starting the server in a
- * daemon child, serving in this process, connecting by address, shutdown and free. */
-#include <signal.h>
+/* manager.c -- the manager handle: options, listener limits and registered types, serving in
+ * this process, connecting by address, shutdown and free (launch.c starts a server child). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
+#include "manager/mgr_timeouts.h"
 #include "start/start_internal.h"
 
 int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
@@ -33,7 +33,7 @@ int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
     memcpy(m->authkey, o.authkey, o.authkey_len);
     m->authkey_len = o.authkey_len;
   } else {
-    mp__mgr_random(m->authkey, 32);
+    (void)mp__random_bytes(m->authkey, 32);
     m->authkey_len = 32;
   }
   *out = m;
@@ -68,101 +68,29 @@ int mp_manager_register(mp_manager *m, const mp_manager_type *type) {
   return 0;
 }
 
-/* The state heap-sharing clients find the server through. */
-static int shared_make(mp_manager *m) {
-  int rc = mp__heap_ensure();
-  if (rc != 0) return rc;
-  mgr_shared *sh = mp__shared_alloc(sizeof *sh);
-  if (sh == NULL) return -ENOMEM;
-  sh->magic = MGR_SHARED_MAGIC;
-  mp__mgr_random(&sh->nonce, sizeof sh->nonce);
-  m->sh = sh;
-  return 0;
-}
-
-static void shared_free(mp_manager *m) {
-  if (m->sh == NULL) return;
-  m->sh->magic = 0;
-  mp__shared_free(m->sh, sizeof *m->sh);
-  m->sh = NULL;
-}
-
-static void take_address(mp_manager *m) {
-  if (m->sh != NULL && m->sh->address[0] != '\0') {
-    memcpy(m->address, m->sh->address, sizeof m->address);
-    m->has_address = true;
-  }
-}
-
-int mp__mgr_server_main(void *arg) {
-  mp_manager *m = arg;
-  /* As Python's manager server: Ctrl-C in a terminal goes to the whole foreground group, and
-   * it is the program's to handle; the server is stopped by the program's clean-up. */
-  signal(SIGINT, SIG_IGN);
-  mgr_client *inherited = atomic_exchange(&m->client, NULL);
-  (void)inherited; /* the starter's session (none yet): not ours */
-  mgr_server *s;
-  int rc = mp__mgr_server_new(&s, m);
-  if (rc != 0) {
-    m->sh->start_err = rc;
-    atomic_store(&m->sh->state, MGR_ST_STOPPED);
-    mp__futex_wake(&m->sh->state, INT32_MAX);
-    return 1;
-  }
-  m->srv = s;
-  rc = mp__mgr_server_run(s);
-  mp__mgr_server_free(s);
-  atomic_store(&m->sh->state, MGR_ST_STOPPED);
-  mp__futex_wake(&m->sh->state, INT32_MAX);
-  return rc == 0 ? 0 : 1;
-}
-
-int mp_manager_start(mp_manager *m) {
+int mp_manager_set_listen_opts(mp_manager *m, const mp_manager_listen_opts *opts) {
   if (m == NULL) return -EINVAL;
+  mp_manager_listen_opts o = opts ? *opts : (mp_manager_listen_opts){0};
+  if (o.max_pending < 0 || o.max_pending > MP_LISTENER_PENDING_MAX || o.max_connections < 0)
+    return -EINVAL;
   if (m->role != MGR_NEW) return MP_ESTATE;
-  int rc = shared_make(m);
-  if (rc != 0) return rc;
-  mp_process *p;
-  mp_process_opts po = {.name = "SyncManager", .daemon = true,
-                        .start_method = (mp_start_method)m->method};
-  rc = m->method == MP_START_FORK ? mp_process_new(&p, mp__mgr_server_main, m, &po)
-                                  : mp__mgr_server_process(m, &po, &p);
-  if (rc == 0 && (rc = mp_process_start(p)) != 0) mp_process_free(p);
-  if (rc != 0) {
-    shared_free(m);
-    return rc;
-  }
-  mp__deadline d = mp__deadline_in(10000);
-  uint32_t st;
-  while ((st = atomic_load(&m->sh->state)) == MGR_ST_STARTING && !mp__deadline_passed(d))
-    mp__futex_wait(&m->sh->state, MGR_ST_STARTING, mp__slice(d));
-  if (st != MGR_ST_RUNNING) {
-    rc = st == MGR_ST_STARTING ? MP_ETIMEDOUT : m->sh->start_err ? m->sh->start_err : MP_EBROKEN;
-    mp_process_kill(p);
-    mp_process_join(p, MP_FOREVER);
-    mp_process_free(p);
-    shared_free(m);
-    return rc;
-  }
-  m->server = p;
-  m->role = MGR_STARTED;
-  take_address(m);
+  m->listen = o;
   return 0;
 }
 
 int mp_manager_get_server(mp_manager *m) {
   if (m == NULL) return -EINVAL;
   if (m->role != MGR_NEW) return MP_ESTATE;
-  int rc = shared_make(m);
+  int rc = mp__mgr_shared_new(m);
   if (rc != 0) return rc;
   mgr_server *s;
   if ((rc = mp__mgr_server_new(&s, m)) != 0) {
-    shared_free(m);
+    mp__mgr_shared_free(m);
     return rc;
   }
   if ((rc = mp__mgr_listen_start(s)) != 0) {
     mp__mgr_server_free(s);
-    shared_free(m);
+    mp__mgr_shared_free(m);
     return rc;
   }
   atomic_store(&m->sh->server_pid, mp__self_pid());
@@ -180,15 +108,16 @@ int mp_manager_serve_forever(mp_manager *m) {
     return MP_ESTATE;
   }
   m->serving = true;
+  m->serving_pid = mp__self_pid();
   mgr_server *s = m->srv;
   int rc = mp__mgr_server_run(s);
   /* Clients of this process that are still attached: their server has gone. */
   atomic_store(&m->sh->state, MGR_ST_STOPPED);
   mp__futex_wake(&m->sh->state, INT32_MAX);
-  mp__mgr_client_close(m);
-  m->srv = NULL;
-  mp__mgr_server_free(s);
-  shared_free(m);
+  mp__mgr_objects_free_all(s);
+  /* The session, the shared state and the stopped server itself stay until mp_manager_free:
+   * another thread of this process may still be inside a call or a shutdown on this handle
+   * (it sees the stopped state and fails with MP_ECLOSED, or returns). */
   m->shut = true;
   return rc;
 }
@@ -199,7 +128,7 @@ int mp_manager_connect(mp_manager *m, mp_timeout_ms timeout) {
   if (!m->has_address) return -EINVAL;
   m->role = MGR_CONNECTED;
   /* Open the first transport now, so a wrong key or a missing server shows here. */
-  int rc = mp__mgr_request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, NULL, NULL, NULL, timeout);
+  int rc = mp__mgr_request(m, &(mgr_request){.op = MGR_OP_NOBJECTS, .timeout = timeout}, NULL);
   if (rc != 0) {
     mp__mgr_client_close(m);
     m->role = MGR_NEW;
@@ -222,7 +151,7 @@ int mp_manager_shutdown(mp_manager *m) {
     uint32_t st = MGR_ST_RUNNING;
     atomic_compare_exchange_strong(&m->sh->state, &st, MGR_ST_STOPPING);
     mp__futex_wake(&m->sh->state, INT32_MAX);
-    if (mp_process_join(m->server, 5000) != 0) {
+    if (mp_process_join(m->server, MGR_SHUTDOWN_JOIN_MS) != 0) {
       mp_process_kill(m->server);
       mp_process_join(m->server, MP_FOREVER);
     } else {
@@ -233,12 +162,13 @@ int mp_manager_shutdown(mp_manager *m) {
     m->server = NULL;
     atomic_store(&m->sh->state, MGR_ST_STOPPED);
     mp__mgr_client_close(m);
-    shared_free(m);
+    mp__mgr_shared_free(m);
     m->shut = true;
     return broken ? MP_EBROKEN : 0;
   }
   /* A client (connected, or a child of the starter): ask the server. */
-  int rc = mp__mgr_request(m, MGR_OP_SHUTDOWN, 0, NULL, NULL, NULL, NULL, NULL, 5000);
+  int rc = mp__mgr_request(m, &(mgr_request){.op = MGR_OP_SHUTDOWN, .timeout = MGR_CLEANUP_CALL_MS},
+                           NULL);
   return rc == MP_ECLOSED ? 0 : rc;
 }
 
@@ -250,11 +180,17 @@ void mp_manager_free(mp_manager *m) {
     (void)mp__mgr_server_run(m->srv);
     mp__mgr_server_free(m->srv);
     m->srv = NULL;
-    shared_free(m);
+    mp__mgr_shared_free(m);
   }
   if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut)
     mp_manager_shutdown(m);
   mp__mgr_client_close(m);
+  if (m->role == MGR_SERVING && m->serving && m->serving_pid == mp__self_pid()) {
+    /* serve_forever() returned: what it left for this */
+    mp__mgr_server_free(m->srv);
+    m->srv = NULL;
+    mp__mgr_shared_free(m);
+  }
   for (size_t i = 0; i < m->ntypes; i++) free((void *)(uintptr_t)m->types[i].custom);
   free(m->types);
   free(m);
@@ -273,11 +209,11 @@ int mp_manager_authkey(const mp_manager *m, const void **key, size_t *len) {
 
 int mp_manager_number_of_objects(mp_manager *m, int64_t *out) {
   if (m == NULL || out == NULL) return -EINVAL;
-  mp_obj *r;
-  int rc = mp__mgr_request(m, MGR_OP_NOBJECTS, 0, NULL, NULL, &r, NULL, NULL, MP_FOREVER);
+  mgr_reply r;
+  int rc = mp__mgr_request(m, &(mgr_request){.op = MGR_OP_NOBJECTS, .timeout = MP_FOREVER}, &r);
   if (rc == 0) {
-    rc = mp_obj_get_int(r, out) == 0 ? 0 : MP_ECORRUPT;
-    mp_obj_decref(r);
+    rc = mp_obj_get_int(r.result, out) == 0 ? 0 : MP_ECORRUPT;
+    mp_obj_decref(r.result);
   }
   return rc;
 }

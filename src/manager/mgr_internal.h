@@ -103,6 +103,12 @@ typedef struct mgr_shared {
 } mgr_shared;
 #define MGR_SHARED_MAGIC UINT64_C(0x6d706d616e616772) /* "mpmanagr" */
 
+/* Makes the manager's shared state in the heap (m->sh), for its server and heap clients.
+ * 0, or -ENOMEM (or the heap's error). */
+int mp__mgr_shared_new(mp_manager *m);
+/* Frees m->sh (NULL afterwards; none is fine). */
+void mp__mgr_shared_free(mp_manager *m);
+
 /* Writes a message of len bytes into c (inline, or in a heap block).  -ENOMEM. */
 int mp__mgr_chan_put(mgr_chan *c, const void *msg, size_t len);
 /* The message in c: pointer and length (valid until mp__mgr_chan_release). */
@@ -130,7 +136,8 @@ void mp__mgr_chan_post(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uin
 mgr_chan *mp__mgr_chan_new(uint64_t session);
 void mp__mgr_chan_free(mgr_chan *c);
 
-/* ---- server (server.c, objects.c, dispatch.c, types_*.c) ---- */
+/* ---- server (server.c, serve.c, run.c, listen.c, objects.c, dispatch.c, args.c, types.c,
+ * types_*.c) ---- */
 typedef struct mgr_server mgr_server;
 typedef struct mgr_obj mgr_obj;
 typedef struct mgr_type mgr_type;
@@ -196,13 +203,21 @@ typedef struct mgr_thread {
   struct mgr_thread *next;
 } mgr_thread;
 
+/* A sleeper that a stop must wake and that has no fd or word of the server's to sleep on (a
+ * channel's thread sleeps on its channel's word): registered by the thread while it serves. */
+typedef struct mgr_waker {
+  void (*wake)(void *arg);
+  void *arg;
+  struct mgr_waker *next;
+} mgr_waker;
+
 #define MGR_BUCKETS 1024
 
 struct mgr_server {
   mp_manager *m;
   mgr_shared *sh;             /* heap clients' state (NULL: none) */
   void *listener;             /* mp_listener * when listening */
-  int listen_wake;            /* eventfd that ends the accepting thread's wait (-1: none) */
+  int wake_fd;                /* eventfd, readable once stopping: ends the fd waits */
   pthread_mutex_t mu;         /* objects and sessions */
   mgr_obj *buckets[MGR_BUCKETS];
   int64_t nobjs;
@@ -212,34 +227,54 @@ struct mgr_server {
   size_t ncustom;
   _Atomic bool stop;
   _Atomic uint32_t stopseq;   /* futex: bumped by mp__mgr_server_stop */
-  pthread_mutex_t thr_mu;     /* threads */
+  pthread_mutex_t thr_mu;     /* threads and wakers */
   mgr_thread *threads;
+  mgr_waker *wakers;
   _Atomic int nconns;         /* connections being served (mp__mgr_server_add_conn) */
 };
 
-/* Server lifecycle: made by mp__mgr_server_new over the manager's registered types. */
+/* The server's state (server.c): made by mp__mgr_server_new over the manager's registered
+ * types; 0, -ENOMEM or the eventfd's -errno. */
 int mp__mgr_server_new(mgr_server **out, mp_manager *m);
-/* Runs until asked to stop; then stops every thread and frees every object. */
-int mp__mgr_server_run(mgr_server *s);
-/* Asks a running server to stop (any thread). */
+/* Asks a server to stop (any thread, idempotent): every thread of it that sleeps is woken. */
 void mp__mgr_server_stop(mgr_server *s);
+/* Frees every object and the state (the threads have been joined).  NULL is accepted. */
 void mp__mgr_server_free(mgr_server *s);
-/* Serves one connection in a new thread (a socket from a listener, or a test's pipe end);
- * takes ownership of conn.  0 or -errno. */
-int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn);
-bool mp__mgr_server_stopping(mgr_server *s);
-/* Ends the accepting thread's wait, for a stop (listen.c). */
-void mp__mgr_listen_wake(mgr_server *s);
-/* Runs fn(s, arg) in a new serving thread, joined when the server stops. */
+static inline bool mp__mgr_server_stopping(mgr_server *s) { return atomic_load(&s->stop); }
+/* An mp__waiter's check (os/wait.h) for a server's thread: MP_ECLOSED once it stops. */
+static inline int mp__mgr_stop_check(void *server) {
+  return mp__mgr_server_stopping(server) ? MP_ECLOSED : 0;
+}
+/* Runs fn(s, arg) in a new serving thread, joined when the server stops.  0 or -errno. */
 int mp__mgr_server_spawn(mgr_server *s, void (*fn)(mgr_server *, void *), void *arg);
-/* Whether name is a built-in type id. */
-bool mp__mgr_builtin_name(const char *name);
+/* Joins every thread spawned (they end once the server stops). */
+void mp__mgr_server_join_all(mgr_server *s);
+/* Registers w (the caller's, until removed) to be called by a stop; a stop that came first is
+ * the caller's to see (it looks at mp__mgr_server_stopping after adding). */
+void mp__mgr_server_waker_add(mgr_server *s, mgr_waker *w);
+void mp__mgr_server_waker_remove(mgr_server *s, mgr_waker *w);
+
+/* Serving transports (serve.c).  Serves one connection in a new thread (a socket from a
+ * listener, or a test's pipe end); takes ownership of conn.  0 or -errno. */
+int mp__mgr_server_add_conn(mgr_server *s, mp_conn *conn);
+/* Starts the thread that attaches heap clients' channels (none without shared state). */
+int mp__mgr_serve_attach_start(mgr_server *s);
+
 /* Starts listening on the manager's address, if it has one, with a thread accepting clients
  * (listen.c); mp__mgr_listen_stop closes the listener after the threads are joined. */
 int mp__mgr_listen_start(mgr_server *s);
 void mp__mgr_listen_stop(mgr_server *s);
-/* Connects a client handle to its address with its key (listen.c). */
-int mp__mgr_dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout);
+
+/* Runs until asked to stop; then stops and joins every thread (run.c). */
+int mp__mgr_server_run(mgr_server *s);
+
+/* The type registry (types.c).  Whether name is a built-in type id. */
+bool mp__mgr_builtin_name(const char *name);
+/* The built-in or registered type of that id, or NULL. */
+const mgr_type *mp__mgr_type_find(mgr_server *s, const char *name, size_t len);
+/* Wraps an existing list/dict value (callable=) as a built-in object's data.  -EINVAL for
+ * another kind of value. */
+int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data);
 
 /* Handles one request and builds the reply (dispatch.c).  sess is the transport's session
  * (bound at its first request).  Never fails: errors become error replies; only -ENOMEM when
@@ -260,17 +295,16 @@ int mp__mgr_obj_decref(mgr_server *s, mgr_session *sess, uint64_t id);
 mgr_session *mp__mgr_session_get(mgr_server *s, uint64_t key);
 int64_t mp__mgr_obj_count(mgr_server *s);
 void mp__mgr_objects_free_all(mgr_server *s);
-const mgr_type *mp__mgr_type_find(mgr_server *s, const char *name, size_t len);
+/* Wakes every method waiting on an object (a stop). */
+void mp__mgr_objects_wake_all(mgr_server *s);
 
 /* Built-in types (types_*.c). */
 extern const mgr_type mp__mgr_type_dict, mp__mgr_type_list, mp__mgr_type_namespace, mp__mgr_type_value,
     mp__mgr_type_array, mp__mgr_type_queue, mp__mgr_type_joinable_queue, mp__mgr_type_lock,
     mp__mgr_type_rlock, mp__mgr_type_semaphore, mp__mgr_type_bounded_semaphore, mp__mgr_type_condition,
     mp__mgr_type_event, mp__mgr_type_barrier;
-/* Wraps an existing list/dict value (callable=) as a built-in object's data. */
-int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data);
 
-/* Argument helpers for methods: the i-th argument (borrowed) or NULL; checked conversions
+/* Argument helpers for methods (args.c): the i-th argument (borrowed) or NULL; checked conversions
  * that record a TypeError-like error. */
 const mp_obj *mp__mgr_arg(const mp_obj *args, size_t i);
 int mp__mgr_arg_int(mgr_call *c, const mp_obj *args, size_t i, int64_t dflt, int64_t *out);
@@ -278,11 +312,29 @@ int mp__mgr_arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool 
 /* A timeout argument in seconds (None or absent: forever; negative: forever) as a deadline. */
 int mp__mgr_arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out);
 int mp__mgr_need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what);
-/* Waits on o->cv (o->mu held) until woken, the deadline, or 100 ms; returns 0, MP_ETIMEDOUT
+/* Waits on o->cv (o->mu held) until woken, the deadline, or MGR_OBJ_WAIT_SLICE_MS (a caller
+ * that left is noticed within that); returns 0, MP_ETIMEDOUT
  * (deadline passed) or MP_ECLOSED (the caller left or the server stops). */
 int mp__mgr_obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d);
 /* Python's index normalisation: -1 is the last; -ERANGE out of [0, len). */
 int mp__mgr_norm_index(mgr_call *c, int64_t i, size_t len, size_t *out);
+
+/* ---- a connection's two ends (transport.c) ---- */
+
+/* Connects a client handle to its address with its key: mp_client's errors, MP_ESTATE
+ * without an address. */
+int mp__mgr_dial(mp_manager *m, mp_conn **out, mp_timeout_ms timeout);
+/* Waits until a frame can be read from c: first looks without sleeping for up to spin_ns,
+ * yielding the CPU between looks (so on a busy machine the peer that is about to answer gets
+ * to run), then sleeps for what is left of timeout, or until wake_fd (when >= 0) is readable.
+ * Returns 1 when c is readable, 0 at the timeout or when woken, or an error of mp_wait. */
+int mp__mgr_conn_wait(mp_conn *c, int64_t spin_ns, int wake_fd, mp_timeout_ms timeout);
+/* One frame each way, within timeout / by the deadline (max 0: any size).  A peer that went
+ * away (EOF, EPIPE, ECONNRESET) gives MP_EBROKEN; otherwise the connection's errors. */
+int mp__mgr_frame_send(mp_conn *c, const void *msg, size_t len, mp_timeout_ms timeout);
+int mp__mgr_frame_recv(mp_conn *c, size_t max, mp__deadline d, void **msg, size_t *len);
+/* Whether the peer of c hung up (looked at without waiting). */
+bool mp__mgr_conn_hung_up(mp_conn *c);
 
 /* ---- client (client.c) ---- */
 typedef struct mgr_transport {
@@ -307,7 +359,7 @@ typedef struct mgr_client {
 enum { MGR_NEW, MGR_STARTED, MGR_SERVING, MGR_CONNECTED, MGR_LOCAL };
 
 struct mp_manager {
-  int role;
+  _Atomic int role;     /* MGR_*: read by every thread calling through the handle */
   pid_t owner_pid;      /* the process that made the handle */
   mgr_shared *sh;       /* heap state (NULL for a connected client) */
   char address[128];
@@ -319,45 +371,45 @@ struct mp_manager {
   mp_process *server;   /* the server child, when started */
   mgr_server *srv;      /* the server, when serving in this process */
   _Atomic(mgr_client *) client;
-  bool shut;
+  /* Sessions inherited through fork and replaced by this process's own, linked by all_next:
+   * only their memory is left (a racing thread may still read their pid), freed by
+   * mp__mgr_client_close. */
+  mgr_client *retired;
+  _Atomic bool shut;    /* shut down: calls give MP_ECLOSED */
   bool serving; /* serve_forever() has been entered */
+  pid_t serving_pid; /* the process that entered it (which frees what it leaves) */
   int method;   /* start method of mp_manager_start() (resolved) */
   mp_manager_listen_opts listen; /* the server listener's limits (listen.c) */
 };
 
-/* The server process's body (manager.c): serves m until shutdown.  Returns the exit code. */
+/* The server process's body (run.c): serves m until shutdown.  Returns the exit code. */
 int mp__mgr_server_main(void *m);
 /* Makes the server process of m for a start method other than fork (server_image.c): the
  * handle is rebuilt in the other image from a copy of its settings.  Errors: MP_ENOTREG (a
  * registered type without MP_MANAGER_TYPE), -ENOMEM. */
 int mp__mgr_server_process(mp_manager *m, const mp_process_opts *o, mp_process **out);
 
-/* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
- * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
-int mp__mgr_client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
-                     size_t *replen, mp_timeout_ms timeout);
 /* Closes this process's transports and frees its session. */
 void mp__mgr_client_close(mp_manager *m);
-/* The session key of this process's session (made on first use). */
-uint64_t mp__mgr_client_key(mp_manager *m);
-/* Makes a request, sends it, and unpacks the reply: 0 with *result (MGR_OK) or the new
- * object's typeid and id
- * (MGR_PROXY); the error code with the message stored for mp_manager_errmsg(). */
-int mp__mgr_request(mp_manager *m, int op, uint64_t id, const char *name, const mp_obj *args,
-                 mp_obj **result, char *typeid, uint64_t *newid, mp_timeout_ms timeout);
-/* Records the calling thread's last error message. */
-void mp__mgr_set_errmsg(const char *msg, size_t len);
-/* mp_conn_poll() that first looks without sleeping for up to spin_ns, yielding the CPU
- * between looks (so on a busy machine the peer that is about to answer gets to run), then
- * sleeps in poll() for what is left of timeout.  Returns as mp_conn_poll(). */
-int mp__mgr_conn_wait(mp_conn *c, int64_t spin_ns, mp_timeout_ms timeout);
-/* Random bytes (getrandom, falling back to the clock). */
-void mp__mgr_random(void *buf, size_t len);
-/* Whether the process behind the pidfd has ended. */
-bool mp__mgr_pidfd_ended(int pidfd);
 
-/* Proxies (proxy.c). */
-int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id,
-                    mp_proxy **out);
+/* One call from a client (wire.c's mgr_req is its form as bytes). */
+typedef struct mgr_request {
+  int op;               /* MGR_OP_* */
+  uint64_t id;          /* the object, for CALL, INCREF, DECREF and TYPEOF */
+  const char *name;     /* CALL: the method; CREATE: the type id; NUL-terminated (NULL: none) */
+  const mp_obj *args;   /* a tuple or list, borrowed; NULL: no arguments */
+  mp_timeout_ms timeout;
+} mgr_request;
+/* What it gave: a call's result (MGR_OK), or the object a CREATE made (MGR_PROXY). */
+typedef struct mgr_reply {
+  mp_obj *result; /* MGR_OK: owned by the caller (None for no result); else NULL */
+  char typeid[MP_MANAGER_TYPEID_MAX];
+  uint64_t id;
+} mgr_reply;
+/* Makes the request, sends it, and unpacks the reply into *out (NULL: the result is
+ * dropped).  0, or the error code with the message stored for mp_manager_errmsg():
+ * the server's, or MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, MP_ECORRUPT, -EINVAL (a name over 255
+ * bytes), -ENOMEM. */
+int mp__mgr_request(mp_manager *m, const mgr_request *rq, mgr_reply *out);
 
 #endif

@@ -182,6 +182,15 @@ void mp__mgr_session_detach(mgr_server *s, mgr_session *sess) {
   free(sess);
 }
 
+void mp__mgr_objects_wake_all(mgr_server *s) {
+  /* Without each o->mu: a waiter between its look at the stop and its sleep misses this, and
+   * notices within its wait slice (mp__mgr_obj_wait). */
+  pthread_mutex_lock(&s->mu);
+  for (size_t b = 0; b < MGR_BUCKETS; b++)
+    for (mgr_obj *o = s->buckets[b]; o != NULL; o = o->next) pthread_cond_broadcast(&o->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
 int64_t mp__mgr_obj_count(mgr_server *s) {
   pthread_mutex_lock(&s->mu);
   int64_t n = s->nobjs;

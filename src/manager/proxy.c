@@ -7,16 +7,19 @@
 
 #include "heap/heap.h"
 #include "manager/mgr_internal.h"
+#include "manager/mgr_timeouts.h"
 
 struct mp_proxy {
   mp_manager *m;
   bool own_m; /* the proxy made m (from a token) and frees it */
   char typeid[MP_MANAGER_TYPEID_MAX];
   uint64_t id;
-  pid_t ref_pid; /* the process whose session holds this proxy's reference */
+  /* The process whose session holds this proxy's reference; atomic, as threads sharing the
+   * proxy read it and the first call of a forked child sets it. */
+  _Atomic pid_t ref_pid;
 };
 
-int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
+static int proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
   mp_proxy *p = calloc(1, sizeof *p);
   if (p == NULL) return -ENOMEM;
   p->m = m;
@@ -32,7 +35,8 @@ int mp__mgr_proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t i
 static int ensure_ref(mp_proxy *p) {
   pid_t me = mp__self_pid();
   if (mp__likely(p->ref_pid == me)) return 0;
-  int rc = mp__mgr_request(p->m, MGR_OP_INCREF, p->id, NULL, NULL, NULL, NULL, NULL, MP_FOREVER);
+  int rc = mp__mgr_request(
+      p->m, &(mgr_request){.op = MGR_OP_INCREF, .id = p->id, .timeout = MP_FOREVER}, NULL);
   if (rc == 0) p->ref_pid = me;
   return rc;
 }
@@ -45,7 +49,12 @@ int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args, mp_obj **
     return -EINVAL;
   int rc = ensure_ref(p);
   if (rc != 0) return rc;
-  return mp__mgr_request(p->m, MGR_OP_CALL, p->id, method, args, result, NULL, NULL, timeout);
+  mgr_request rq = {.op = MGR_OP_CALL, .id = p->id, .name = method, .args = args,
+                    .timeout = timeout};
+  mgr_reply rep;
+  rc = mp__mgr_request(p->m, &rq, result != NULL ? &rep : NULL);
+  if (rc == 0 && result != NULL) *result = rep.result;
+  return rc;
 }
 
 int mp_proxy_getvalue(mp_proxy *p, mp_obj **out) {
@@ -58,7 +67,9 @@ const char *mp_proxy_typeid(const mp_proxy *p) { return p != NULL ? p->typeid : 
 void mp_proxy_free(mp_proxy *p) {
   if (p == NULL) return;
   if (p->ref_pid == mp__self_pid())
-    (void)mp__mgr_request(p->m, MGR_OP_DECREF, p->id, NULL, NULL, NULL, NULL, NULL, 5000);
+    (void)mp__mgr_request(
+        p->m, &(mgr_request){.op = MGR_OP_DECREF, .id = p->id, .timeout = MGR_CLEANUP_CALL_MS},
+        NULL);
   if (p->own_m) mp_manager_free(p->m);
   free(p);
 }
@@ -70,12 +81,15 @@ int mp_manager_create(mp_manager *m, const char *typeid, const mp_obj *args, mp_
     return -EINVAL;
   if (args != NULL && mp_obj_type_of(args) != MP_OBJ_TUPLE && mp_obj_type_of(args) != MP_OBJ_LIST)
     return -EINVAL;
-  char tid[MP_MANAGER_TYPEID_MAX];
-  uint64_t id;
-  int rc = mp__mgr_request(m, MGR_OP_CREATE, 0, typeid, args, NULL, tid, &id, MP_FOREVER);
+  mgr_reply made;
+  mgr_request rq = {.op = MGR_OP_CREATE, .name = typeid, .args = args, .timeout = MP_FOREVER};
+  int rc = mp__mgr_request(m, &rq, &made);
   if (rc != 0) return rc;
-  rc = mp__mgr_proxy_make(m, false, tid, id, out);
-  if (rc != 0) (void)mp__mgr_request(m, MGR_OP_DECREF, id, NULL, NULL, NULL, NULL, NULL, 5000);
+  rc = proxy_make(m, false, made.typeid, made.id, out);
+  if (rc != 0)
+    (void)mp__mgr_request(
+        m, &(mgr_request){.op = MGR_OP_DECREF, .id = made.id, .timeout = MGR_CLEANUP_CALL_MS},
+        NULL);
   return rc;
 }
 
@@ -87,7 +101,7 @@ int mp_proxy_to_obj(const mp_proxy *p, mp_obj **out) {
   if (out != NULL) *out = NULL;
   if (p == NULL || out == NULL) return -EINVAL;
   const mp_manager *m = p->m;
-  mp_obj *hint = m->sh != NULL ? mp_obj_tuple2_new(mp_obj_int((int64_t)(uintptr_t)m->sh),
+  mp_obj *hint = m->sh != NULL ? mp_obj_tuple2_steal(mp_obj_int((int64_t)(uintptr_t)m->sh),
                                                    mp_obj_int((int64_t)m->sh->nonce))
                                : mp_obj_none();
   mp_obj *items[6] = {mp_obj_str(TOKEN_TAG),
@@ -96,7 +110,7 @@ int mp_proxy_to_obj(const mp_proxy *p, mp_obj **out) {
                       m->has_address ? mp_obj_str(m->address) : mp_obj_none(),
                       mp_obj_bytes(m->authkey, m->authkey_len),
                       hint};
-  *out = mp_obj_tuple_new(6, items);
+  *out = mp_obj_tuple_steal(6, items);
   return *out != NULL ? 0 : -ENOMEM;
 }
 
@@ -171,7 +185,7 @@ int mp_proxy_from_obj(mp_proxy **out, const mp_obj *tok, mp_manager *m_hint,
   }
   if (rc != 0) return rc;
   mp_proxy *p;
-  rc = mp__mgr_proxy_make(m, own, typeid, (uint64_t)id, &p);
+  rc = proxy_make(m, own, typeid, (uint64_t)id, &p);
   if (rc == 0) {
     p->ref_pid = 0; /* no reference yet: take ours now */
     rc = ensure_ref(p);

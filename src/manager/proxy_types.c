@@ -28,7 +28,7 @@ static int callo(mp_proxy *p, const char *method, mp_obj **out, unsigned owned, 
   }
   va_end(ap);
   int made_errno = errno; /* what the failed constructor of an owned argument said */
-  mp_obj *args = mp_obj_tuple_new(n, items);
+  mp_obj *args = mp_obj_tuple_steal(n, items);
   if (args == NULL || nomem) {
     mp_obj_decref(args);
     if (nomem && made_errno == EILSEQ)
@@ -312,7 +312,7 @@ int mp_barrier_proxy_broken(mp_proxy *p) {
 /* ---- creation shorthands ---- */
 static int create1(mp_manager *m, const char *typeid, mp_obj *arg, mp_proxy **out) {
   /* arg is owned (NULL: no arguments) */
-  mp_obj *args = arg != NULL ? mp_obj_tuple_new(1, &arg) : NULL;
+  mp_obj *args = arg != NULL ? mp_obj_tuple_steal(1, &arg) : NULL;
   if (arg != NULL && args == NULL) return -ENOMEM;
   int rc = mp_manager_create(m, typeid, args, out);
   mp_obj_decref(args);
@@ -330,7 +330,7 @@ int mp_manager_namespace(mp_manager *m, mp_proxy **out) {
 static int create_tc(mp_manager *m, const char *typeid, char tc, const mp_obj *v, mp_proxy **out) {
   if (v == NULL) return -EINVAL;
   char s[2] = {tc, 0};
-  mp_obj *args = mp_obj_tuple2_new(mp_obj_str(s), mp_obj_incref(CK(v)));
+  mp_obj *args = mp_obj_tuple2_steal(mp_obj_str(s), mp_obj_incref(CK(v)));
   if (args == NULL) return -ENOMEM;
   int rc = mp_manager_create(m, typeid, args, out);
   mp_obj_decref(args);

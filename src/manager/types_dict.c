@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* types_dict.c -- the manager's dict (DictProxy's methods) and Namespace (attribute get, set
- * and delete), both holding an mp_obj dict; and the wrapping of a callable='s shared value. */
+ * and delete), both holding an mp_obj dict. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,8 +134,8 @@ static int listing(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res, int w
   while (l != NULL && mp_obj_dict_next(D(o), &pos, &k, &v)) {
     mp_obj *item = what == 0 ? mp_obj_incref(k)
                    : what == 1 ? mp_obj_incref(v)
-                               : mp_obj_tuple2_new(mp_obj_incref(k), mp_obj_incref(v));
-    if (mp_obj_list_append_new(l, item) != 0) {
+                               : mp_obj_tuple2_steal(mp_obj_incref(k), mp_obj_incref(v));
+    if (mp_obj_list_append_steal(l, item) != 0) {
       mp_obj_decref(l);
       l = NULL;
     }
@@ -174,7 +174,7 @@ static int d_popitem(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp_obj *k = NULL, *v = NULL, *lk = NULL, *lv = NULL;
   while (mp_obj_dict_next(D(o), &pos, &k, &v)) lk = k, lv = v;
   if (lk == NULL) return mp_manager_error(c, -ENOENT, "KeyError: 'popitem(): dictionary is empty'");
-  *res = mp_obj_tuple2_new(mp_obj_incref(lk), mp_obj_incref(lv));
+  *res = mp_obj_tuple2_steal(mp_obj_incref(lk), mp_obj_incref(lv));
   if (*res == NULL) return -ENOMEM;
   return mp_obj_dict_del(D(o), lk);
 }
@@ -276,11 +276,3 @@ static const mgr_method ns_methods[] = {
 const mgr_type mp__mgr_type_namespace = {.name = "Namespace", .create = ns_create,
                                       .destroy = dict_destroy, .methods = ns_methods,
                                       .nmethods = MP__ARRAY_LEN(ns_methods)};
-
-int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data) {
-  if (mp_obj_type_of(v) == MP_OBJ_DICT) *t = &mp__mgr_type_dict;
-  else if (mp_obj_type_of(v) == MP_OBJ_LIST) *t = &mp__mgr_type_list;
-  else return -EINVAL;
-  *data = mp_obj_incref(v);
-  return 0;
-}

@@ -187,7 +187,7 @@ static int l_insert(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t i;
   int rc = mp__mgr_need_args(c, a, 2, 2, "insert");
   if (rc == 0) rc = bound(c, a, 0, 0, mp_obj_len(L(o)), &i);
-  return rc ? rc : mp_obj_list_insert_new(L(o), i, mp_obj_incref((mp_obj *)(uintptr_t)mp__mgr_arg(a, 1)));
+  return rc ? rc : mp_obj_list_insert_steal(L(o), i, mp_obj_incref((mp_obj *)(uintptr_t)mp__mgr_arg(a, 1)));
 }
 
 static int l_reverse(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {

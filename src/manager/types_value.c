@@ -145,7 +145,7 @@ static int array_create(mgr_call *c, const mp_obj *args, void **data) {
     mp_obj *z = st == MP_OBJ_INT ? ((tc == 'f' || tc == 'd') ? mp_obj_float(0) : mp_obj_int(0)) : NULL;
     mp_obj *v = checked(c, tc, st == MP_OBJ_INT ? z : mp_obj_item(seq, i), &rc);
     mp_obj_decref(z);
-    if (v == NULL || mp_obj_list_append_new(l, v) != 0) {
+    if (v == NULL || mp_obj_list_append_steal(l, v) != 0) {
       tv_destroy(t);
       return rc ? rc : -ENOMEM;
     }
@@ -181,7 +181,7 @@ static int a_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   if (rc == 0) rc = a_index(c, o, a, &i);
   if (rc != 0) return rc;
   mp_obj *v = checked(c, TV(o)->tc, mp__mgr_arg(a, 1), &rc);
-  return v == NULL ? (rc ? rc : -ENOMEM) : mp_obj_list_set_new(TV(o)->v, i, v);
+  return v == NULL ? (rc ? rc : -ENOMEM) : mp_obj_list_set_steal(TV(o)->v, i, v);
 }
 
 static int a_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {

@@ -29,7 +29,7 @@ mp_obj *mp__tuple_alloc(size_t n) {
   return t;
 }
 
-mp_obj *mp_obj_tuple_new(size_t n, mp_obj *const *items) {
+mp_obj *mp_obj_tuple_steal(size_t n, mp_obj *const *items) {
   bool ok = n == 0 || items;
   for (size_t i = 0; ok && i < n; i++)
     ok = items[i] != NULL;
@@ -45,14 +45,14 @@ mp_obj *mp_obj_tuple_new(size_t n, mp_obj *const *items) {
   return t;
 }
 
-mp_obj *mp_obj_tuple2_new(mp_obj *a, mp_obj *b) {
+mp_obj *mp_obj_tuple2_steal(mp_obj *a, mp_obj *b) {
   mp_obj *items[2] = {a, b};
-  return mp_obj_tuple_new(2, items);
+  return mp_obj_tuple_steal(2, items);
 }
 
-mp_obj *mp_obj_tuple3_new(mp_obj *a, mp_obj *b, mp_obj *c) {
+mp_obj *mp_obj_tuple3_steal(mp_obj *a, mp_obj *b, mp_obj *c) {
   mp_obj *items[3] = {a, b, c};
-  return mp_obj_tuple_new(3, items);
+  return mp_obj_tuple_steal(3, items);
 }
 
 mp_obj *mp__list_with_capacity(size_t n) {
@@ -92,7 +92,7 @@ static int list_reserve(mp_obj *l) {
   return 0;
 }
 
-int mp_obj_list_insert_new(mp_obj *list, size_t i, mp_obj *item) {
+int mp_obj_list_insert_steal(mp_obj *list, size_t i, mp_obj *item) {
   int rc = 0;
   if (!item)
     rc = -ENOMEM; /* the failed constructor's result */
@@ -113,17 +113,17 @@ int mp_obj_list_insert_new(mp_obj *list, size_t i, mp_obj *item) {
   return 0;
 }
 
-int mp_obj_list_append_new(mp_obj *list, mp_obj *item) {
-  return mp_obj_list_insert_new(list, SIZE_MAX, item);
+int mp_obj_list_append_steal(mp_obj *list, mp_obj *item) {
+  return mp_obj_list_insert_steal(list, SIZE_MAX, item);
 }
 
 int mp_obj_list_append(mp_obj *list, mp_obj *item) {
   if (!item)
     return -EINVAL;
-  return mp_obj_list_append_new(list, mp_obj_incref(item));
+  return mp_obj_list_append_steal(list, mp_obj_incref(item));
 }
 
-int mp_obj_list_set_new(mp_obj *list, size_t i, mp_obj *item) {
+int mp_obj_list_set_steal(mp_obj *list, size_t i, mp_obj *item) {
   int rc = 0;
   if (!item)
     rc = -ENOMEM;
@@ -144,7 +144,7 @@ int mp_obj_list_set_new(mp_obj *list, size_t i, mp_obj *item) {
 int mp_obj_list_set(mp_obj *list, size_t i, mp_obj *item) {
   if (!item)
     return -EINVAL;
-  return mp_obj_list_set_new(list, i, mp_obj_incref(item));
+  return mp_obj_list_set_steal(list, i, mp_obj_incref(item));
 }
 
 int mp_obj_list_pop(mp_obj *list, size_t i, mp_obj **out) {

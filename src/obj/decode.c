@@ -114,7 +114,7 @@ static int decode_map(dec *d, uint64_t n, size_t depth, mp_obj **out) {
       mp_obj_decref(k);
       break;
     }
-    rc = mp_obj_dict_set_new(o, k, v); /* a repeated key: the last value wins */
+    rc = mp_obj_dict_set_steal(o, k, v); /* a repeated key: the last value wins */
     if (rc)
       break;
   }

@@ -100,7 +100,7 @@ static size_t *find_slot(const mp__dict *d, const mp_obj *key, uint64_t h) {
   }
 }
 
-int mp_obj_dict_set_new(mp_obj *dict, mp_obj *key, mp_obj *value) {
+int mp_obj_dict_set_steal(mp_obj *dict, mp_obj *key, mp_obj *value) {
   int rc = 0;
   uint64_t h = 0;
   if (!key || !value)
@@ -140,7 +140,7 @@ fail:
 int mp_obj_dict_set(mp_obj *dict, mp_obj *key, mp_obj *value) {
   if (!key || !value)
     return -EINVAL;
-  return mp_obj_dict_set_new(dict, mp_obj_incref(key), mp_obj_incref(value));
+  return mp_obj_dict_set_steal(dict, mp_obj_incref(key), mp_obj_incref(value));
 }
 
 mp_obj *mp_obj_dict_get(const mp_obj *dict, const mp_obj *key) {

@@ -5,23 +5,18 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "obj/obj_internal.h"
+#include "os/os.h"
 
 static uint64_t sip_k0, sip_k1;
 static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
 
 static void sip_seed(void) {
   uint64_t k[2];
-  if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    k[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
-    k[1] = (uint64_t)ts.tv_sec * 0xbf58476d1ce4e5b9ULL ^ (uint64_t)(uintptr_t)&k;
-  }
+  (void)mp__random_bytes(k, sizeof k); /* its fallback is unpredictable enough for a hash key */
   sip_k0 = k[0];
   sip_k1 = k[1];
 }

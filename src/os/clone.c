@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* clone.c -- the forkserver's fork: a child that is the server's sibling, not its child.
+/* clone.c -- making children: fork() for the fork start method, the forkserver's fork (a child
+ * that is the server's sibling, not its child), and a daemon child's tie to its parent.
  *
  * The forkserver makes children on behalf of the program, and they must be the program's own
  * children, so that it reaps them, opens their pidfds and sees them in active_children, exactly
@@ -10,6 +11,8 @@
  * which is found once by looking for the thread's own tid in it and checked in a test child;
  * and the library's cached thread identity is reset (mp__self_forget). */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -62,4 +65,16 @@ pid_t mp__fork_sibling(void) {
   if (pid < 0) return -errno;
   if (pid == 0) mp__self_forget();
   return pid;
+}
+
+pid_t mp__fork(void) {
+  pid_t pid = fork();
+  return pid < 0 ? -errno : pid;
+}
+
+void mp__die_with_parent(pid_t parent_pid) {
+  /* The kernel sends PDEATHSIG when the thread that forked us exits; if the parent is already
+   * gone (we were reparented before prctl ran), act as if the signal had come. */
+  (void)syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if ((pid_t)syscall(SYS_getppid) != parent_pid) raise(SIGKILL);
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* fd.c -- small fd helpers: waiting for readability under a deadline, and closing. */
+/* fd.c -- small fd helpers: waiting for readability under a deadline, eventfds as wake-ups, and
+ * closing. */
 #include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +17,16 @@ int mp__poll_readable(int fd, mp__deadline d) {
     if (r == 0) return 0;
     if (errno != EINTR) return -errno;
   }
+}
+
+int mp__eventfd_new(void) {
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  return fd < 0 ? -errno : fd;
+}
+
+void mp__eventfd_post(int fd) {
+  /* EAGAIN means the counter is full, which is readable already: nothing is lost. */
+  if (fd >= 0) (void)!write(fd, &(uint64_t){1}, sizeof(uint64_t));
 }
 
 void mp__close(int fd) {

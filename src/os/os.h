@@ -47,18 +47,6 @@ static inline void mp__cpu_relax(void) {
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
   __asm__ volatile("yield" ::: "memory");
-/* ---- children made for the start methods (clone.c, exe_init.c) ---- */
-
-/* fork() for the forkserver: the child is made a child of the caller's parent
- * (CLONE_PARENT), with glibc's and the library's idea of its thread id put right.  Returns the
- * pid in the caller, 0 in the child, or -errno.  Single-threaded callers only. */
-pid_t mp__fork_sibling(void);
-
-/* From a constructor of the library in an exec'd child: runs the program's own constructors
- * that have not run yet (all of them when the library is a shared object loaded before the
- * program; those after self when self is one of the program's).  Returns 0 or -ENOENT. */
-int mp__run_program_constructors(int argc, char **argv, char **envp, void (*self)(void));
-
 #endif
 }
 
@@ -95,6 +83,9 @@ int mp__pidfd_signal(int pidfd, int sig);
  * only), or -errno (-ECHILD when somebody else reaped it). */
 int mp__pidfd_reap(int pidfd, bool block, int *exitcode);
 
+/* Whether the process behind pidfd has ended (looked at without waiting).  False for -1. */
+bool mp__pidfd_ended(int pidfd);
+
 /* ---- fds (fd.c) ---- */
 
 /* Waits until fd is readable (or hung up) or the deadline passes.  Returns 1 when ready,
@@ -108,17 +99,40 @@ int mp__read_all(int fd, void *buf, size_t len);
 /* Sends exactly len bytes on a blocking socket, never raising SIGPIPE.  Returns 0 or -errno. */
 int mp__send_all(int fd, const void *buf, size_t len);
 
+/* A close-on-exec, non-blocking eventfd whose counter starts at 0: a wake-up that poll() sees
+ * as readable until somebody reads it.  Returns the fd or -errno. */
+int mp__eventfd_new(void);
+
+/* Adds 1 to the eventfd's counter, making it readable (a full counter is readable already). */
+void mp__eventfd_post(int fd);
+
 /* close() that ignores EINTR (on Linux the fd is released even then) and tolerates -1. */
 void mp__close(int fd);
 
+/* ---- shared memory (mem.c) ---- */
+
+/* A close-on-exec memfd named name (for /proc only), of size 0.  The fd or -errno. */
+int mp__memfd_new(const char *name);
+
+#define MP__MAP_NORESERVE 1u /* only touched pages count against memory accounting */
+#define MP__MAP_EXACT 2u     /* at exactly `at`, never over an existing mapping */
+/* Maps size bytes of fd shared and read-write into *out, at `at` (a hint, or exact with
+ * MP__MAP_EXACT: -EEXIST when something is there).  0 or -errno. */
+int mp__map_shared(int fd, size_t size, void *at, unsigned flags, void **out);
+/* Unmaps what mp__map_shared mapped.  NULL is accepted. */
+void mp__unmap(void *p, size_t size);
+
+/* ---- randomness (random.c) ---- */
+
+/* Fills buf with len bytes from the kernel's random source (getrandom).  Where that fails (an
+ * seccomp filter that forbids it) it falls back to bytes drawn from the clock and the pid,
+ * which are unpredictable enough for session keys and nonces but not for secrets: returns 0
+ * with kernel randomness, -errno after the fallback. */
+int mp__random_bytes(void *buf, size_t len);
+
 /* ---- stdio and exit in a forked child (stdio.c) ---- */
 
-/* Whether some stdio stream may hold output not yet written: false only when every stream's
- * write buffer is known to be empty (looked at without writing memory; true whenever it
- * cannot tell, e.g. while other threads exist). */
-bool mp__stdio_pending(void);
-
-/* fflush(NULL), skipped when mp__stdio_pending() says nothing is buffered. */
+/* fflush(NULL), skipped when every stream's write buffer is known to be empty. */
 void mp__stdio_flush_all(void);
 
 /* In a freshly forked child: drops what its streams hold unwritten.  That output was the
@@ -126,11 +140,23 @@ void mp__stdio_flush_all(void);
  * writes it.  Touches nothing when nothing is buffered. */
 void mp__stdio_discard_all(void);
 
+/* In a freshly forked child: stdin becomes /dev/null, a dup of devnull_fd (the parent's, or
+ * -1: then it is opened), and what stdin had buffered is dropped.  Raw system calls, whose
+ * bindings the parent resolved, so the child pays no lazy binding. */
+void mp__stdin_from_devnull(int devnull_fd);
+
+/* In a freshly forked child: SIGKILL when the thread that forked it exits, and at once if the
+ * parent (parent_pid) is already gone. */
+void mp__die_with_parent(pid_t parent_pid);
+
 /* _exit(code) through syscall(), whose binding the parent already resolved, so a forked child
  * leaving does not pay for lazy symbol binding. */
 __attribute__((noreturn)) void mp__exit_now(int code);
 
 /* ---- children made for the start methods (clone.c, exe_init.c) ---- */
+
+/* fork(), for the fork start method: the pid in the parent, 0 in the child, or -errno. */
+pid_t mp__fork(void);
 
 /* fork() for the forkserver: the child is made a child of the caller's parent
  * (CLONE_PARENT), with glibc's and the library's idea of its thread id put right.  Returns the

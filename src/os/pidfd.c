@@ -3,6 +3,7 @@
  * good, so a recycled pid can never be signalled or reaped by mistake, and it can be polled,
  * which is what lets the library follow children without a SIGCHLD handler. */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,4 +38,10 @@ int mp__pidfd_reap(int pidfd, bool block, int *exitcode) {
   if (info.si_pid == 0) return 0;
   *exitcode = info.si_code == CLD_EXITED ? info.si_status : -info.si_status;
   return 1;
+}
+
+bool mp__pidfd_ended(int pidfd) {
+  if (pidfd < 0) return false;
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  return poll(&p, 1, 0) == 1;
 }

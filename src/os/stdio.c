@@ -7,11 +7,12 @@
  * Two things here avoid such faults without changing what is printed:
  *
  *  - fflush(NULL) locks every stream and writes glibc's stream-list lock even when nothing is
- *    buffered.  mp__stdio_pending() looks at the streams without writing anything, so the
+ *    buffered.  stdio_pending() looks at the streams without writing anything, so the
  *    flush is skipped only when it would have written nothing.
  *  - _exit() called for the first time in a child is bound lazily by the dynamic linker there
  *    (symbol lookup, GOT write: ~7 faults), and that binding is lost with the child.
  *    syscall(), which the parent has already used to open the pidfd, is bound for good. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <sys/syscall.h>
@@ -26,7 +27,10 @@
  * Exported since glibc 2.2.5; its real type is a pointer to a struct that starts with a FILE. */
 extern FILE *_IO_list_all;
 
-bool mp__stdio_pending(void) {
+/* Whether some stdio stream may hold output not yet written: false only when every stream's
+ * write buffer is known to be empty (looked at without writing memory; true whenever it
+ * cannot tell, e.g. while other threads exist). */
+static bool stdio_pending(void) {
   /* Walking the list unlocked is only safe while no other thread can open or close a stream;
    * otherwise report "maybe" and let fflush(NULL) walk it under glibc's lock. */
   if (!__libc_single_threaded) return true;
@@ -44,15 +48,31 @@ void mp__stdio_discard_all(void) {
     if (f->_mode <= 0 && f->_IO_write_ptr > f->_IO_write_base) __fpurge(f);
 }
 #else
-bool mp__stdio_pending(void) { return true; }
+/* Whether some stdio stream may hold output not yet written: false only when every stream's
+ * write buffer is known to be empty (looked at without writing memory; true whenever it
+ * cannot tell, e.g. while other threads exist). */
+static static bool stdio_pending(void) { return true; }
 void mp__stdio_discard_all(void) {}
 #endif
 
 void mp__stdio_flush_all(void) {
-  if (mp__stdio_pending()) fflush(NULL);
+  if (stdio_pending()) fflush(NULL);
 }
 
 void mp__exit_now(int code) {
   /* _exit() is exit_group() on Linux; the loop only satisfies noreturn. */
   for (;;) syscall(SYS_exit_group, code);
+}
+
+void mp__stdin_from_devnull(int devnull_fd) {
+  if (devnull_fd < 0 || syscall(SYS_dup3, devnull_fd, STDIN_FILENO, 0) != STDIN_FILENO) {
+    char path[] = "/dev/null";
+    (void)syscall(SYS_close, STDIN_FILENO);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+    if (fd > STDIN_FILENO) { /* 0 was not free after all: put it there */
+      (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
+      (void)syscall(SYS_close, fd);
+    }
+  }
+  if (stdin->_IO_read_ptr < stdin->_IO_read_end) __fpurge(stdin);
 }

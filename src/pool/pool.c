@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,9 +141,9 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
     return -ENOMEM;
   }
   pool_shared *sh = p->sh;
-  sh->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  sh->efd = mp__eventfd_new();
   if (sh->efd < 0) {
-    rc = -errno;
+    rc = sh->efd;
     sh->efd = -1;
     release(p);
     return rc;

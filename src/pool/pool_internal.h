@@ -129,6 +129,7 @@ typedef struct pool_job {
 typedef struct pool_txn {
   _Atomic uint32_t committed; /* 1 from the commit until every entry is applied */
   uint32_t n;
+  uint32_t spoiled; /* an entry was refused (the log was full): the commit is refused whole */
   struct {
     uint64_t *addr;
     uint64_t val;
@@ -269,14 +270,26 @@ void mp__pool_lock(pool_shared *sh);
 void mp__pool_unlock(pool_shared *sh);
 static inline uint64_t mp__ld(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void mp__st(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static inline void mp__txn_begin(pool_txn *t) { t->n = 0; }
-static inline void mp__txn_set(pool_txn *t, uint64_t *addr, uint64_t val) {
+static inline void mp__txn_begin(pool_txn *t) {
+  t->n = 0;
+  t->spoiled = 0;
+}
+/* Logs *addr = val.  The log holds TXN_MAX words (the longest section logs 9): one more is
+ * refused with -ENOSPC and spoils the log, whose commit is then refused whole, so a section too
+ * big for the log changes nothing rather than part of what it meant to. */
+static inline int mp__txn_set(pool_txn *t, uint64_t *addr, uint64_t val) {
+  if (mp__unlikely(t->n >= TXN_MAX)) {
+    t->spoiled = 1;
+    return -ENOSPC;
+  }
   t->e[t->n].addr = addr;
   t->e[t->n].val = val;
   t->n++;
+  return 0;
 }
-/* Commits and applies the log (pool lock held). */
-void mp__txn_commit(pool_txn *t);
+/* Commits and applies the log (pool lock held).  0, or -ENOSPC for a spoiled log (nothing is
+ * applied; the log is emptied). */
+int mp__txn_commit(pool_txn *t);
 
 /* ---- complete.c: the state changes of a chunk ending, used by workers (logged) and by the
  * result thread (direct, via a scratch log) ---- */

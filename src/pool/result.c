@@ -252,7 +252,7 @@ int mp_async_result_list(mp_async_result *r, mp_obj **out) {
   for (size_t i = 0; i < r->job->n; i++) {
     mp_obj *v;
     int rc = mp_async_result_item_obj(r, i, &v);
-    if (rc == 0) rc = mp_obj_list_append_new(list, v);
+    if (rc == 0) rc = mp_obj_list_append_steal(list, v);
     if (rc) {
       mp_obj_decref(list);
       return rc;

@@ -71,7 +71,7 @@ void mp__fail_unclaimed(pool_shared *sh, int code, int status, const char *messa
       pool_txn t;
       mp__txn_begin(&t);
       how |= mp__complete_log(sh, &t, j, c, (uint64_t)(uintptr_t)e);
-      mp__txn_commit(&t);
+      (void)mp__txn_commit(&t);
     }
     mp__st(&j->next_chunk, j->nchunks);
     mp__complete_wake(sh, j, how);

@@ -171,7 +171,7 @@ static void worker_ended(mp_pool *p, uint32_t i, int code, const char *name, pid
     mp__txn_begin(&t);
     how = mp__complete_log(sh, &t, j, s->chunk, (uint64_t)(uintptr_t)(e ? e : &mp__error_nomem));
     mp__txn_set(&t, &s->job, 0);
-    mp__txn_commit(&t);
+    (void)mp__txn_commit(&t);
     mp__log(MP_LOG_WARNING, "pool: worker %s (pid %d) %s while running a task", name, (int)pid, why);
   }
   bool got_through_init = atomic_load(&s->init_done);

@@ -7,10 +7,15 @@ static void txn_apply(pool_txn *t) {
   for (uint32_t k = 0; k < t->n; k++) mp__st(t->e[k].addr, t->e[k].val);
 }
 
-void mp__txn_commit(pool_txn *t) {
+int mp__txn_commit(pool_txn *t) {
+  if (mp__unlikely(t->spoiled)) {
+    t->n = 0;
+    return -ENOSPC;
+  }
   atomic_store_explicit(&t->committed, 1, memory_order_seq_cst);
   txn_apply(t);
   atomic_store_explicit(&t->committed, 0, memory_order_release);
+  return 0;
 }
 
 void mp__pool_lock(pool_shared *sh) {

@@ -157,7 +157,7 @@ int mp__worker_main(pool_shared *sh, uint32_t i, int (*init)(void *), void *init
     } else if (state == POOL_CLOSE) {
       leave = true;
     }
-    if (t->n) mp__txn_commit(t);
+    if (t->n) (void)mp__txn_commit(t);
     mp__pool_unlock(sh);
     if (done_job) mp__complete_wake(sh, done_job, how);
     if (leave) return 0;

@@ -17,6 +17,9 @@ static atomic_uint next_child = 1;
 
 mp_process *mp_current_process(void) { return &self; }
 
+/* Log records name the process from self.name, which every rename writes in place. */
+__attribute__((constructor)) static void name_the_logs(void) { mp__log_name_from(self.name); }
+
 mp_process *mp_parent_process(void) { return has_parent ? &parent : NULL; }
 
 /* Appends src to dst (holding *len chars) within MP_PROCESS_NAME_MAX; false if it was cut. */

@@ -10,7 +10,8 @@
 #include "process/process_internal.h"
 #include "start/start_internal.h"
 
-int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name) {
+/* Copies a name in, checking its length.  Returns 0 or -EINVAL. */
+static int copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name) {
   if (name == NULL) return -EINVAL;
   size_t len = strlen(name);
   if (len == 0 || len >= MP_PROCESS_NAME_MAX) return -EINVAL;
@@ -41,7 +42,7 @@ static int handle_new(mp_process **out, const mp_process_opts *opts) {
   mp__identity_next(p->ident, p->name);
   if (opts) {
     p->daemon = opts->daemon;
-    if (opts->name && mp__process_copy_name(p->name, opts->name) != 0) {
+    if (opts->name && copy_name(p->name, opts->name) != 0) {
       if (!mp__registry_keep_spare(p)) free(p);
       return -EINVAL;
     }
@@ -187,7 +188,7 @@ const char *mp_process_name(const mp_process *p) { return p ? p->name : NULL; }
 
 int mp_process_set_name(mp_process *p, const char *name) {
   if (p == NULL) return -EINVAL;
-  return mp__process_copy_name(p->name, name);
+  return copy_name(p->name, name);
 }
 
 bool mp_process_daemon(const mp_process *p) { return p && p->daemon; }

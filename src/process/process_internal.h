@@ -117,7 +117,4 @@ void mp__process_set_extra_fd(mp_process *p, int fd);
 /* Frees what the handle owns besides itself (before it is freed or kept as the spare). */
 void mp__process_drop_payload(mp_process *p);
 
-/* Copies a name in, checking its length.  Returns 0 or -EINVAL. */
-int mp__process_copy_name(char dst[MP_PROCESS_NAME_MAX], const char *name);
-
 #endif

@@ -5,12 +5,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "heap/heap.h"
@@ -48,19 +45,6 @@ static void devnull_ready(void) {
   devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void stdin_from_devnull(void) {
-  if (devnull_fd < 0 || syscall(SYS_dup3, devnull_fd, STDIN_FILENO, 0) != STDIN_FILENO) {
-    char path[] = "/dev/null";
-    (void)syscall(SYS_close, STDIN_FILENO);
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
-    if (fd > STDIN_FILENO) { /* 0 was not free after all: put it there */
-      (void)syscall(SYS_dup3, fd, STDIN_FILENO, 0);
-      (void)syscall(SYS_close, fd);
-    }
-  }
-  if (stdin->_IO_read_ptr < stdin->_IO_read_end) __fpurge(stdin);
-}
-
 /* Bound when the library loads: the address is a relocation the loader fills in at start.
  * volatile, because through a const pointer the compiler would call on_exit's PLT entry
  * directly, and its first call in each child would bind it lazily there: a symbol lookup in
@@ -68,14 +52,11 @@ static void stdin_from_devnull(void) {
 static int (*volatile register_on_exit)(void (*)(int, void *), void *) = on_exit;
 
 void mp__child_prelude(bool daemon, pid_t parent_pid) {
-  stdin_from_devnull();
+  mp__stdin_from_devnull(devnull_fd);
   (void)register_on_exit(exit_in_child, NULL);
   if (daemon) {
-    /* A daemon must not outlive a parent killed before it could run its exit handlers.  The
-     * kernel sends PDEATHSIG when the thread that forked us exits; if the parent is already
-     * gone (we were reparented before prctl ran), act as if the signal had come. */
-    (void)syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if ((pid_t)syscall(SYS_getppid) != parent_pid) raise(SIGKILL);
+    /* A daemon must not outlive a parent killed before it could run its exit handlers. */
+    mp__die_with_parent(parent_pid);
   }
 }
 
@@ -140,12 +121,11 @@ int mp_process_start(mp_process *p) {
     /* Hold the registry lock across fork so the child's copy of the list is consistent. */
     mp__registry_lock();
     devnull_ready(); /* under the lock: two starting threads must not both open it */
-    pid = fork();
+    pid = mp__fork();
     if (pid == 0) child_main(p);
     if (pid < 0) {
-      int err = -errno;
       mp__registry_unlock();
-      return err;
+      return pid;
     }
   }
   int fd = mp__pidfd_open(pid);

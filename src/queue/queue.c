@@ -78,7 +78,6 @@ static int queue_make(mp_queue **out, size_t maxsize, uint32_t kind) {
   }
   q->maxsize = (uint32_t)maxsize;
   q->kind = kind;
-  q->magic = QUEUE_MAGIC;
   *out = q;
   return 0;
 }
@@ -99,7 +98,6 @@ void mp_queue_free(mp_queue *q) {
   }
   for (uint32_t i = 0; i < q->ncache; i++) mp__shared_free(q->cache[i].block, q->cache[i].cap);
   ring_free(r);
-  q->magic = 0;
   mp__shared_free(q, sizeof *q);
 }
 
@@ -141,7 +139,8 @@ static void *block_get(mp_queue *q, uint64_t len, uint64_t *cap) {
   return mp__shared_alloc(*cap);
 }
 
-void mp__queue_block_release(mp_queue *q, void *block, uint64_t cap) {
+/* Returns a block to the queue's cache (or frees it). */
+static void block_release(mp_queue *q, void *block, uint64_t cap) {
   if (block == NULL) return;
   if (qlock(q) == 0) {
     uint32_t n = q->ncache;
@@ -272,7 +271,7 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
   s.u.ref.block = b;
   s.u.ref.cap = cap;
   int rc = put_slot(q, &s, sizeof s.u.ref, timeout);
-  if (rc != 0) mp__queue_block_release(q, b, cap);
+  if (rc != 0) block_release(q, b, cap);
   return rc;
 }
 
@@ -321,7 +320,7 @@ static void deliver(mp_queue *q, queue_slot *s, void *dst) {
     return;
   }
   memcpy(dst, s->u.ref.block, s->len);
-  mp__queue_block_release(q, s->u.ref.block, s->u.ref.cap);
+  block_release(q, s->u.ref.block, s->u.ref.cap);
 }
 
 int mp_queue_get_bytes(mp_queue *q, void *buf, size_t cap, size_t *len, mp_timeout_ms timeout) {
@@ -366,7 +365,7 @@ int mp_queue_get_msg(mp_queue *q, mp_queue_msg *m, mp_timeout_ms timeout) {
 
 void mp_queue_msg_release(mp_queue *q, mp_queue_msg *m) {
   if (m == NULL) return;
-  if (m->block_ != NULL && q != NULL) mp__queue_block_release(q, m->block_, m->block_cap_);
+  if (m->block_ != NULL && q != NULL) block_release(q, m->block_, m->block_cap_);
   *m = (mp_queue_msg){0};
 }
 

@@ -53,7 +53,6 @@ typedef struct queue_block {
 } queue_block;
 
 #define QUEUE_CACHE 16 /* large-message blocks kept for reuse */
-#define QUEUE_MAGIC UINT32_C(0x6d707175) /* "mpqu" */
 
 struct mp_queue {
   /* line 1: what every put and get touches */
@@ -68,7 +67,6 @@ struct mp_queue {
   _Atomic uint32_t closed;
   uint32_t maxsize;           /* 0: unbounded */
   uint32_t kind;
-  uint32_t magic;
   /* line 2: JoinableQueue and the block cache */
   _Alignas(64) uint64_t done; /* task_done calls (under lock); unfinished = tail - done */
   _Atomic uint32_t joinseq;   /* futex: bumped when unfinished reaches 0 */
@@ -78,7 +76,5 @@ struct mp_queue {
   queue_block cache[QUEUE_CACHE];
 };
 
-/* Returns a block to the queue's cache (or frees it). */
-void mp__queue_block_release(mp_queue *q, void *block, uint64_t cap);
 
 #endif

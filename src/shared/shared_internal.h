@@ -35,8 +35,6 @@ typedef struct mp__shobj {
 /* Element kinds for the typed accessors. */
 enum { MP__K_SIGNED, MP__K_UNSIGNED, MP__K_BOOL, MP__K_FLOAT, MP__K_OTHER };
 
-/* The kind of a typecode (MP__K_OTHER for 0, a struct). */
-int mp__typecode_kind(char typecode);
 
 /* Makes an object: validates typecode/elem_size/length/opts, allocates, sets up the lock and
  * copies init (or leaves zeros).  typecode 0 means a struct of elem_size bytes. */

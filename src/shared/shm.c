@@ -22,12 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "os/os.h"
 #include "multiproc/shm.h"
 
 #define SHM_DIR "/dev/shm"
@@ -162,10 +161,7 @@ static int unlink_if_same(const char *name, dev_t dev, ino_t ino) {
 /* ---- create, attach ---- */
 
 static int map(mp_shm *h) {
-  void *p = mmap(NULL, h->size, PROT_READ | PROT_WRITE, MAP_SHARED, h->fd, 0);
-  if (p == MAP_FAILED) return -errno;
-  h->buf = p;
-  return 0;
+  return mp__map_shared(h->fd, h->size, NULL, 0, &h->buf);
 }
 
 static int make_segment(mp_shm *h, size_t size, bool generated) {
@@ -181,7 +177,7 @@ static int make_segment(mp_shm *h, size_t size, bool generated) {
   for (int tries = 0; rc == 0; tries++) {
     if (generated) {
       uint64_t r = 0;
-      if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) r ^= (uint64_t)st.st_ino * 0x9e37u;
+      if (mp__random_bytes(&r, sizeof r) != 0) r ^= (uint64_t)st.st_ino * 0x9e37u;
       snprintf(h->name, sizeof h->name, MP_SHM_PREFIX "%d-%016llx", (int)getpid(),
                (unsigned long long)r);
     }
@@ -272,7 +268,7 @@ int mp_shm_close(mp_shm *h) {
   if (h == NULL) return -EINVAL;
   if (h->fd < 0) return 0;
   if (h->user) registry_remove(h);
-  if (h->buf) munmap(h->buf, h->size);
+  mp__unmap(h->buf, h->size);
   h->buf = NULL;
   if (h->user) {
     /* One closer at a time; then, if our read lock can become a write lock, no other user's

@@ -63,11 +63,6 @@ const char *mp_typecode_ctype_c(char typecode) {
 
 const char *mp_typecodes(void) { return "BHILQbcdfhilqu?"; }
 
-int mp__typecode_kind(char typecode) {
-  const tc_info *t = lookup(typecode);
-  return t ? t->kind : MP__K_OTHER;
-}
-
 /* ---- loads and stores of one element; p points into the object's data ---- */
 
 static int64_t load_signed(const void *p, size_t size) {

@@ -27,7 +27,6 @@ typedef struct mp__task_ref {
   uint32_t hash;
 } mp__task_ref;
 
-uint32_t mp__task_hash(const char *name, uint32_t kind);
 /* The ref of a registered function of that kind; MP_ENOTREG when it is not registered. */
 int mp__task_ref_of(uint32_t kind, void (*fn)(void), mp__task_ref *out);
 /* The registered name of a ref made in this image (static string), or NULL. */

@@ -35,7 +35,7 @@ static pthread_mutex_t add_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Entry i, i below a count loaded with acquire (its chunk was stored before the count). */
 static task_entry *at(unsigned i) { return &chunks[i / CHUNK][i % CHUNK]; }
 
-uint32_t mp__task_hash(const char *name, uint32_t kind) {
+static uint32_t task_hash(const char *name, uint32_t kind) {
   uint32_t h = 2166136261u ^ kind; /* FNV-1a */
   for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
   return h;
@@ -56,7 +56,7 @@ static int add(const char *name, uint32_t kind, void (*fn)(void), const void *ob
     rc = -ENOMEM;
   if (rc == 0) {
     *at(n) = (task_entry){
-        .name = name, .fn = fn, .obj = obj, .kind = kind, .hash = mp__task_hash(name, kind)};
+        .name = name, .fn = fn, .obj = obj, .kind = kind, .hash = task_hash(name, kind)};
     atomic_store_explicit(&ntasks, n + 1, memory_order_release);
   }
   pthread_mutex_unlock(&add_mu);

@@ -77,7 +77,7 @@ static int who(mp_task *t) {
   mp_obj_decref(x);
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
   nanosleep(&ts, NULL);
-  mp_obj *r = mp_obj_tuple3_new(mp_obj_int(mp_mpi_rank()), mp_obj_int(getpid()),
+  mp_obj *r = mp_obj_tuple3_steal(mp_obj_int(mp_mpi_rank()), mp_obj_int(getpid()),
                                 mp_obj_int((int64_t)mp_task_index(t)));
   int rc = mp_task_return_obj(t, r);
   mp_obj_decref(r);
@@ -110,7 +110,7 @@ static int unregistered(mp_task *t) {
 
 static mp_obj *int_list(int n, int64_t (*gen)(int)) {
   mp_obj *l = mp_obj_list();
-  for (int i = 0; i < n; i++) mp_obj_list_append_new(l, mp_obj_int(gen(i)));
+  for (int i = 0; i < n; i++) mp_obj_list_append_steal(l, mp_obj_int(gen(i)));
   return l;
 }
 static int64_t ident(int i) { return i; }
