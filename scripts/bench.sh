@@ -154,6 +154,14 @@ if [ "$count" -eq 0 ]; then
   exit 1
 fi
 
+# The MPI rows exist only where libmultiproc-mpi was built (an MPI was installed): say so
+# rather than leave them out silently.
+if ! [ -x "$bench_dir/mpi_pool_map_chunk1" ]; then
+  for w in mpi_pool_map_chunk1 mpi_pool_cpu_speedup; do
+    table+=$'\n'"$w${tab}skipped: no MPI at build time (openmpi-bin, libopenmpi-dev)"
+  done
+fi
+
 printf '%s\n' "$table"
 printf '%s\n' "$table" >"$build_dir/bench.tsv"
 exit "$failed"
