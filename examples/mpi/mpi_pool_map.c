@@ -47,6 +47,11 @@ MP_MAP_TASK(halve);
 
 int main(int argc, char **argv) {
   check(mp_mpi_init(&argc, &argv, NULL), "mp_mpi_init"); /* ranks >= 1 stay inside */
+  if (mp_mpi_size() < 2) { /* no worker ranks: the MPI pool would be MP_EBROKEN */
+    fprintf(stderr, "run me with mpirun -np 4 %s (rank 0 and three workers)\n", argv[0]);
+    mp_mpi_finalize();
+    return 2;
+  }
 
   mp_pool_opts o = {.backend = mp_mpi_backend()};
   mp_pool *pool;
