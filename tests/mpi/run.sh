@@ -71,6 +71,21 @@ if ! grep -q "rank 3 .*exited on signal 9" "$log" || [ $((SECONDS - t0)) -gt 20 
   sed 's/^/  | /' "$log"
   failures=$((failures + 1))
 fi
+# the example of docs/scale-out.md
+example=$build/examples/mpi_pool_map
+if [ -x "$example" ]; then
+  rc=0
+  timeout -k 5 60 "${local_np4[@]}" "$example" >"$log" 2>&1 || rc=$?
+  if [ $rc = 0 ] && grep -q "^4 MPI ranks: rank 0 and 3 pool slots$" "$log" &&
+    grep -q "^square over ranks: 0 1 4 9 16 25 36 49 64 81$" "$log" &&
+    grep -q "^halve over ranks: sum = 2499975000.0$" "$log"; then
+    echo "PASS examples/mpi/mpi_pool_map.c"
+  else
+    echo "FAIL examples/mpi/mpi_pool_map.c: exit status $rc"
+    sed 's/^/  | /' "$log"
+    failures=$((failures + 1))
+  fi
+fi
 no_leftovers localhost
 
 # ---- three hosts in network namespaces ----
