@@ -20,7 +20,7 @@
 #include <multiproc.h>
 #include <multiproc/mpi.h>
 
-static void fail(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   printf("FAIL ");
