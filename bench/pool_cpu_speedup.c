@@ -42,7 +42,7 @@ static double run_mp(void *ctx, long iters) {
     int64_t out[TASKS];
     serial += serial_ns();
     uint64_t t0 = bench_now_ns();
-    bench_check_mp(mp_pool_map_array(p, work_elem, in, TASKS, sizeof *in, out, sizeof *out, 0),
+    bench_check_mp(mp_pool_map_array(p, work_elem, in, TASKS, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
                    "map");
     par += (double)(bench_now_ns() - t0);
     for (int i = 0; i < TASKS; i++)

@@ -34,7 +34,7 @@ static double map_mp(void *ctx, long iters) {
   uint64_t t0 = bench_now_ns();
   for (long k = 0; k < iters; k++)
     bench_check_mp(mp_pool_map_array(cx->pool, tiny_elem, cx->in, cx->n, sizeof *cx->in, cx->out,
-                                     sizeof *cx->out, cx->chunksize),
+                                     sizeof *cx->out, cx->chunksize, MP_FOREVER),
                    "mp_pool_map_array");
   uint64_t t1 = bench_now_ns();
   check_out(cx);

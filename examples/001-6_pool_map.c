@@ -12,7 +12,7 @@
  *
  *   Python                          C
  *   pool = Pool(2)                  mp_pool_new(&pool, &(mp_pool_opts){.processes = 2})
- *   pool.map(fib, [35] * 2)         mp_pool_map(pool, fib_task, items, 0, &results)
+ *   pool.map(fib, [35] * 2)         mp_pool_map(pool, fib_task, items, 0, &results, MP_FOREVER)
  *   fib(n) -> value                 a task function: mp_task_arg_obj / mp_task_return_obj
  */
 #include <errno.h>
@@ -56,7 +56,7 @@ int main(void) {
   for (int i = 0; i < 2; i++) check(mp_obj_list_append_steal(items, mp_obj_int(35)), "append");
 
   mp_obj *results;
-  check(mp_pool_map(pool, fib_task, items, 0, &results), "pool.map");
+  check(mp_pool_map(pool, fib_task, items, 0, &results, MP_FOREVER), "pool.map");
   check(mp_obj_fprint(stdout, results), "print");
   printf("\n");
 

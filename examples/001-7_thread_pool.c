@@ -63,13 +63,13 @@ int main(int argc, char **argv) {
   mp_obj *items = mp_obj_list(); /* [35] * 2 */
   for (int i = 0; i < 2; i++) check(mp_obj_list_append_steal(items, mp_obj_int(35)), "append");
   mp_obj *results;
-  check(mp_pool_map(pool, fib_task, items, 0, &results), "pool.map");
+  check(mp_pool_map(pool, fib_task, items, 0, &results, MP_FOREVER), "pool.map");
   check(mp_obj_fprint(stdout, results), "print");
   printf("\n");
 
   void *buf;
   size_t len;
-  check(mp_pool_apply(pool, pid_task, NULL, 0, &buf, &len), "pool.apply(os.getpid)");
+  check(mp_pool_apply(pool, pid_task, NULL, 0, &buf, &len, MP_FOREVER), "pool.apply(os.getpid)");
   int64_t worker_pid = len == sizeof worker_pid ? *(int64_t *)buf : -1;
   free(buf);
   printf("main pid %d, a worker's pid %lld\n", (int)getpid(), (long long)worker_pid);

@@ -8,7 +8,7 @@
  *
  *   Python                               C
  *   p = Pool(3)                          mp_pool_new(&p, &(mp_pool_opts){.processes = 3})
- *   res = p.apply(work, args=(i,))       mp_pool_apply_obj(p, work, arg, &res)
+ *   res = p.apply(work, args=(i,))       mp_pool_apply_obj(p, work, arg, &res, MP_FOREVER)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +47,7 @@ int main(void) {
   mp_obj *res_l = mp_obj_list();
   for (int i = 0; i < 10; i++) {
     mp_obj *arg = mp_obj_int(i), *res;
-    check(mp_pool_apply_obj(p, work, arg, &res), "p.apply");
+    check(mp_pool_apply_obj(p, work, arg, &res, MP_FOREVER), "p.apply");
     mp_obj_decref(arg);
     check(mp_obj_list_append_steal(res_l, res), "res_l.append");
   }

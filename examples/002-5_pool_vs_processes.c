@@ -7,7 +7,7 @@
  *
  *   Python                                  C
  *   Process(target=func, args=(i,))         mp_process_new(&p, func_proc, &args[i], NULL)
- *   pool.map(func, range(100))              mp_pool_map(pool, func_task, items, 0, &results)
+ *   pool.map(func, range(100))              mp_pool_map(pool, func_task, items, 0, &results, MP_FOREVER)
  *   time.time()                             clock_gettime(CLOCK_MONOTONIC)
  */
 #include <stdio.h>
@@ -76,7 +76,7 @@ int main(void) {
   for (int i = 0; i < 100; i++) check(mp_obj_list_append_steal(items, mp_obj_int(i)), "range");
   mp_obj *results;
   double s_time = now();
-  check(mp_pool_map(pool, func_task, items, 0, &results), "pool.map");
+  check(mp_pool_map(pool, func_task, items, 0, &results, MP_FOREVER), "pool.map");
   double e_time = now();
   printf("%f\n", e_time - s_time);
   if (mp_obj_len(results) != 100) {

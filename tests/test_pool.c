@@ -182,7 +182,7 @@ static void apply_and_misuse_on(bool threads) {
   int64_t x = 12;
   void *res = NULL;
   size_t len = 0;
-  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, sizeof x, &res, &len));
+  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, sizeof x, &res, &len, MP_FOREVER));
   ck_assert_uint_eq(len, 8);
   ck_assert_int_eq(*(int64_t *)res, 144);
   free(res);
@@ -200,7 +200,7 @@ static void apply_and_misuse_on(bool threads) {
   mp_async_result_free(r);
   /* values */
   mp_obj *arg = mp_obj_int(9), *out = NULL;
-  mp_assert_ok(mp_pool_apply_obj(p, value_task, arg, &out));
+  mp_assert_ok(mp_pool_apply_obj(p, value_task, arg, &out, MP_FOREVER));
   ck_assert_int_eq(int_of(out), 82);
   mp_obj_decref(out);
   mp_obj_decref(arg);
@@ -237,7 +237,7 @@ static void maps_equal_serial(bool threads) {
   size_t chunks[] = {0, 1, 7, 1000, 5000};
   for (size_t k = 0; k < NELEM(chunks); k++) {
     mp_obj *res = NULL;
-    mp_assert_ok(mp_pool_map(p, value_task, items, chunks[k], &res));
+    mp_assert_ok(mp_pool_map(p, value_task, items, chunks[k], &res, MP_FOREVER));
     ck_assert_uint_eq(mp_obj_len(res), (size_t)n);
     for (int64_t i = 0; i < n; i++) {
       mp_obj *v = mp_obj_item(res, (size_t)i);
@@ -283,7 +283,7 @@ static void maps_equal_serial(bool threads) {
   /* one failing item fails map() with its error; imap gives the others */
   mp_obj_list_set_steal(items, 13, mp_obj_int(-13));
   mp_obj *res = NULL;
-  mp_assert_rc(mp_pool_map(p, value_task, items, 10, &res), MP_ETASK);
+  mp_assert_rc(mp_pool_map(p, value_task, items, 10, &res, MP_FOREVER), MP_ETASK);
   ck_assert_ptr_null(res);
   mp_async_result *r;
   mp_assert_ok(mp_pool_imap(p, value_task, items, 1, &r));
@@ -306,11 +306,11 @@ static void maps_equal_serial(bool threads) {
   mp_async_result_free(r);
   /* empty input */
   mp_obj *empty = mp_obj_list();
-  mp_assert_ok(mp_pool_map(p, value_task, empty, 0, &res));
+  mp_assert_ok(mp_pool_map(p, value_task, empty, 0, &res, MP_FOREVER));
   ck_assert_uint_eq(mp_obj_len(res), 0);
   mp_obj_decref(res);
   mp_obj_decref(empty);
-  mp_assert_rc(mp_pool_map(p, value_task, mp_obj_item(items, 0), 0, &res), -EINVAL);
+  mp_assert_rc(mp_pool_map(p, value_task, mp_obj_item(items, 0), 0, &res, MP_FOREVER), -EINVAL);
   mp_obj_decref(items);
   finish_pool(p);
 }
@@ -331,19 +331,19 @@ static void array_maps(bool threads) {
     if (chunks[k] == 1 && n > 20000) {
       /* chunk size 1 over a shorter prefix keeps the case fast under the sanitizers */
       memset(out, 0, n * sizeof *out);
-      mp_assert_ok(mp_pool_map_array(p, cube, in, 20000, sizeof *in, out, sizeof *out, 1));
+      mp_assert_ok(mp_pool_map_array(p, cube, in, 20000, sizeof *in, out, sizeof *out, 1, MP_FOREVER));
       for (size_t i = 0; i < 20000; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
       continue;
     }
     memset(out, 0, n * sizeof *out);
-    mp_assert_ok(mp_pool_map_array(p, cube, in, n, sizeof *in, out, sizeof *out, chunks[k]));
+    mp_assert_ok(mp_pool_map_array(p, cube, in, n, sizeof *in, out, sizeof *out, chunks[k], MP_FOREVER));
     for (size_t i = 0; i < n; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
   }
   /* arrays already in the shared heap are used in place */
   int32_t *hin = mp_shared_alloc(n * sizeof *hin);
   int64_t *hout = mp_shared_alloc(n * sizeof *hout);
   memcpy(hin, in, n * sizeof *in);
-  mp_assert_ok(mp_pool_map_array(p, cube, hin, n, sizeof *hin, hout, sizeof *hout, 0));
+  mp_assert_ok(mp_pool_map_array(p, cube, hin, n, sizeof *hin, hout, sizeof *hout, 0, MP_FOREVER));
   for (size_t i = 0; i < n; i++) ck_assert_int_eq(hout[i], (int64_t)in[i] * in[i] * in[i]);
   mp_shared_free(hin, n * sizeof *hin);
   mp_shared_free(hout, n * sizeof *hout);
@@ -351,7 +351,7 @@ static void array_maps(bool threads) {
   pair_args args[1000];
   int64_t sums[1000];
   for (int i = 0; i < 1000; i++) args[i] = (pair_args){i, 3 * i};
-  mp_assert_ok(mp_pool_starmap(p, add_pair, args, 1000, sizeof *args, sums, sizeof *sums, 7));
+  mp_assert_ok(mp_pool_starmap(p, add_pair, args, 1000, sizeof *args, sums, sizeof *sums, 7, MP_FOREVER));
   for (int i = 0; i < 1000; i++) ck_assert_int_eq(sums[i], 4 * i);
   /* an element error fails the map with its message; async with a callback */
   mp_async_result *r;
@@ -365,10 +365,10 @@ static void array_maps(bool threads) {
   mp_assert_rc(mp_async_result_item(r, 0, NULL, NULL), -EINVAL); /* array maps have no items */
   mp_async_result_free(r);
   /* bad arguments */
-  mp_assert_rc(mp_pool_map_array(p, cube, NULL, 5, 4, out, 8, 0), -EINVAL);
-  mp_assert_rc(mp_pool_map_array(p, cube, in, 5, 0, out, 8, 0), -EINVAL);
-  mp_assert_rc(mp_pool_map_array(p, cube, in, 5, 4, out, 0, 0), -EINVAL);
-  mp_assert_rc(mp_pool_map_array(p, cube, in, 5, 4, NULL, 8, 0), -EINVAL);
+  mp_assert_rc(mp_pool_map_array(p, cube, NULL, 5, 4, out, 8, 0, MP_FOREVER), -EINVAL);
+  mp_assert_rc(mp_pool_map_array(p, cube, in, 5, 0, out, 8, 0, MP_FOREVER), -EINVAL);
+  mp_assert_rc(mp_pool_map_array(p, cube, in, 5, 4, out, 0, 0, MP_FOREVER), -EINVAL);
+  mp_assert_rc(mp_pool_map_array(p, cube, in, 5, 4, NULL, 8, 0, MP_FOREVER), -EINVAL);
   free(in);
   free(out);
   finish_pool(p);
@@ -473,7 +473,7 @@ START_TEST(dying_workers_fail_only_their_task) {
   for (int i = 0; i < 7; i++) mp_async_result_free(r[i]);
   /* still usable, with two live workers */
   mp_obj *items = int_list(200), *res;
-  mp_assert_ok(mp_pool_map(p, value_task, items, 3, &res));
+  mp_assert_ok(mp_pool_map(p, value_task, items, 3, &res, MP_FOREVER));
   ck_assert_uint_eq(mp_obj_len(res), 200);
   mp_obj_decref(res);
   mp_obj_decref(items);
@@ -540,7 +540,7 @@ START_TEST(maxtasksperchild_replaces_workers) {
   ck_assert_int_ge(distinct, 10);
   /* under load with a map too */
   mp_obj *items = int_list(500), *res;
-  mp_assert_ok(mp_pool_map(p, value_task, items, 1, &res));
+  mp_assert_ok(mp_pool_map(p, value_task, items, 1, &res, MP_FOREVER));
   ck_assert_uint_eq(mp_obj_len(res), 500);
   mp_obj_decref(res);
   mp_obj_decref(items);
@@ -601,7 +601,7 @@ START_TEST(timeouts) {
   int64_t x = 4;
   void *res;
   size_t len;
-  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, 8, &res, &len)); /* replaced, still serving */
+  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, 8, &res, &len, MP_FOREVER)); /* replaced, still serving */
   ck_assert_int_eq(*(int64_t *)res, 16);
   free(res);
   finish_pool(p);
@@ -630,7 +630,7 @@ START_TEST(initializers) {
     mp_assert_ok(mp_pool_new(&p, &o));
     void *res;
     size_t len;
-    mp_assert_ok(mp_pool_apply(p, read_init, NULL, 0, &res, &len));
+    mp_assert_ok(mp_pool_apply(p, read_init, NULL, 0, &res, &len, MP_FOREVER));
     ck_assert_int_eq(*(int64_t *)res, arg);
     free(res);
     finish_pool(p);
@@ -679,16 +679,16 @@ START_TEST(large_arguments_and_results_and_names) {
   for (size_t i = 0; i < n; i++) big[i] = (unsigned char)(i * 7 + 3);
   void *res;
   size_t len;
-  mp_assert_ok(mp_pool_apply(p, echo_twice, big, n, &res, &len));
+  mp_assert_ok(mp_pool_apply(p, echo_twice, big, n, &res, &len, MP_FOREVER));
   ck_assert_uint_eq(len, 2 * n);
   ck_assert_mem_eq(res, big, n);
   ck_assert_mem_eq((unsigned char *)res + n, big, n);
   free(res);
   free(big);
-  mp_assert_ok(mp_pool_apply(p, echo_twice, NULL, 0, &res, &len));
+  mp_assert_ok(mp_pool_apply(p, echo_twice, NULL, 0, &res, &len, MP_FOREVER));
   ck_assert_uint_eq(len, 0);
   free(res);
-  mp_assert_ok(mp_pool_apply(p, name_task, NULL, 0, &res, &len));
+  mp_assert_ok(mp_pool_apply(p, name_task, NULL, 0, &res, &len, MP_FOREVER));
   ck_assert_msg(len > 15 && memcmp(res, "ForkPoolWorker-", 15) == 0, "%.*s", (int)len, (char *)res);
   free(res);
   finish_pool(p);
@@ -741,7 +741,7 @@ static int open_pool_then_leave(void *arg) {
     for (int k = 0; k < 2; k++)
       if (mp_pool_apply_async(p, sleep_ms_task, &ms, 8, NULL, &r[k]) != 0) return 2;
     for (int k = 0; k < 2; k++) mp_async_result_free(r[k]);
-    if (mp_pool_apply(p, pid_task, NULL, 0, &res, &len) != 0) return 3;
+    if (mp_pool_apply(p, pid_task, NULL, 0, &res, &len, MP_FOREVER) != 0) return 3;
     free(res);
   }
   mp_process *kids[4];
@@ -807,7 +807,7 @@ START_TEST(foreign_copies_and_creator_thread_exit) {
     mp_assert_ok(mp_async_result_get(r[i], 30000));
     mp_async_result_free(r[i]);
   }
-  mp_assert_ok(mp_pool_apply(shared_pool, square_bytes, &x, 8, &res, &len));
+  mp_assert_ok(mp_pool_apply(shared_pool, square_bytes, &x, 8, &res, &len, MP_FOREVER));
   ck_assert_int_eq(*(int64_t *)res, 25);
   free(res);
   finish_pool(shared_pool);
@@ -932,7 +932,7 @@ START_TEST(killed_inside_the_pool_lock) {
     ck_assert_int_eq(mp_test_finish(mp_test_start(die_holding_pool_lock, cx)), -SIGKILL);
     /* the workers need the lock for this map: whoever takes it first repairs it */
     mp_obj *items = int_list(300), *res;
-    mp_assert_ok(mp_pool_map(p, value_task, items, 1, &res));
+    mp_assert_ok(mp_pool_map(p, value_task, items, 1, &res, MP_FOREVER));
     ck_assert_uint_eq(mp_obj_len(res), 300);
     mp_obj_decref(res);
     mp_obj_decref(items);

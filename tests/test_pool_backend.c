@@ -413,7 +413,7 @@ START_TEST(maps_and_apply_equal_serial) {
   mp_obj *items = int_list(n);
   mp_obj_list_set_steal(items, 500, mp_obj_str("abc"));
   mp_obj *res = NULL;
-  mp_assert_ok(mp_pool_map(p, value_task, items, 7, &res));
+  mp_assert_ok(mp_pool_map(p, value_task, items, 7, &res, MP_FOREVER));
   expect_chunks += nchunks((size_t)n, 7);
   ck_assert_uint_eq(mp_obj_len(res), (size_t)n);
   for (int64_t i = 0; i < n; i++) {
@@ -436,7 +436,7 @@ START_TEST(maps_and_apply_equal_serial) {
   size_t sizes[] = {0, 13};
   for (size_t k = 0; k < NELEM(sizes); k++) {
     memset(out, 0, m * sizeof *out);
-    mp_assert_ok(mp_pool_map_array(p, cube, in, m, sizeof *in, out, sizeof *out, sizes[k]));
+    mp_assert_ok(mp_pool_map_array(p, cube, in, m, sizeof *in, out, sizeof *out, sizes[k], MP_FOREVER));
     /* Python's rule: ceil(n / (4 * slots)) items per chunk */
     expect_chunks += nchunks(m, sizes[k] ? sizes[k] : (m + 11) / 12);
     for (size_t i = 0; i < m; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
@@ -449,20 +449,20 @@ START_TEST(maps_and_apply_equal_serial) {
   int64_t x = 12;
   void *buf = NULL;
   size_t len = 0;
-  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, sizeof x, &buf, &len));
+  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, sizeof x, &buf, &len, MP_FOREVER));
   ck_assert_uint_eq(len, sizeof(int64_t));
   ck_assert_int_eq(*(int64_t *)buf, 144);
   free(buf);
   unsigned char big[300];
   for (size_t i = 0; i < sizeof big; i++) big[i] = (unsigned char)(i * 7);
-  mp_assert_ok(mp_pool_apply(p, reverse_bytes, big, sizeof big, &buf, &len));
+  mp_assert_ok(mp_pool_apply(p, reverse_bytes, big, sizeof big, &buf, &len, MP_FOREVER));
   ck_assert_uint_eq(len, sizeof big);
   for (size_t i = 0; i < sizeof big; i++)
     ck_assert_uint_eq(((unsigned char *)buf)[i], big[sizeof big - 1 - i]);
   free(buf);
   /* a value argument and result */
   mp_obj *arg = mp_obj_int(9), *vout = NULL;
-  mp_assert_ok(mp_pool_apply_obj(p, value_task, arg, &vout));
+  mp_assert_ok(mp_pool_apply_obj(p, value_task, arg, &vout, MP_FOREVER));
   ck_assert_int_eq(int_of(vout), 82);
   mp_obj_decref(vout);
   mp_obj_decref(arg);
@@ -611,7 +611,7 @@ START_TEST(lost_executor_fails_only_its_chunk) {
   int64_t x = 5;
   void *buf = NULL;
   size_t len;
-  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, sizeof x, &buf, &len));
+  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, sizeof x, &buf, &len, MP_FOREVER));
   ck_assert_int_eq(*(int64_t *)buf, 25);
   free(buf);
   mp_obj_decref(items);
@@ -797,10 +797,10 @@ START_TEST(backend_options_checked) {
   mp_assert_rc(mp_pool_map_array_async(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out,
                                        0, NULL, &r),
                MP_ENOTREG);
-  mp_assert_rc(mp_pool_starmap(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out, 0),
+  mp_assert_rc(mp_pool_starmap(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
                MP_ENOTREG);
   ck_assert_ptr_null(r);
-  mp_assert_ok(mp_pool_map_array(p, cube, in, 3, sizeof *in, out, sizeof *out, 0));
+  mp_assert_ok(mp_pool_map_array(p, cube, in, 3, sizeof *in, out, sizeof *out, 0, MP_FOREVER));
   ck_assert_int_eq(out[2], 27);
   ck_assert_int_eq(ld(&f.chunks), 3); /* one item per chunk: ceil(3 / (4 * 2)) */
   mp_obj_decref(items);

@@ -2,8 +2,8 @@
 /* test_pool_futures.c -- what concurrent.futures users expect of pool results: cancel() of
  * tasks not yet started (whole and partial, and of a finished result), a per-call task timeout
  * that kills only its own overdue task, a readable fd per result (before and after completion,
- * with a callback, freed early), and waiting for any or all of several results (as_completed
- * order, timeouts, bad arguments). */
+ * with a callback, freed early), waiting for any or all of several results (as_completed
+ * order, timeouts, bad arguments), and the synchronous calls' own timeout. */
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -276,6 +276,38 @@ START_TEST(as_completed_order) {
 }
 END_TEST
 
+/* ---- the synchronous calls' own timeout ---- */
+
+START_TEST(sync_calls_time_out) {
+  mp_pool *p = pool_of(1);
+  int64_t ms = 2000;
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_rc(mp_pool_apply(p, sleeper, &ms, sizeof ms, NULL, NULL, 100), MP_ETIMEDOUT);
+  ck_assert_int_lt(mp_test_now_ms() - t0, 1500);
+  /* a map that times out has the tasks it had not started cancelled: the pool is free again
+   * once the running one ends, long before the 10 x 300 ms of the whole map */
+  mp_obj *items = ints(10, 300), *res = NULL;
+  t0 = mp_test_now_ms();
+  mp_assert_rc(mp_pool_map(p, sleep_square, items, 1, &res, 100), MP_ETIMEDOUT);
+  ck_assert_ptr_null(res);
+  int64_t one = 1;
+  void *out = NULL;
+  size_t len = 0;
+  mp_assert_ok(mp_pool_apply(p, sleeper, &one, sizeof one, &out, &len, 30000));
+  ck_assert_int_lt(mp_test_now_ms() - t0, 2500 + 2000);
+  ck_assert_uint_eq(len, sizeof one);
+  free(out);
+  /* and within the limit everything as before */
+  mp_obj *two = ints(2, 1);
+  mp_assert_ok(mp_pool_map(p, sleep_square, two, 1, &res, 30000));
+  ck_assert_uint_eq(mp_obj_len(res), 2);
+  mp_obj_decref(res);
+  mp_obj_decref(two);
+  mp_obj_decref(items);
+  end_pool(p);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("pool_futures");
   TCase *tc = mp_tcase("pool_futures", 60);
@@ -285,6 +317,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, per_call_task_timeout);
   tcase_add_test(tc, result_fd);
   tcase_add_test(tc, as_completed_order);
+  tcase_add_test(tc, sync_calls_time_out);
   suite_add_tcase(s, tc);
   return s;
 }

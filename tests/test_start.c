@@ -161,7 +161,7 @@ START_TEST(names_contexts_and_refusals) {
   mp_async_result *r;
   mp_assert_rc(mp_pool_apply_async(pool, unregistered_task, NULL, 0, NULL, &r), MP_ENOTREG);
   int in[4] = {0};
-  mp_assert_rc(mp_pool_map_array(pool, unregistered_elem, in, 4, sizeof(int), NULL, 0, 0),
+  mp_assert_rc(mp_pool_map_array(pool, unregistered_elem, in, 4, sizeof(int), NULL, 0, 0, MP_FOREVER),
                MP_ENOTREG);
   ck_assert_str_eq(mp_err_name(MP_ENOTREG), "MP_ENOTREG");
   mp_pool_free(pool);
@@ -272,7 +272,7 @@ static void pool_every_form(mp_start_method method) {
   const int n = 301;
   mp_obj *items = ints(n), *res;
 
-  mp_assert_ok(mp_pool_map(p, square, items, 7, &res)); /* map */
+  mp_assert_ok(mp_pool_map(p, square, items, 7, &res, MP_FOREVER)); /* map */
   check_squares(res, n);
   mp_obj_decref(res);
 
@@ -310,7 +310,7 @@ static void pool_every_form(mp_start_method method) {
   }
 
   mp_obj *seven = mp_obj_int(7), *got; /* apply, apply_async, a task error */
-  mp_assert_ok(mp_pool_apply_obj(p, square, seven, &got));
+  mp_assert_ok(mp_pool_apply_obj(p, square, seven, &got, MP_FOREVER));
   int64_t v;
   mp_assert_ok(mp_obj_get_int(got, &v));
   ck_assert_int_eq(v, 49);
@@ -332,9 +332,9 @@ static void pool_every_form(mp_start_method method) {
     in[i] = i;
     args[i] = (pair){i, i + 1};
   }
-  mp_assert_ok(mp_pool_map_array(p, triple, in, N, sizeof *in, out, sizeof *out, 0));
+  mp_assert_ok(mp_pool_map_array(p, triple, in, N, sizeof *in, out, sizeof *out, 0, MP_FOREVER));
   for (int i = 0; i < N; i++) ck_assert_int_eq(out[i], 3 * i);
-  mp_assert_ok(mp_pool_starmap(p, multiply, args, N, sizeof *args, out, sizeof *out, 100));
+  mp_assert_ok(mp_pool_starmap(p, multiply, args, N, sizeof *args, out, sizeof *out, 100, MP_FOREVER));
   for (int i = 0; i < N; i++) ck_assert_int_eq(out[i], (int64_t)i * (i + 1));
   free(in);
   free(out);
@@ -369,7 +369,7 @@ START_TEST(pool_worker_names) {
     mp_assert_ok(mp_pool_new(&p, &(mp_pool_opts){.processes = 1, .start_method = all_methods[k]}));
     void *buf;
     size_t len;
-    mp_assert_ok(mp_pool_apply(p, worker_name, NULL, 0, &buf, &len));
+    mp_assert_ok(mp_pool_apply(p, worker_name, NULL, 0, &buf, &len, MP_FOREVER));
     ck_assert_msg(len > strlen(want[k]) && memcmp(buf, want[k], strlen(want[k])) == 0,
                   "worker named %.*s", (int)len, (char *)buf);
     free(buf);
@@ -414,7 +414,7 @@ static void replacements_with_busy_threads(mp_start_method method, int tasks) {
   mp_assert_ok(mp_pool_new(&p, &(mp_pool_opts){.processes = 2, .maxtasksperchild = 1,
                                                .start_method = method}));
   mp_obj *items = ints(tasks), *res;
-  mp_assert_ok(mp_pool_map(p, noop, items, 1, &res)); /* a worker replaced after every task */
+  mp_assert_ok(mp_pool_map(p, noop, items, 1, &res, MP_FOREVER)); /* a worker replaced after every task */
   ck_assert_uint_eq(mp_obj_len(res), (size_t)tasks);
   mp_obj_decref(res);
   mp_obj_decref(items);

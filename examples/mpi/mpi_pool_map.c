@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
   mp_obj *items = mp_obj_list();
   for (int i = 0; i < 10; i++) mp_obj_list_append_steal(items, mp_obj_int(i));
   mp_obj *results;
-  check(mp_pool_map(pool, square, items, 1, &results), "map");
+  check(mp_pool_map(pool, square, items, 1, &results, MP_FOREVER), "map");
   printf("square over ranks:");
   for (size_t i = 0; i < mp_obj_len(results); i++) {
     int64_t v = 0;
@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
   double *in = malloc(N * sizeof *in), *out = malloc(N * sizeof *out);
   if (!in || !out) return 1;
   for (int i = 0; i < N; i++) in[i] = i;
-  check(mp_pool_map_array(pool, halve, in, N, sizeof *in, out, sizeof *out, 0), "map_array");
+  check(mp_pool_map_array(pool, halve, in, N, sizeof *in, out, sizeof *out, 0, MP_FOREVER), "map_array");
   double sum = 0;
   for (int i = 0; i < N; i++) sum += out[i];
   printf("halve over ranks: sum = %.1f\n", sum);

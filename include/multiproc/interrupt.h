@@ -8,7 +8,7 @@
  * runs (mp_pool_terminate(), ...) and clears the interrupt before its next blocking calls:
  *
  *   mp_interrupt_on(SIGINT);
- *   rc = mp_pool_map(pool, task, items, 0, &results);
+ *   rc = mp_pool_map(pool, task, items, 0, &results, MP_FOREVER);
  *   if (rc == -EINTR) {                  // Ctrl-C
  *     mp_interrupt_clear();
  *     mp_pool_terminate(pool);
@@ -25,7 +25,9 @@
  * returns at once when the handler was installed without SA_RESTART (mp_interrupt_on() does
  * so); one blocked in another thread is woken by mp_interrupt() itself.  Not interruptible yet:
  * Lock/RLock acquire, Condition and Barrier waits, connections, manager proxies, process join
- * and pool join; give those a timeout and look at mp_interrupted() between tries. */
+ * and pool join; give those a timeout and look at mp_interrupted() between tries.  A
+ * synchronous pool call (mp_pool_map, ...) that is interrupted cancels its tasks that had not
+ * started. */
 #ifndef MULTIPROC_INTERRUPT_H
 #define MULTIPROC_INTERRUPT_H
 

@@ -182,14 +182,20 @@ MP_EXTERN int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, si
 MP_EXTERN int mp_pool_apply_async_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg,
                                       const mp_async_opts *opts, mp_async_result **out);
 
-/* apply(fn, arg): apply_async then get, with no time limit.  On success the result bytes are
- * in a new malloc'd buffer (*result, *result_len; free() it); result may be NULL to drop them.
- * Errors: those of apply_async and of mp_async_result_get(). */
+/* The synchronous calls below (apply, map, map_array, starmap) are the _async call, then get()
+ * with their timeout (MP_FOREVER: none).  When that wait ends without the result -- the
+ * timeout (MP_ETIMEDOUT) or mp_interrupt() (-EINTR) -- the tasks that had not started are
+ * cancelled and the running ones are left to finish, their results dropped. */
+
+/* apply(fn, arg): on success the result bytes are in a new malloc'd buffer (*result,
+ * *result_len; free() it); result may be NULL to drop them.  Errors: those of apply_async and
+ * of mp_async_result_get(). */
 MP_EXTERN int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t len,
-                            void **result, size_t *result_len);
+                            void **result, size_t *result_len, mp_timeout_ms timeout);
 
 /* apply with a value argument and a value result (*result: a new reference, or NULL). */
-MP_EXTERN int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp_obj **result);
+MP_EXTERN int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp_obj **result,
+                                mp_timeout_ms timeout);
 
 /* map_async(fn, items, chunksize): items is a list or tuple of values; fn runs once per item,
  * chunksize items per task (0: Python's rule, ceil(n / (4 * workers))).  Read the results per
@@ -200,11 +206,11 @@ MP_EXTERN int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const mp_obj *items,
                                 size_t chunksize, const mp_async_opts *opts,
                                 mp_async_result **out);
 
-/* map(fn, items, chunksize): map_async and get, with no time limit; *results is a new list of
- * the result values.  Errors: those of map_async, and the first task error in completion order
- * as get() gives it (use map_async when the status and message matter). */
+/* map(fn, items, chunksize): *results is a new list of the result values.  Errors: those of
+ * map_async, and the first task error in completion order as get() gives it (use map_async
+ * when the status and message matter). */
 MP_EXTERN int mp_pool_map(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chunksize,
-                          mp_obj **results);
+                          mp_obj **results, mp_timeout_ms timeout);
 
 /* imap(fn, items, chunksize): like map_async, consumed in order with mp_async_result_next(),
  * each item as soon as it (and those before it) are done.  chunksize 0 means 1, as in Python. */
@@ -229,15 +235,19 @@ MP_EXTERN int mp_pool_map_array_async(mp_pool *p, mp_map_fn fn, const void *in, 
                                       size_t chunksize, const mp_async_opts *opts,
                                       mp_async_result **out_result);
 
-/* map_array_async and get, with no time limit. */
+/* map_array_async and get.  After a timeout or an interrupt, an out outside the shared heap is
+ * left as it was (elements are copied out only when the whole map is done); an out in the heap
+ * holds what the finished chunks wrote, and the chunks still running may yet write theirs. */
 MP_EXTERN int mp_pool_map_array(mp_pool *p, mp_map_fn fn, const void *in, size_t n,
-                                size_t in_size, void *out, size_t out_size, size_t chunksize);
+                                size_t in_size, void *out, size_t out_size, size_t chunksize,
+                                mp_timeout_ms timeout);
 
 /* starmap(fn, args): the C form of fn(*args) over a sequence -- fn receives a pointer to
  * one argument struct (args_size bytes each) and writes one out_size-byte result.  The same
  * machinery and rules as mp_pool_map_array(). */
 MP_EXTERN int mp_pool_starmap(mp_pool *p, mp_map_fn fn, const void *args, size_t n,
-                              size_t args_size, void *out, size_t out_size, size_t chunksize);
+                              size_t args_size, void *out, size_t out_size, size_t chunksize,
+                              mp_timeout_ms timeout);
 MP_EXTERN int mp_pool_starmap_async(mp_pool *p, mp_map_fn fn, const void *args, size_t n,
                                     size_t args_size, void *out, size_t out_size,
                                     size_t chunksize, const mp_async_opts *opts,

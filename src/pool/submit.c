@@ -188,12 +188,21 @@ int mp_pool_apply_async_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg,
   return finish_submit(p, j, opts, out);
 }
 
+/* get() for a synchronous call: a wait that ends without the result (timeout, interrupt)
+ * cancels what has not started, since nobody will read it. */
+static int sync_get(mp_async_result *r, mp_timeout_ms timeout) {
+  int rc = mp_async_result_get(r, timeout);
+  if ((rc == MP_ETIMEDOUT || rc == -EINTR) && !mp_async_result_ready(r))
+    (void)mp_async_result_cancel(r, NULL);
+  return rc;
+}
+
 int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t len, void **result,
-                  size_t *result_len) {
+                  size_t *result_len, mp_timeout_ms timeout) {
   mp_async_result *r;
   int rc = mp_pool_apply_async(p, fn, arg, len, NULL, &r);
   if (rc) return rc;
-  rc = mp_async_result_get(r, MP_FOREVER);
+  rc = sync_get(r, timeout);
   if (rc == 0 && result) {
     const void *data;
     size_t n;
@@ -213,11 +222,12 @@ int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t len, void *
   return rc;
 }
 
-int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp_obj **result) {
+int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp_obj **result,
+                      mp_timeout_ms timeout) {
   mp_async_result *r;
   int rc = mp_pool_apply_async_obj(p, fn, arg, NULL, &r);
   if (rc) return rc;
-  rc = mp_async_result_get(r, MP_FOREVER);
+  rc = sync_get(r, timeout);
   if (rc == 0 && result) rc = mp_async_result_item_obj(r, 0, result);
   mp_async_result_free(r);
   return rc;
@@ -251,12 +261,12 @@ int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chu
 }
 
 int mp_pool_map(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chunksize,
-                mp_obj **results) {
+                mp_obj **results, mp_timeout_ms timeout) {
   if (results == NULL) return -EINVAL;
   mp_async_result *r;
   int rc = mp_pool_map_async(p, fn, items, chunksize, NULL, &r);
   if (rc) return rc;
-  rc = mp_async_result_get(r, MP_FOREVER);
+  rc = sync_get(r, timeout);
   if (rc == 0) rc = mp_async_result_list(r, results);
   mp_async_result_free(r);
   return rc;
@@ -328,11 +338,11 @@ nomem:
 }
 
 int mp_pool_map_array(mp_pool *p, mp_map_fn fn, const void *in, size_t n, size_t in_size,
-                      void *out, size_t out_size, size_t chunksize) {
+                      void *out, size_t out_size, size_t chunksize, mp_timeout_ms timeout) {
   mp_async_result *r;
   int rc = mp_pool_map_array_async(p, fn, in, n, in_size, out, out_size, chunksize, NULL, &r);
   if (rc) return rc;
-  rc = mp_async_result_get(r, MP_FOREVER);
+  rc = sync_get(r, timeout);
   mp_async_result_free(r);
   return rc;
 }
@@ -345,6 +355,6 @@ int mp_pool_starmap_async(mp_pool *p, mp_map_fn fn, const void *args, size_t n, 
 }
 
 int mp_pool_starmap(mp_pool *p, mp_map_fn fn, const void *args, size_t n, size_t args_size,
-                    void *out, size_t out_size, size_t chunksize) {
-  return mp_pool_map_array(p, fn, args, n, args_size, out, out_size, chunksize);
+                    void *out, size_t out_size, size_t chunksize, mp_timeout_ms timeout) {
+  return mp_pool_map_array(p, fn, args, n, args_size, out, out_size, chunksize, timeout);
 }

@@ -69,7 +69,7 @@ int main() {
   std::vector<int> in{1, 2, 3, 4, 5}, out(in.size());
   if (mp_pool_new(&pool, nullptr) != 0 ||
       mp_pool_map_array(pool, square, in.data(), in.size(), sizeof(int), out.data(),
-                        sizeof(int), 0) != 0)
+                        sizeof(int), 0, MP_FOREVER) != 0)
     return fail("pool map");
   if (out != std::vector<int>{1, 4, 9, 16, 25}) return fail("pool results");
   if (mp_pool_close(pool) != 0 || mp_pool_join(pool, 10000) != 0) return fail("pool join");

@@ -155,7 +155,7 @@ static void forms(void) {
   CHECK(mp_pool_size(p) >= 1, "no slots");
   /* apply and apply_async with a callback */
   mp_obj *x = mp_obj_int(12), *y = NULL;
-  OK(mp_pool_apply_obj(p, square, x, &y), "apply_obj");
+  OK(mp_pool_apply_obj(p, square, x, &y, MP_FOREVER), "apply_obj");
   int64_t v = 0;
   (void)mp_obj_get_int(y, &v);
   CHECK(v == f(12), "apply gave %lld", (long long)v);
@@ -163,7 +163,7 @@ static void forms(void) {
   mp_obj_decref(y);
   void *out;
   size_t outlen;
-  OK(mp_pool_apply(p, reverse, "abcdef", 6, &out, &outlen), "apply raw");
+  OK(mp_pool_apply(p, reverse, "abcdef", 6, &out, &outlen, MP_FOREVER), "apply raw");
   CHECK(outlen == 6 && memcmp(out, "fedcba", 6) == 0, "apply raw gave %.*s", (int)outlen, (char *)out);
   free(out);
   mp_async_opts cb = {.callback = on_done};
@@ -179,7 +179,7 @@ static void forms(void) {
   mp_obj *items = int_list(N, ident), *res;
   size_t chunks[] = {0, 1, 7, N};
   for (size_t k = 0; k < sizeof chunks / sizeof *chunks; k++) {
-    OK(mp_pool_map(p, square, items, chunks[k], &res), "map");
+    OK(mp_pool_map(p, square, items, chunks[k], &res, MP_FOREVER), "map");
     check_map_list(res, N, "map");
     mp_obj_decref(res);
   }
@@ -234,10 +234,10 @@ static void forms(void) {
     in[i] = i;
     pairs[i] = (pair){i % 1000, i % 7};
   }
-  OK(mp_pool_map_array(p, elem, in, M, sizeof *in, o64, sizeof *o64, 0), "map_array");
+  OK(mp_pool_map_array(p, elem, in, M, sizeof *in, o64, sizeof *o64, 0, MP_FOREVER), "map_array");
   for (int i = 0; i < M; i++) CHECK(o64[i] == f(i), "map_array item %d", i);
   memset(o64, 0, M * sizeof *o64);
-  OK(mp_pool_starmap(p, star, pairs, M, sizeof *pairs, o64, sizeof *o64, 1000), "starmap");
+  OK(mp_pool_starmap(p, star, pairs, M, sizeof *pairs, o64, sizeof *o64, 1000, MP_FOREVER), "starmap");
   for (int i = 0; i < M; i++)
     CHECK(o64[i] == (int64_t)(i % 1000) * 1000 + i % 7, "starmap item %d", i);
   OK(mp_pool_map_array_async(p, elem, in, M, sizeof *in, o64, sizeof *o64, 5000, &cb, &ar),
@@ -273,7 +273,7 @@ static void forms(void) {
   mp_pool_free(p);
   p = new_pool();
   items = int_list(N, ident);
-  OK(mp_pool_map(p, square, items, 1, &res), "map after terminate");
+  OK(mp_pool_map(p, square, items, 1, &res, MP_FOREVER), "map after terminate");
   check_map_list(res, N, "map after terminate");
   mp_obj_decref(res);
   mp_obj_decref(items);
@@ -372,7 +372,7 @@ static void corrupt_mode(void) {
   /* the worker rank survived all of it */
   mp_pool *p = new_pool();
   mp_obj *items = int_list(100, ident), *res;
-  OK(mp_pool_map(p, square, items, 1, &res), "map after garbage");
+  OK(mp_pool_map(p, square, items, 1, &res, MP_FOREVER), "map after garbage");
   check_map_list(res, 100, "map after garbage");
   mp_obj_decref(res);
   mp_obj_decref(items);
@@ -442,7 +442,7 @@ static void kill_mode(bool recovery) {
   CHECK(mp_pool_size(p) == slots - lanes, "slots after the loss: %d", mp_pool_size(p));
   mp_obj *res;
   items = int_list(100, ident);
-  OK(mp_pool_map(p, square, items, 1, &res), "map after the loss");
+  OK(mp_pool_map(p, square, items, 1, &res, MP_FOREVER), "map after the loss");
   check_map_list(res, 100, "map after the loss");
   mp_obj_decref(res);
   mp_obj_decref(items);

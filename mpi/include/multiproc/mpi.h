@@ -12,7 +12,7 @@
  *   mp_mpi_init(&argc, &argv, NULL);                  // ranks >= 1 never return from here
  *   mp_pool_opts o = {.backend = mp_mpi_backend()};
  *   mp_pool *pool;
- *   mp_pool_new(&pool, &o);  ...  mp_pool_map(pool, square, items, 1, &results);  ...
+ *   mp_pool_new(&pool, &o);  ...  mp_pool_map(pool, square, items, 1, &results, MP_FOREVER);  ...
  *   mp_pool_close(pool); mp_pool_join(pool, MP_FOREVER); mp_pool_free(pool);
  *   return mp_mpi_finalize();
  *
