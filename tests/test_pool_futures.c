@@ -3,7 +3,8 @@
  * tasks not yet started (whole and partial, and of a finished result), a per-call task timeout
  * that kills only its own overdue task, a readable fd per result (before and after completion,
  * with a callback, freed early), waiting for any or all of several results (as_completed
- * order, timeouts, bad arguments), and the synchronous calls' own timeout. */
+ * order, timeouts, bad arguments), the synchronous calls' own timeout, and a long imap whose
+ * consumed results are given back keeping the heap's use bounded. */
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -308,6 +309,63 @@ START_TEST(sync_calls_time_out) {
 }
 END_TEST
 
+/* ---- a long map with bounded memory ---- */
+
+/* A 4 KiB result per item. */
+static int big_result(mp_task *t) {
+  static unsigned char buf[4096];
+  buf[0] = (unsigned char)mp_task_index(t);
+  return mp_task_return(t, buf, sizeof buf);
+}
+
+static size_t heap_allocated(void) {
+  mp_heap_stats st;
+  mp_assert_ok(mp_heap_stats_get(&st));
+  return st.allocated;
+}
+
+/* imap over n items, each read and (when release) given back as it comes; the heap's
+ * allocated bytes once every item was consumed, over what they were before. */
+static size_t imap_growth(mp_pool *p, int n, bool release) {
+  mp_obj *items = ints(n, 0);
+  size_t before = heap_allocated();
+  mp_async_result *r;
+  mp_assert_ok(mp_pool_imap_unordered(p, big_result, items, 16, &r));
+  for (int k = 0; k < n; k++) {
+    size_t i;
+    mp_assert_ok(mp_async_result_next(r, &i, 30000));
+    const void *d;
+    size_t len;
+    mp_assert_ok(mp_async_result_item(r, i, &d, &len));
+    ck_assert_uint_eq(len, 4096);
+    ck_assert_uint_eq(((const unsigned char *)d)[0], (unsigned char)i);
+    if (release) {
+      mp_assert_ok(mp_async_result_item_release(r, i));
+      mp_assert_rc(mp_async_result_item(r, i, &d, &len), MP_ESTATE);
+      mp_assert_rc(mp_async_result_item_release(r, i), MP_ESTATE);
+    }
+  }
+  size_t after = heap_allocated();
+  if (release) {
+    mp_obj *all;
+    mp_assert_rc(mp_async_result_list(r, &all), MP_ESTATE);
+  }
+  mp_async_result_free(r);
+  mp_obj_decref(items);
+  return after > before ? after - before : 0;
+}
+
+START_TEST(streaming_map_memory) {
+  mp_pool *p = pool_of(2);
+  enum { N = 4000 }; /* 16 MB of results in all */
+  size_t kept = imap_growth(p, N, false), released = imap_growth(p, N, true);
+  ck_assert_msg(kept >= (size_t)N * 4096, "kept %zu bytes", kept);
+  ck_assert_msg(released < (size_t)N * 4096 / 8, "released: still %zu bytes", released);
+  mp_assert_rc(mp_async_result_item_release(NULL, 0), -EINVAL);
+  end_pool(p);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("pool_futures");
   TCase *tc = mp_tcase("pool_futures", 60);
@@ -318,6 +376,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, result_fd);
   tcase_add_test(tc, as_completed_order);
   tcase_add_test(tc, sync_calls_time_out);
+  tcase_add_test(tc, streaming_map_memory);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -300,6 +300,15 @@ MP_EXTERN int mp_async_result_item(mp_async_result *r, size_t i, const void **da
 /* Item i as a value (a new reference): decoded, or a bytes value for raw bytes. */
 MP_EXTERN int mp_async_result_item_obj(mp_async_result *r, size_t i, mp_obj **out);
 
+/* Gives back the memory of item i's result once it has been read: with imap/imap_unordered
+ * and next(), releasing each item after use keeps a long map's memory bounded by the results
+ * not yet consumed, as Python's imap is (a result holds every item's result until it is freed
+ * otherwise: a map of n large results needs all n at once).  Afterwards the item reads as
+ * MP_ESTATE (so does mp_async_result_list()).  A failed item has nothing to release; it is
+ * marked all the same.  Errors: -EINVAL (i out of range, an array map), MP_ENOTREADY (its task
+ * is not done), MP_ESTATE (released already). */
+MP_EXTERN int mp_async_result_item_release(mp_async_result *r, size_t i);
+
 /* The error of item i's task, as mp_async_result_error() does for the whole result: 0 with the
  * details when it failed, MP_ESTATE when it succeeded, MP_ENOTREADY while it runs. */
 MP_EXTERN int mp_async_result_item_error(mp_async_result *r, size_t i, int *code, int *status,

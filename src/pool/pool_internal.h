@@ -48,6 +48,7 @@ typedef struct pool_error {
 #define RES_SET 1u    /* the task stored a result */
 #define RES_RAW 2u    /* raw bytes rather than a MessagePack encoding */
 #define RES_INLINE 4u /* the bytes sit in inline_ rather than in a heap block */
+#define RES_RELEASED 8u /* the caller gave it back (mp_async_result_item_release) */
 typedef struct pool_res {
   uint32_t flags;
   uint32_t pad_;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap/heap.h"
 #include "os/os.h"
 #include "os/wait.h"
 #include "pool/pool_internal.h"
@@ -208,6 +209,7 @@ int mp_async_result_item(mp_async_result *r, size_t i, const void **data, size_t
   int rc = item_state(r, i);
   if (rc) return rc;
   const pool_res *res = &r->job->res[i];
+  if (res->flags & RES_RELEASED) return MP_ESTATE;
   const void *p = "";
   size_t n = 0;
   if (res->flags & RES_SET) {
@@ -216,6 +218,22 @@ int mp_async_result_item(mp_async_result *r, size_t i, const void **data, size_t
   }
   if (data) *data = p;
   if (len) *len = n;
+  return 0;
+}
+
+int mp_async_result_item_release(mp_async_result *r, size_t i) {
+  if (r == NULL || i >= r->job->n || r->job->kind != JOB_GENERIC) return -EINVAL;
+  int rc = item_state(r, i);
+  if (rc == MP_ENOTREADY) return rc; /* a worker may still store it */
+  pool_res *res = &r->job->res[i];
+  if (res->flags & RES_RELEASED) return MP_ESTATE;
+  /* Finished: no worker touches it again, and the result belongs to one thread at a time. */
+  if (!(res->flags & RES_INLINE) && res->u.heap.block) /* as mp__job_free() would */
+    mp__shared_free(res->u.heap.block, res->u.heap.cap);
+  res->u.heap.block = NULL;
+  res->u.heap.cap = 0;
+  res->len = 0;
+  res->flags = RES_RELEASED;
   return 0;
 }
 
