@@ -339,9 +339,20 @@ MP_EXTERN int mp_proxy_to_obj(const mp_proxy *p, mp_obj **out);
 MP_EXTERN int mp_proxy_from_obj(mp_proxy **out, const mp_obj *token, mp_manager *m_hint,
                                 mp_timeout_ms timeout);
 
+/* The time limit of the proxy's typed shorthands below (mp_proxy_call() takes its own): each
+ * waits at most timeout ms for its answer, then returns MP_ETIMEDOUT as mp_proxy_call() does.
+ * MP_FOREVER (any negative value), the default: no limit.  A blocking method's own timeout
+ * argument (queue get, lock acquire, ...) bounds the method itself; give the proxy a longer
+ * one.  The proxy may be shared by threads: the setting applies to every call made after it.
+ * Errors: -EINVAL (p NULL). */
+MP_EXTERN int mp_proxy_set_timeout(mp_proxy *p, mp_timeout_ms timeout);
+/* The limit set with mp_proxy_set_timeout() (MP_FOREVER for NULL). */
+MP_EXTERN mp_timeout_ms mp_proxy_timeout(const mp_proxy *p);
+
 /* ---- typed shorthands ----
- * Each is mp_proxy_call() with the method's Python name, MP_FOREVER as the transport timeout
- * (a blocking method gets the timeout it takes as an argument), and the result unpacked.
+ * Each is mp_proxy_call() with the method's Python name, the proxy's timeout
+ * (mp_proxy_set_timeout(); none by default) for the answer (a blocking method gets the
+ * timeout it takes as an argument), and the result unpacked.
  * Arguments are borrowed; *out results are new references the caller drops.  Errors: as
  * mp_proxy_call(), plus -EINVAL when the proxy's object is not of the expected type (the
  * server says so: its message names the method). */

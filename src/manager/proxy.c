@@ -17,6 +17,8 @@ struct mp_proxy {
   /* The process whose session holds this proxy's reference; atomic, as threads sharing the
    * proxy read it and the first call of a forked child sets it. */
   _Atomic pid_t ref_pid;
+  /* How long the typed shorthands wait for an answer (mp_proxy_set_timeout). */
+  _Atomic mp_timeout_ms call_timeout;
 };
 
 static int proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id, mp_proxy **out) {
@@ -27,8 +29,19 @@ static int proxy_make(mp_manager *m, bool own_m, const char *typeid, uint64_t id
   snprintf(p->typeid, sizeof p->typeid, "%s", typeid);
   p->id = id;
   p->ref_pid = mp__self_pid();
+  p->call_timeout = MP_FOREVER;
   *out = p;
   return 0;
+}
+
+int mp_proxy_set_timeout(mp_proxy *p, mp_timeout_ms timeout) {
+  if (p == NULL) return -EINVAL;
+  atomic_store(&p->call_timeout, timeout < 0 ? MP_FOREVER : timeout);
+  return 0;
+}
+
+mp_timeout_ms mp_proxy_timeout(const mp_proxy *p) {
+  return p ? atomic_load(&p->call_timeout) : MP_FOREVER;
 }
 
 /* A proxy inherited through fork holds its parent's reference, not ours: take one. */

@@ -35,7 +35,7 @@ static int callo(mp_proxy *p, const char *method, mp_obj **out, unsigned owned, 
       return mp__fail(-EILSEQ, "%s: a name or string argument is not valid UTF-8", method);
     return -ENOMEM;
   }
-  int rc = mp_proxy_call(p, method, args, out, MP_FOREVER);
+  int rc = mp_proxy_call(p, method, args, out, mp_proxy_timeout(p));
   mp_obj_decref(args);
   return rc;
 }
