@@ -38,6 +38,7 @@ EXAMPLES=(
   "004-4_tickets_not_shared   10 ticket booths on a global that is not shared"
   "004-4_tickets_shared       the same booths on a shared Value with a Lock: 100 sold"
   "pool_progress              a long pool map followed by a progress bar"
+  "remote_queue               Python's remote-queue recipe: one Queue shared over TCP as get_queue"
 )
 
 build=${1:-build}

@@ -103,8 +103,9 @@ typedef struct mp_manager_method {
 
 /* A type id and how the server makes its objects, for mp_manager_register().  Set exactly one
  * of create (a factory, as BaseManager.register(typeid, callable=SomeClass) with the class's
- * methods listed here) and callable (an existing value to share, as the seed's
- * register('get_list', callable=lambda: shared_list)). */
+ * methods listed here), callable (an existing value to share, as the seed's
+ * register('get_list', callable=lambda: shared_list)) and shares (one object of any type that
+ * every call gets, as Python's remote-queue recipe register('get_queue', callable=lambda: q)). */
 typedef struct mp_manager_type {
   /* Python's typeid (a C++ keyword, hence the underscore): 1..MP_MANAGER_TYPEID_MAX-1
    * characters; must not be a built-in name. */
@@ -123,6 +124,12 @@ typedef struct mp_manager_type {
    * same server object. */
   mp_obj *(*callable)(void *arg);
   void *arg; /* passed to create, destroy and callable */
+  /* shares: the type id (built-in, e.g. "Queue", or registered) of one object the server
+   * makes, from shares_args (a tuple, borrowed until the server starts; NULL for none), on the
+   * first call of this type id; that call and every later one get a proxy to the same object,
+   * which lives as long as the server does.  The arguments of each call are ignored. */
+  const char *shares;
+  const mp_obj *shares_args;
 } mp_manager_type;
 
 /* ---- making, starting, serving, connecting ---- */

@@ -311,6 +311,15 @@ static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void
   size_t len;
   int rc = mp__mgr_req_build(&rq, args, &req, &len);
   if (rc != 0) return rc;
+  if (m->role == MGR_SERVING && m->srv != NULL && !m->serving &&
+      m->owner_pid == mp__self_pid()) {
+    /* Between get_server() and serve_forever() nothing serves this process's channels yet (a
+     * call through them would wait for ever): the server's table is here, so the request is
+     * handled on it directly, as BaseManager's server-side objects are made before serving. */
+    rc = mp__mgr_handle(m->srv, &m->direct_sess, req, len, NULL, NULL, rep, replen);
+    free(req);
+    return rc;
+  }
   mgr_transport *t;
   rc = transport_take(m, cl, &t, timeout);
   if (rc == 0) {

@@ -60,6 +60,54 @@ static int do_call(mgr_server *s, mgr_call *c, const mgr_req *r, const mp_obj *a
   return rc;
 }
 
+/* The server's own references (to the objects of shares= types, which live as long as it
+ * does) are held by a session no client has: key UINT64_MAX, never one of the random keys in
+ * practice, and given a transport so that nothing detaches it. */
+#define MGR_KEEP_SESSION UINT64_MAX
+static pthread_mutex_t shares_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* shares=: the first call makes the object (of the type t shares) and keeps a reference for
+ * the server; every call, that one included, gets a reference for its session. */
+static int share(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_type *t,
+                 const char **typeid, uint64_t *id) {
+  mgr_type *mine = &s->custom[t - s->custom]; /* t is one of s->custom */
+  pthread_mutex_lock(&shares_mu);
+  int rc = 0;
+  if (mine->shared_id == 0) {
+    const char *what = t->custom->shares;
+    const mgr_type *target = mp__mgr_type_find(s, what, strlen(what));
+    void *data = NULL;
+    if (target == NULL || (target->custom != NULL && target->custom->create == NULL)) {
+      rc = mp_manager_error(c, MP_EREMOTE, "%s shares '%s', which is not a type with a factory",
+                            t->name, what);
+    } else {
+      const mp_obj *args = t->custom->shares_args;
+      rc = target->custom ? target->custom->create(c, args, target->custom->arg, &data)
+                          : target->create(c, args, &data);
+      if (rc > 0) rc = MP_EREMOTE;
+    }
+    mgr_session *keep = rc == 0 ? mp__mgr_session_get(s, MGR_KEEP_SESSION) : NULL;
+    if (rc == 0 && keep == NULL) rc = -ENOMEM;
+    if (rc == 0) rc = mp__mgr_obj_add(s, target, data, keep, &mine->shared_id);
+    if (rc != 0 && data != NULL) {
+      if (target->custom != NULL && target->custom->destroy != NULL)
+        target->custom->destroy(data, target->custom->arg);
+      else if (target->custom == NULL && target->destroy != NULL)
+        target->destroy(data);
+    }
+  }
+  uint64_t sid = mine->shared_id;
+  pthread_mutex_unlock(&shares_mu);
+  if (rc != 0) return rc;
+  if ((rc = mp__mgr_obj_incref(s, sess, sid)) != 0) return rc;
+  mgr_obj *o = mp__mgr_obj_pin(s, sid);
+  if (o == NULL) return mp_manager_error(c, MP_EREMOTE, "%s: its object is gone", t->name);
+  *typeid = o->type->name;
+  mp__mgr_obj_unpin(s, o);
+  *id = sid;
+  return 0;
+}
+
 /* CREATE: a built-in or registered type id.  On success *typeid and *id name the object,
  * whose one reference now belongs to the session. */
 static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_req *r,
@@ -70,6 +118,7 @@ static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_re
                             r->name);
   void *data = NULL;
   int rc;
+  if (t->custom != NULL && t->custom->shares != NULL) return share(s, c, sess, t, typeid, id);
   if (t->custom != NULL && t->custom->callable != NULL) {
     /* callable=: share the value it returns; the same value gives the same object. */
     mp_obj *v = t->custom->callable(t->custom->arg);

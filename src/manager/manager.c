@@ -44,7 +44,9 @@ int mp_manager_register(mp_manager *m, const mp_manager_type *type) {
   if (m == NULL || type == NULL || type->type_id == NULL) return -EINVAL;
   size_t n = strlen(type->type_id);
   if (n == 0 || n >= MP_MANAGER_TYPEID_MAX) return -EINVAL;
-  if ((type->create == NULL) == (type->callable == NULL)) return -EINVAL;
+  if ((type->create != NULL) + (type->callable != NULL) + (type->shares != NULL) != 1)
+    return -EINVAL;
+  if (type->shares != NULL && strcmp(type->shares, type->type_id) == 0) return -EINVAL;
   for (size_t i = 0; i < type->nmethods; i++)
     if (type->methods == NULL || type->methods[i].name == NULL || type->methods[i].fn == NULL)
       return -EINVAL;

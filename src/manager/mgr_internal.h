@@ -170,6 +170,7 @@ struct mgr_type {
   size_t nmethods;
   bool self_locking;               /* methods take o->mu themselves (blocking types) */
   const mp_manager_type *custom;   /* a registered type (methods come from it) */
+  uint64_t shared_id; /* custom->shares: the one object made so far, or 0 (dispatch.c) */
 };
 
 struct mgr_obj {
@@ -370,6 +371,9 @@ struct mp_manager {
   size_t ntypes;
   mp_process *server;   /* the server child, when started */
   mgr_server *srv;      /* the server, when serving in this process */
+  /* The session of calls this process makes on its own server before serve_forever() runs,
+   * which are handled directly (client.c). */
+  struct mgr_session *direct_sess;
   _Atomic(mgr_client *) client;
   /* Sessions inherited through fork and replaced by this process's own, linked by all_next:
    * only their memory is left (a racing thread may still read their pid), freed by

@@ -30,6 +30,7 @@ int mp_manager_register_type(const mp_manager_type *type) {
 static bool registered_as(const mp_manager_type *t) {
   const mp_manager_type *r = mp__object_named(MP__OBJ_MANAGER_TYPE, t->type_id);
   return r && r->create == t->create && r->callable == t->callable &&
+         (r->shares == t->shares || (r->shares && t->shares && !strcmp(r->shares, t->shares))) &&
          r->methods == t->methods && r->nmethods == t->nmethods && r->arg == t->arg;
 }
 
