@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -240,6 +241,29 @@ START_TEST(result_fd) {
 }
 END_TEST
 
+/* The pool's fd fires after a submission finishes; reading it resets it. */
+START_TEST(pool_fd) {
+  mp_pool *p = pool_of(2);
+  int fd = -1, fd2 = -1;
+  mp_assert_ok(mp_pool_fd(p, &fd));
+  mp_assert_ok(mp_pool_fd(p, &fd2));
+  ck_assert_int_eq(fd, fd2);
+  mp_test_sleep_ms(50); /* the workers' start is behind us */
+  uint64_t n;
+  while (read(fd, &n, sizeof n) > 0) {
+  }
+  ck_assert(!fd_readable(fd, 0));
+  mp_async_result *r = sleep_async(p, 100, NULL);
+  ck_assert(fd_readable(fd, 10000));
+  ck_assert(mp_async_result_ready(r));
+  ck_assert_int_eq(read(fd, &n, sizeof n), (ssize_t)sizeof n);
+  ck_assert_uint_ge(n, 1);
+  mp_async_result_free(r);
+  mp_assert_rc(mp_pool_fd(NULL, &fd), -EINVAL);
+  end_pool(p); /* closes it: the harness checks no fd is left */
+}
+END_TEST
+
 /* ---- waiting for several ---- */
 
 START_TEST(as_completed_order) {
@@ -374,6 +398,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, cancel_middle_job);
   tcase_add_test(tc, per_call_task_timeout);
   tcase_add_test(tc, result_fd);
+  tcase_add_test(tc, pool_fd);
   tcase_add_test(tc, as_completed_order);
   tcase_add_test(tc, sync_calls_time_out);
   tcase_add_test(tc, streaming_map_memory);

@@ -344,6 +344,16 @@ MP_EXTERN int mp_async_result_cancel(mp_async_result *r, size_t *cancelled);
  * Errors: -EINVAL, negative errno of eventfd(). */
 MP_EXTERN int mp_async_result_fd(mp_async_result *r, int *fd);
 
+/* A file descriptor of the pool for an event loop: it becomes readable after any submission of
+ * the pool has finished (and whenever the pool's workers end or are replaced); read its 8-byte
+ * counter to reset it, then look at your results with mp_async_result_ready().  It may fire
+ * with nothing new finished; a submission that finished before the first call does not make it
+ * fire (look at results once after asking).  Made on first use and owned by the pool (closed by
+ * mp_pool_free(); do not close it).  Asking for it makes each completion wake the pool's
+ * result thread, a few microseconds per task.  Errors: -EINVAL, MP_ESTATE (not the pool's
+ * process), negative errno of eventfd(). */
+MP_EXTERN int mp_pool_fd(mp_pool *p, int *fd);
+
 /* concurrent.futures' wait(FIRST_COMPLETED) and as_completed(): waits until one of the n
  * results in rs is ready and gives the lowest such index in *index.  NULL entries are skipped,
  * so setting each one returned to NULL and calling again gives the results in completion

@@ -22,6 +22,8 @@ int mp__complete_log(pool_shared *sh, pool_txn *t, pool_job *j, uint64_t c, uint
   int how = 0;
   if (done == j->nchunks) {
     how |= COMPLETE_FINISHED;
+    /* mp_pool_fd(): the result thread makes the pool's fd readable at each job's end. */
+    if (atomic_load_explicit(&sh->notify_any, memory_order_relaxed)) how |= COMPLETE_KICK;
     if (j->flags & JOB_ON_DONE_LIST) {
       if (sh->done_tail)
         mp__txn_set(t, &((pool_job *)(uintptr_t)sh->done_tail)->next_done, (uint64_t)(uintptr_t)j);

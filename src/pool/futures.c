@@ -60,6 +60,24 @@ int mp_async_result_fd(mp_async_result *r, int *fd) {
   return 0;
 }
 
+int mp_pool_fd(mp_pool *p, int *fd) {
+  if (p == NULL || fd == NULL) return -EINVAL;
+  if (p->owner_pid != mp__self_pid()) return MP_ESTATE;
+  int cur = atomic_load(&p->notify_fd);
+  if (cur < 0) {
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) return -errno;
+    if (!atomic_compare_exchange_strong(&p->notify_fd, &cur, efd)) {
+      mp__close(efd); /* another thread made it first */
+    } else {
+      cur = efd;
+      atomic_store(&p->sh->notify_any, 1); /* from now on every job's end kicks */
+    }
+  }
+  *fd = cur;
+  return 0;
+}
+
 int mp_async_result_cancel(mp_async_result *r, size_t *cancelled) {
   if (r == NULL) return -EINVAL;
   if (cancelled) *cancelled = 0;

@@ -85,6 +85,7 @@ static void release(mp_pool *p) {
   }
   free(p->workers);
   free(p->slot_what);
+  if (atomic_load(&p->notify_fd) >= 0) mp__close(atomic_load(&p->notify_fd));
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cond);
   free(p);
@@ -127,6 +128,7 @@ int mp_pool_new(mp_pool **out, const mp_pool_opts *opts) {
   p->backend = be;
   p->nworkers = n;
   p->owner_pid = getpid();
+  atomic_init(&p->notify_fd, -1);
   p->initializer = opts->initializer;
   p->initarg = opts->initarg;
   p->method = method;

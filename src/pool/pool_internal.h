@@ -169,6 +169,7 @@ typedef struct pool_shared {
   uint32_t by_ref; /* the workers run another image: they find functions by their refs */
   int64_t task_timeout_ns; /* 0: none */
   _Atomic uint32_t any_timeouts; /* some job has its own timeout: workers note claim times */
+  _Atomic uint32_t notify_any;   /* mp_pool_fd() was asked for: every job's end kicks */
   uint64_t active_head, active_tail; /* [lock] jobs with unclaimed chunks, oldest first */
   uint64_t done_head, done_tail;     /* [lock] finished callback jobs, oldest first */
   pool_slot slots[];
@@ -228,6 +229,7 @@ struct mp_pool {
   struct mp_pool *next_live; /* the list of pools terminated at exit (pool.c) */
   bool joined;
   int init_failures; /* consecutive workers that died in the initializer */
+  _Atomic int notify_fd; /* mp_pool_fd()'s eventfd, or -1 */
 };
 
 struct mp_async_result {

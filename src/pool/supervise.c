@@ -391,8 +391,16 @@ void *mp__result_thread(void *arg) {
   pthread_mutex_unlock(&p->mu);
   if (rc != 0) return NULL;
   struct pollfd *fds = calloc((size_t)p->nworkers + 1, sizeof *fds);
+  uint32_t seen_kicks = atomic_load(&sh->kicks);
   for (;;) {
     uint32_t kicks = atomic_load(&sh->kicks);
+    if (kicks != seen_kicks) { /* something ended: an event loop on the pool's fd looks */
+      seen_kicks = kicks;
+      int nfd = atomic_load(&p->notify_fd);
+      uint64_t one = 1;
+      if (nfd >= 0 && write(nfd, &one, sizeof one) < 0) { /* full counter: readable anyway */
+      }
+    }
     deliver(p);
     int running = reap(p);
     running += replace(p);
