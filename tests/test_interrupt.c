@@ -2,7 +2,8 @@
 /* test_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
  * Event wait, Semaphore acquire) returns -EINTR promptly; a pending interrupt makes such calls
  * return at once until mp_interrupt_clear(); calls that do not block are not affected; a
- * SIGINT through mp_interrupt_on() stops a get() blocked in the thread the signal lands on. */
+ * SIGINT through mp_interrupt_on() stops a get() blocked in the thread the signal lands on; a
+ * process join blocked in another thread is woken through the interrupt's eventfd. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -131,11 +132,32 @@ START_TEST(sigint_stops_a_get) {
 }
 END_TEST
 
+/* A process join blocked in another thread: once mp_interrupt_on() made its eventfd, the
+ * interrupt wakes the poll() of every thread. */
+static int child_sleeps(void *arg) {
+  (void)arg;
+  mp_test_sleep_ms(3000);
+  return 0;
+}
+static int join_forever(void *arg) { return mp_process_join(arg, MP_FOREVER); }
+
+START_TEST(interrupts_a_process_join) {
+  mp_assert_ok(mp_interrupt_on(SIGUSR1));
+  mp_process *c = mp_test_start(child_sleeps, NULL);
+  expect_interrupted(join_forever, c);
+  mp_assert_ok(mp_process_kill(c));
+  mp_assert_ok(mp_process_join(c, 10000));
+  mp_process_free(c);
+  signal(SIGUSR1, SIG_DFL);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("interrupt");
   TCase *tc = mp_tcase("interrupt", 60);
   tcase_add_test(tc, interrupts_blocked_threads);
   tcase_add_test(tc, sigint_stops_a_get);
+  tcase_add_test(tc, interrupts_a_process_join);
   suite_add_tcase(s, tc);
   return s;
 }

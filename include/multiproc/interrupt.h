@@ -21,11 +21,10 @@
  *
  * Interruptible: waits for pool results (mp_async_result_get/wait/next/wait_any/wait_all and
  * the calls built on them: mp_pool_apply*, mp_pool_map*, mp_pool_starmap), queue put/get/join,
- * Event.wait and Semaphore.acquire.  A call blocked in the thread that receives the signal
+ * Event.wait, Semaphore.acquire and mp_process_join().  A call blocked in the thread that receives the signal
  * returns at once when the handler was installed without SA_RESTART (mp_interrupt_on() does
  * so); one blocked in another thread is woken by mp_interrupt() itself.  Not interruptible yet:
- * Lock/RLock acquire, Condition and Barrier waits, connections, manager proxies, process join
- * and pool join; give those a timeout and look at mp_interrupted() between tries.  A
+ * Lock/RLock acquire, Condition and Barrier waits, connections, manager proxies and pool join; give those a timeout and look at mp_interrupted() between tries.  A
  * synchronous pool call (mp_pool_map, ...) that is interrupted cancels its tasks that had not
  * started. */
 #ifndef MULTIPROC_INTERRUPT_H
@@ -45,7 +44,9 @@ MP_EXTERN void mp_interrupt(void);
 
 /* Installs a handler for signo that calls mp_interrupt(), without SA_RESTART (so a blocked
  * call in the receiving thread returns at once).  It replaces the program's own handler for
- * that signal.  Errors: -EINVAL (signo is not a signal that can be caught). */
+ * that signal.  The first call also makes an eventfd of the process (kept open for its life)
+ * through which mp_interrupt() wakes interruptible poll()-based waits in every thread.
+ * Errors: -EINVAL (signo is not a signal that can be caught), negative errno of eventfd(). */
 MP_EXTERN int mp_interrupt_on(int signo);
 
 /* Whether an interrupt is pending.  Async-signal-safe. */

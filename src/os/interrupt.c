@@ -9,15 +9,22 @@
  * mp_interrupt_on() installs has no SA_RESTART, so the thread the signal lands on leaves its
  * futex or poll with EINTR rather than sleeping on. */
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "os/os.h"
 
 #define SLOTS 128
 
 static _Atomic uint32_t pending;
+/* An eventfd made by mp_interrupt_on() (not in a handler: making an fd there is not safe), which
+ * mp_interrupt() makes readable so that interruptible poll() waits in any thread wake up. */
+static _Atomic int intr_fd = -1;
 static _Atomic(_Atomic uint32_t *) sleeping_on[SLOTS];
 static atomic_uint slots_taken;
 static _Thread_local int my_slot = -1; /* -1: none asked for yet; SLOTS: none left */
@@ -38,6 +45,11 @@ void mp__interrupt_awake(void) {
 
 void mp_interrupt(void) {
   atomic_store(&pending, 1);
+  int fd = atomic_load(&intr_fd);
+  if (fd >= 0) {
+    uint64_t one = 1;
+    (void)!write(fd, &one, sizeof one); /* write() is async-signal-safe */
+  }
   unsigned n = atomic_load(&slots_taken);
   for (unsigned i = 0; i < n && i < SLOTS; i++) {
     _Atomic uint32_t *w = atomic_load(&sleeping_on[i]);
@@ -47,7 +59,25 @@ void mp_interrupt(void) {
 
 bool mp_interrupted(void) { return mp__interrupt_pending(); }
 
-bool mp_interrupt_clear(void) { return atomic_exchange(&pending, 0) != 0; }
+int mp__interrupt_fd(void) { return atomic_load(&intr_fd); }
+
+bool mp_interrupt_clear(void) {
+  int fd = atomic_load(&intr_fd);
+  uint64_t n;
+  if (fd >= 0) (void)!read(fd, &n, sizeof n); /* non-blocking: resets the counter */
+  return atomic_exchange(&pending, 0) != 0;
+}
+
+int mp__poll_readable_interruptible(int fd, mp__deadline d) {
+  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = atomic_load(&intr_fd), .events = POLLIN}};
+  for (;;) {
+    if (mp__interrupt_pending()) return -EINTR;
+    int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, mp__deadline_poll_ms(d));
+    if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) return 1;
+    if (r == 0) return 0;
+    if (r < 0 && errno != EINTR) return -errno;
+  }
+}
 
 static void on_signal(int signo) {
   (void)signo;
@@ -60,5 +90,12 @@ int mp_interrupt_on(int signo) {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; /* no SA_RESTART: the receiving thread's sleep ends with EINTR */
+  if (signo <= 0 || signo >= NSIG) return -EINVAL; /* before the fd: nothing to undo */
+  int want = -1;
+  if (atomic_load(&intr_fd) < 0) {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) return -errno;
+    if (!atomic_compare_exchange_strong(&intr_fd, &want, fd)) close(fd);
+  }
   return sigaction(signo, &sa, NULL) == 0 ? 0 : -errno;
 }

@@ -69,6 +69,12 @@ bool mp__interrupt_pending(void);
  * back. */
 void mp__interrupt_sleep_on(_Atomic uint32_t *word);
 void mp__interrupt_awake(void);
+/* mp__poll_readable() that mp_interrupt() ends with -EINTR: in the thread the signal hit (poll
+ * is never restarted), and in every thread once mp_interrupt_on() made its eventfd. */
+int mp__poll_readable_interruptible(int fd, mp__deadline d);
+/* That eventfd, kept for the life of the process, or -1 (the test harness's leak check knows
+ * it). */
+int mp__interrupt_fd(void);
 
 /* ---- pidfds (pidfd.c) ---- */
 

@@ -129,7 +129,7 @@ int mp_process_join(mp_process *p, mp_timeout_ms timeout) {
   for (;;) {
     r = mp__process_poll(p);
     if (r != 0) return r < 0 ? r : 0;
-    r = mp__poll_readable(p->pidfd, d);
+    r = mp__poll_readable_interruptible(p->pidfd, d);
     if (r < 0) return r;
     if (r == 0) return MP_ETIMEDOUT;
   }

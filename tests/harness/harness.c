@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "os/os.h" /* mp__interrupt_fd */
 
 #define MAX_FDS 256
 #define MAX_SHM 256
@@ -27,9 +28,10 @@ static char shm_before[MAX_SHM][256];
 static int nshm_before;
 
 /* The shared heap's memfd is the library's for the life of the process (exec'd children of
- * the spawn and forkserver methods map the heap through it), and so is the /dev/null that
- * forked children take as stdin: not leaks. */
+ * the spawn and forkserver methods map the heap through it), and so are the /dev/null that
+ * forked children take as stdin and the eventfd mp_interrupt_on() makes: not leaks. */
 static bool library_fd(int fd) {
+  if (fd == mp__interrupt_fd()) return true;
   char path[64], target[128];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   ssize_t n = readlink(path, target, sizeof target - 1);
