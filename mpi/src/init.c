@@ -11,6 +11,9 @@
 mpi_state mp__mpi = {.rank = 0, .size = 1};
 
 #define CONNECT_TIMEOUT_MS 30000
+/* How long finalize waits for the workers to confirm its stop; a worker busy with a long task
+ * reads the stop only after it, so this bounds finalize, not the worker. */
+#define STOP_ACK_TIMEOUT_MS 10000
 
 static int env_lanes(void) {
   const char *v = getenv("MP_MPI_LOCAL_PROCESSES");
@@ -110,10 +113,9 @@ int mp_mpi_finalize(void) {
     }
   }
   free(reqs);
+  mp__liveness_await_acks(STOP_ACK_TIMEOUT_MS);
   fflush(NULL);
   if (lost_flag) _exit(3);
-  /* The connections close after MPI_Finalize, which waits for every rank: a worker must not
-   * take their closing for rank 0's death before it has read the stop. */
   if (mp__mpi.we_init_mpi) MPI_Finalize();
   for (int r = 1; r < mp__mpi.size; r++)
     if (mp__mpi.ranks[r].fd >= 0) close(mp__mpi.ranks[r].fd);

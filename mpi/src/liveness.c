@@ -205,3 +205,28 @@ int mp__liveness_check(void) {
 }
 
 bool mp__liveness_master_alive(void) { return master_fd >= 0 && !peer_gone(master_fd); }
+
+void mp__liveness_ack_stop(void) {
+  if (master_fd >= 0) close(master_fd);
+  master_fd = -1;
+}
+
+void mp__liveness_await_acks(mp_timeout_ms timeout_ms) {
+  int64_t deadline = now_ms() + timeout_ms;
+  for (;;) {
+    int open = 0;
+    for (int r = 1; r < mp__mpi.size; r++) {
+      mpi_rank_info *ri = &mp__mpi.ranks[r];
+      if (ri->lost || ri->fd < 0) continue;
+      if (peer_gone(ri->fd)) {
+        close(ri->fd);
+        ri->fd = -1;
+      } else {
+        open++;
+      }
+    }
+    if (open == 0 || now_ms() >= deadline) return;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+}

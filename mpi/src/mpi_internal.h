@@ -116,6 +116,12 @@ int mp__liveness_connect(mp_timeout_ms timeout_ms);
 int mp__liveness_check(void);
 /* A worker: whether rank 0's end is still open (checked without waiting). */
 bool mp__liveness_master_alive(void);
+/* A worker that read rank 0's stop: closes its end, which tells rank 0 the stop arrived. */
+void mp__liveness_ack_stop(void);
+/* Rank 0, after sending the stops: waits until every live worker has closed its end (or the
+ * timeout), closing rank 0's ends as they do.  Only then may rank 0 close its own: a worker
+ * that saw the connection close before it read the stop would take it for rank 0's death. */
+void mp__liveness_await_acks(mp_timeout_ms timeout_ms);
 
 /* ---- engine.c: rank 0 serving a pool ---- */
 const mp_pool_backend *mp__mpi_engine_backend(void);

@@ -104,8 +104,11 @@ int mp__mpi_worker_main(bool *finalize) {
       if (st.MPI_TAG == TAG_STOP) {
         stop = true;
         *finalize = len == 1 && in.p[0] == 0;
+        mp__liveness_ack_stop();
       } else if (st.MPI_TAG == TAG_TASK && local == NULL) {
         if (mp__wire_run_task(in.p, (size_t)len, &reply) != 0 || !send_reply(&snd, &reply)) {
+          mp_log(MP_LOG_ERROR, "MPI rank %d: cannot reply to rank 0 (out of memory, or it is gone)",
+                 mp__mpi.rank);
           status = 1;
           break;
         }
@@ -157,6 +160,7 @@ int mp__mpi_worker_main(bool *finalize) {
       mp_async_result_free(fl[k].r);
       fl[k--] = fl[--nfl];
       if (!send_reply(&snd, &reply)) {
+        mp_log(MP_LOG_ERROR, "MPI rank %d: rank 0 is gone; leaving", mp__mpi.rank);
         stop = true;
         status = 1;
         break;
@@ -174,6 +178,8 @@ int mp__mpi_worker_main(bool *finalize) {
         int stop_waiting = 0;
         MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &stop_waiting, MPI_STATUS_IGNORE);
         if (stop_waiting) continue;
+        mp_log(MP_LOG_ERROR, "MPI rank %d: rank 0 is gone (its connection closed); leaving",
+               mp__mpi.rank);
         status = 1;
         break;
       }
