@@ -11,20 +11,16 @@
 #include <mpi.h>
 
 #include "../bench_util.h"
+#include "../cpu_work.h"
 #include "mpi_launch.h"
 #include "multiproc.h"
 #include "multiproc/mpi.h"
 
 #define TASKS 32
-#define ROUNDS 4500000
 #define BATCHES 5
 enum { TAG_GO = 1, TAG_RES = 2, TAG_END = 3 };
 
-static int64_t work(int64_t seed) {
-  uint64_t x = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 1;
-  for (int i = 0; i < ROUNDS; i++) x = (x ^ (x >> 29)) * 0xBF58476D1CE4E5B9ull + (uint64_t)i;
-  return (int64_t)(x >> 1);
-}
+static int64_t work(int64_t seed) { return cpu_work(seed); }
 
 static int work_elem(const void *in, void *out) {
   *(int64_t *)out = work(*(const int64_t *)in);

@@ -19,10 +19,12 @@ def work(seed):
     return x >> 1
 
 
-def main():
+def run(name, tasks=TASKS, processes=None):
+    """Serial time / Pool(processes).map time of `tasks` equal tasks; prints the result line.
+    Serves mpi_pool_cpu_speedup.py too."""
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool() as pool:
-        data = list(range(TASKS))
+    with ctx.Pool(processes) as pool:
+        data = list(range(tasks))
 
         def batch(iters):
             serial = par = 0
@@ -37,8 +39,8 @@ def main():
                 par += t2 - t1
             return serial / par
 
-        benchlib.measure("pool_cpu_speedup", batch, benchlib.iters(1), batches=5, ops_per_iter=TASKS)
+        benchlib.measure(name, batch, benchlib.iters(1), batches=5, ops_per_iter=tasks)
 
 
 if __name__ == "__main__":
-    main()
+    run("pool_cpu_speedup")
