@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
- * Event wait, Semaphore acquire) returns -EINTR promptly; a pending interrupt makes such calls
+ * Event wait, Semaphore, Lock and RLock acquire) returns -EINTR promptly; a pending interrupt makes such calls
  * return at once until mp_interrupt_clear(); calls that do not block are not affected; a
  * SIGINT through mp_interrupt_on() stops a get() blocked in the thread the signal lands on; a
  * process join blocked in another thread is woken through the interrupt's eventfd. */
@@ -58,6 +58,8 @@ static int queue_get_forever(void *arg) {
 }
 static int event_wait_forever(void *arg) { return mp_event_wait(arg, MP_FOREVER); }
 static int sem_acquire_forever(void *arg) { return mp_semaphore_acquire(arg, MP_FOREVER); }
+static int lock_acquire_forever(void *arg) { return mp_lock_acquire(arg, MP_FOREVER); }
+static int rlock_acquire_forever(void *arg) { return mp_rlock_acquire(arg, MP_FOREVER); }
 
 START_TEST(interrupts_blocked_threads) {
   mp_pool *p;
@@ -79,6 +81,19 @@ START_TEST(interrupts_blocked_threads) {
   ck_assert_ptr_nonnull(sem);
   mp_assert_ok(mp_semaphore_init(sem, 0, false));
   expect_interrupted(sem_acquire_forever, sem);
+
+  mp_lock_t *lk;
+  mp_assert_ok(mp_lock_new(&lk));
+  mp_assert_ok(mp_lock_acquire(lk, 0)); /* held here: the thread's acquire sleeps */
+  expect_interrupted(lock_acquire_forever, lk);
+  mp_assert_ok(mp_lock_release(lk));
+  mp_lock_free(lk);
+  mp_rlock_t *rl;
+  mp_assert_ok(mp_rlock_new(&rl));
+  mp_assert_ok(mp_rlock_acquire(rl, 0));
+  expect_interrupted(rlock_acquire_forever, rl);
+  mp_assert_ok(mp_rlock_release(rl));
+  mp_rlock_free(rl);
 
   /* pending: interruptible calls return at once, others work; cleared: all as before */
   mp_interrupt();

@@ -24,7 +24,7 @@ static bool take_over(mp__olock *l, uint64_t w, uint64_t self) {
   return atomic_compare_exchange_strong(&l->word, &w, self | MP__OWN_DIED | MP__OWN_WAITERS);
 }
 
-int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
+static int acquire_slow(mp__olock *l, uint64_t self, mp__deadline d, bool interruptible) {
   unsigned slept = 0; /* slices that ended without a wake-up: the next one is longer */
   uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
   if (w == MP__OWN_NOTREC) return MP_ENOTRECOVERABLE;
@@ -57,13 +57,29 @@ int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
       if (!atomic_compare_exchange_strong(&l->word, &w, nw)) continue;
       w = nw;
     }
+    if (interruptible) {
+      mp__interrupt_sleep_on(mp__olock_futex(l));
+      if (mp__interrupt_pending()) {
+        mp__interrupt_awake();
+        return -EINTR;
+      }
+    }
     int r = mp__futex_wait(mp__olock_futex(l), (uint32_t)w, mp__slice_after(d, slept));
+    if (interruptible) mp__interrupt_awake();
     if (r == -ETIMEDOUT) slept++;
     if (r == -ETIMEDOUT && !mp__deadline_passed(d) &&
         atomic_load_explicit(&l->word, memory_order_relaxed) == w &&
         mp__owner_dead(mp__olock_owner(w)) && take_over(l, w, self))
       return MP_EOWNERDEAD;
   }
+}
+
+int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {
+  return acquire_slow(l, self, d, false);
+}
+
+int mp__olock_acquire_slow_interruptible(mp__olock *l, uint64_t self, mp__deadline d) {
+  return acquire_slow(l, self, d, true);
 }
 
 int mp__olock_release_slow(mp__olock *l) {

@@ -121,6 +121,9 @@ static inline uint64_t mp__olock_owner(uint64_t w) { return w & ~MP__OWN_FLAGS; 
 /* Acquire until the deadline: 0, MP_EOWNERDEAD (acquired; the previous owner died),
  * MP_ENOTRECOVERABLE, MP_ETIMEDOUT.  A due deadline tries once (and checks the owner once). */
 int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d);
+/* The same for a public Lock or RLock acquire: mp_interrupt() ends its sleep with -EINTR.  (The
+ * library's own uses -- the heap, the pool -- are never interrupted: they must not fail.) */
+int mp__olock_acquire_slow_interruptible(mp__olock *l, uint64_t self, mp__deadline d);
 
 static inline int mp__olock_acquire(mp__olock *l, mp_timeout_ms timeout) {
   uint64_t self = mp__self();
@@ -129,6 +132,15 @@ static inline int mp__olock_acquire(mp__olock *l, mp_timeout_ms timeout) {
                                                          memory_order_relaxed)))
     return 0;
   return mp__olock_acquire_slow(l, self, mp__deadline_in(timeout));
+}
+
+static inline int mp__olock_acquire_interruptible(mp__olock *l, mp_timeout_ms timeout) {
+  uint64_t self = mp__self();
+  uint64_t c = 0;
+  if (mp__likely(atomic_compare_exchange_strong_explicit(&l->word, &c, self, memory_order_acquire,
+                                                         memory_order_relaxed)))
+    return 0;
+  return mp__olock_acquire_slow_interruptible(l, self, mp__deadline_in(timeout));
 }
 
 /* Releases, whoever holds it.  A lock still in the DIED state becomes NOTREC for good and every

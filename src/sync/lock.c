@@ -30,7 +30,7 @@ void mp_lock_free(mp_lock_t *l) {
 
 int mp_lock_acquire(mp_lock_t *l, mp_timeout_ms timeout) {
   if (l == NULL) return -EINVAL;
-  return mp__olock_acquire(impl(l), timeout);
+  return mp__olock_acquire_interruptible(impl(l), timeout);
 }
 
 int mp_lock_release(mp_lock_t *l) {

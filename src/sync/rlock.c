@@ -35,7 +35,7 @@ int mp_rlock_acquire(mp_rlock_t *r, mp_timeout_ms timeout) {
     ri->count++;
     return 0;
   }
-  int rc = mp__olock_acquire(&ri->lk, timeout);
+  int rc = mp__olock_acquire_interruptible(&ri->lk, timeout);
   if (rc == 0 || rc == MP_EOWNERDEAD) ri->count = 1;
   return rc;
 }
