@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
- * Event wait, Semaphore, Lock and RLock acquire) returns -EINTR promptly; a pending interrupt makes such calls
+ * Event wait, Semaphore, Lock and RLock acquire, Condition wait) returns -EINTR promptly; a pending interrupt makes such calls
  * return at once until mp_interrupt_clear(); calls that do not block are not affected; a
  * SIGINT through mp_interrupt_on() stops a get() blocked in the thread the signal lands on; a
  * process join blocked in another thread is woken through the interrupt's eventfd. */
@@ -59,6 +59,15 @@ static int queue_get_forever(void *arg) {
 static int event_wait_forever(void *arg) { return mp_event_wait(arg, MP_FOREVER); }
 static int sem_acquire_forever(void *arg) { return mp_semaphore_acquire(arg, MP_FOREVER); }
 static int lock_acquire_forever(void *arg) { return mp_lock_acquire(arg, MP_FOREVER); }
+/* Condition.wait returns with its lock held again, interrupted or not. */
+static int cond_wait_forever(void *arg) {
+  mp_condition_t *c = arg;
+  int rc = mp_condition_acquire(c, MP_FOREVER);
+  if (rc != 0) return rc;
+  rc = mp_condition_wait(c, MP_FOREVER);
+  int rrc = mp_condition_release(c);
+  return rrc != 0 ? 1000 + rrc : rc;
+}
 static int rlock_acquire_forever(void *arg) { return mp_rlock_acquire(arg, MP_FOREVER); }
 
 START_TEST(interrupts_blocked_threads) {
@@ -94,6 +103,11 @@ START_TEST(interrupts_blocked_threads) {
   expect_interrupted(rlock_acquire_forever, rl);
   mp_assert_ok(mp_rlock_release(rl));
   mp_rlock_free(rl);
+
+  mp_condition_t *cv;
+  mp_assert_ok(mp_condition_new(&cv, NULL));
+  expect_interrupted(cond_wait_forever, cv);
+  mp_condition_free(cv);
 
   /* pending: interruptible calls return at once, others work; cleared: all as before */
   mp_interrupt();

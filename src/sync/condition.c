@@ -170,8 +170,9 @@ static int wait_until(cond_impl *ci, mp__deadline d) {
 
   /* notify() bumps seq and wakes everybody, so no sleeper count is kept. */
   ticket_wait tw = {ci, ticket};
-  mp__waiter w = {.word = &ci->seq, .done = ticket_granted, .arg = &tw};
-  bool got = mp__wait(&w, d) == 0;
+  mp__waiter w = {.word = &ci->seq, .done = ticket_granted, .arg = &tw, .interruptible = true};
+  int wrc = mp__wait(&w, d);
+  bool got = wrc == 0;
 
   int lrc = mp__olock_acquire_slow(lk, mp__self(), mp__deadline_in(MP_FOREVER));
   if (lrc != 0 && lrc != MP_EOWNERDEAD) return lrc; /* MP_ENOTRECOVERABLE: not held */
@@ -181,7 +182,8 @@ static int wait_until(cond_impl *ci, mp__deadline d) {
     if (!got) give_up(ci, ticket);
   }
   if (lrc == MP_EOWNERDEAD) return lrc;
-  return got ? 0 : MP_ETIMEDOUT;
+  /* Interrupted: like a timeout the ticket is given up, and the lock is held again. */
+  return got ? 0 : wrc == -EINTR ? -EINTR : MP_ETIMEDOUT;
 }
 
 int mp_condition_wait(mp_condition_t *c, mp_timeout_ms timeout) {
