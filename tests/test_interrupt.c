@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
- * Event wait, Semaphore, Lock and RLock acquire, Condition wait) returns -EINTR promptly; a pending interrupt makes such calls
- * return at once until mp_interrupt_clear(); calls that do not block are not affected; a
- * SIGINT through mp_interrupt_on() stops a get() blocked in the thread the signal lands on; a
- * process join blocked in another thread is woken through the interrupt's eventfd. */
+ * Event wait, Semaphore, Lock and RLock acquire, Condition and Barrier waits) returns -EINTR
+ * promptly; a pending interrupt makes such calls return at once until mp_interrupt_clear();
+ * calls that do not block are not affected; a SIGINT through mp_interrupt_on() stops a get()
+ * blocked in the thread the signal lands on; a process join blocked in another thread is
+ * woken through the interrupt's eventfd. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -59,6 +60,7 @@ static int queue_get_forever(void *arg) {
 static int event_wait_forever(void *arg) { return mp_event_wait(arg, MP_FOREVER); }
 static int sem_acquire_forever(void *arg) { return mp_semaphore_acquire(arg, MP_FOREVER); }
 static int lock_acquire_forever(void *arg) { return mp_lock_acquire(arg, MP_FOREVER); }
+static int barrier_wait_forever(void *arg) { return mp_barrier_wait(arg, MP_FOREVER); }
 /* Condition.wait returns with its lock held again, interrupted or not. */
 static int cond_wait_forever(void *arg) {
   mp_condition_t *c = arg;
@@ -108,6 +110,11 @@ START_TEST(interrupts_blocked_threads) {
   mp_assert_ok(mp_condition_new(&cv, NULL));
   expect_interrupted(cond_wait_forever, cv);
   mp_condition_free(cv);
+  mp_barrier_t *bar;
+  mp_assert_ok(mp_barrier_new(&bar, 2, NULL, NULL));
+  expect_interrupted(barrier_wait_forever, bar);
+  mp_assert_rc(mp_barrier_wait(bar, 0), MP_EBROKEN); /* broken for the others, as a timeout does */
+  mp_barrier_free(bar);
 
   /* pending: interruptible calls return at once, others work; cleared: all as before */
   mp_interrupt();

@@ -111,15 +111,16 @@ int mp_barrier_wait(mp_barrier_t *b, mp_timeout_ms timeout) {
   mp__olock_release(&bi->lk);
   /* Every slice the check takes the lock once, so a process that died holding it (e.g. inside
    * the action) breaks the barrier instead of leaving the others asleep. */
-  mp__waiter w = {.word = &bi->gen, .old = g, .check = check_holder, .arg = bi};
+  mp__waiter w = {.word = &bi->gen, .old = g, .check = check_holder, .arg = bi,
+                  .interruptible = true};
   int wrc = mp__wait(&w, d);
-  if (wrc != 0 && wrc != MP_ETIMEDOUT) return wrc;
+  if (wrc != 0 && wrc != MP_ETIMEDOUT && wrc != -EINTR) return wrc;
   if ((rc = lock(bi)) != 0) return rc;
   if (atomic_load(&bi->gen) != g) {
     rc = (bi->broke >> (g % 64) & 1) ? MP_EBROKEN : (int)index;
-  } else { /* our timeout breaks the barrier for everybody */
+  } else { /* our timeout (or interrupt) breaks the barrier for everybody, as in Python */
     end_cycle(bi, true);
-    rc = MP_ETIMEDOUT;
+    rc = wrc == -EINTR ? -EINTR : MP_ETIMEDOUT;
   }
   mp__olock_release(&bi->lk);
   return rc;
