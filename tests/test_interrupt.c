@@ -60,6 +60,7 @@ static int queue_get_forever(void *arg) {
 static int event_wait_forever(void *arg) { return mp_event_wait(arg, MP_FOREVER); }
 static int sem_acquire_forever(void *arg) { return mp_semaphore_acquire(arg, MP_FOREVER); }
 static int lock_acquire_forever(void *arg) { return mp_lock_acquire(arg, MP_FOREVER); }
+static int pool_join_forever(void *arg) { return mp_pool_join(arg, MP_FOREVER); }
 static int barrier_wait_forever(void *arg) { return mp_barrier_wait(arg, MP_FOREVER); }
 /* Condition.wait returns with its lock held again, interrupted or not. */
 static int cond_wait_forever(void *arg) {
@@ -129,8 +130,14 @@ START_TEST(interrupts_blocked_threads) {
   ck_assert(mp_interrupt_clear());
   mp_assert_ok(mp_async_result_get(r, 30000));
 
+  /* a join waiting for a closed pool's long task */
+  mp_async_result *long_one;
+  mp_assert_ok(mp_pool_apply_async(p, sleeper, NULL, 0, NULL, &long_one));
+  mp_async_result_free(long_one);
   mp_async_result_free(r);
-  mp_pool_free(p);
+  mp_assert_ok(mp_pool_close(p));
+  expect_interrupted(pool_join_forever, p);
+  mp_pool_free(p); /* its own join is not interrupted: it waits for the task */
   mp_queue_free(q);
   mp_event_free(ev);
   mp_shared_free(sem, sizeof *sem);

@@ -23,10 +23,11 @@
  * the calls built on them: mp_pool_apply*, mp_pool_map*, mp_pool_starmap), queue put/get/join,
  * Event.wait, Semaphore.acquire, Lock/RLock acquire, Condition.wait (which returns -EINTR with
  * its lock held again, as after a timeout), Barrier.wait (which, as a timeout does, breaks the
- * barrier for the other parties) and mp_process_join().  A call blocked in the thread that receives the signal
+ * barrier for the other parties), mp_process_join() and mp_pool_join() (within 50 ms: it sleeps
+ * on a condition variable).  A call blocked in the thread that receives the signal
  * returns at once when the handler was installed without SA_RESTART (mp_interrupt_on() does
  * so); one blocked in another thread is woken by mp_interrupt() itself.  Not interruptible yet:
- * connections, manager proxies and pool join; give those a timeout and look at mp_interrupted() between tries.  A
+ * connections and manager proxies; give those a timeout and look at mp_interrupted() between tries.  A
  * synchronous pool call (mp_pool_map, ...) that is interrupted cancels its tasks that had not
  * started. */
 #ifndef MULTIPROC_INTERRUPT_H

@@ -145,7 +145,8 @@ MP_EXTERN int mp_pool_terminate(mp_pool *p);
 
 /* join(): waits for every worker and the result thread to finish, after mp_pool_close() or
  * mp_pool_terminate(); afterwards every result is ready and every callback has run.
- * Errors: MP_ESTATE (the pool is still open, or called from a callback), MP_ETIMEDOUT. */
+ * Errors: MP_ESTATE (the pool is still open, or called from a callback), MP_ETIMEDOUT, -EINTR
+ * (mp_interrupt(); mp_pool_free() still waits for the pool to end). */
 MP_EXTERN int mp_pool_join(mp_pool *p, mp_timeout_ms timeout);
 
 /* Terminates the pool unless it was joined, joins it and frees it; NULL accepted.  Results

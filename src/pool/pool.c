@@ -18,13 +18,15 @@ static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
 static mp_pool *live_head;
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
 
+static int join(mp_pool *p, mp_timeout_ms timeout, bool interruptible);
+
 static void terminate_live_pools(void) {
   pthread_mutex_lock(&live_mu);
   for (mp_pool *p = live_head; p; p = p->next_live) {
     if (p->owner_pid != getpid() || p->joined) continue; /* a forked copy of a parent's pool */
     (void)mp_pool_terminate(p);
     /* A thread worker cannot be stopped: wait for its current chunk, but not forever. */
-    (void)mp_pool_join(p, p->threads ? 10000 : MP_FOREVER);
+    (void)join(p, p->threads ? 10000 : MP_FOREVER, false);
   }
   pthread_mutex_unlock(&live_mu);
 }
@@ -203,7 +205,13 @@ int mp_pool_terminate(mp_pool *p) {
   return 0;
 }
 
-int mp_pool_join(mp_pool *p, mp_timeout_ms timeout) {
+/* How often a join that mp_interrupt() may end looks at the interrupt: a condition variable
+ * cannot be woken by it. */
+#define JOIN_INTERRUPT_LOOK_MS 50
+
+/* join(); interruptible for the public call only: mp_pool_free() and the exit hook must see the
+ * result thread end before they free what it uses. */
+static int join(mp_pool *p, mp_timeout_ms timeout, bool interruptible) {
   if (p == NULL) return -EINVAL;
   if (foreign(p)) return MP_ESTATE;
   if (atomic_load(&p->sh->state) == POOL_RUN) return MP_ESTATE;
@@ -214,9 +222,16 @@ int mp_pool_join(mp_pool *p, mp_timeout_ms timeout) {
   int rc = 0;
   pthread_mutex_lock(&p->mu);
   while (!p->result_thread_done && rc == 0) {
-    const struct timespec *abs = mp__deadline_abs(d, &ts);
+    if (interruptible && mp__interrupt_pending()) {
+      rc = -EINTR;
+      break;
+    }
+    mp__deadline step = interruptible ? mp__deadline_in(JOIN_INTERRUPT_LOOK_MS) : d;
+    if (!mp__deadline_forever(d) && (mp__deadline_forever(step) || d.at_ns < step.at_ns)) step = d;
+    const struct timespec *abs = mp__deadline_abs(step, &ts);
     if (abs == NULL) pthread_cond_wait(&p->cond, &p->mu);
-    else if (pthread_cond_timedwait(&p->cond, &p->mu, abs) == ETIMEDOUT && !p->result_thread_done)
+    else if (pthread_cond_timedwait(&p->cond, &p->mu, abs) == ETIMEDOUT && !p->result_thread_done &&
+             mp__deadline_passed(d))
       rc = MP_ETIMEDOUT;
   }
   bool join_now = rc == 0 && !p->joined;
@@ -225,6 +240,8 @@ int mp_pool_join(mp_pool *p, mp_timeout_ms timeout) {
   if (join_now) pthread_join(p->result_thread, NULL);
   return rc;
 }
+
+int mp_pool_join(mp_pool *p, mp_timeout_ms timeout) { return join(p, timeout, true); }
 
 void mp_pool_free(mp_pool *p) {
   if (p == NULL) return;
@@ -236,7 +253,7 @@ void mp_pool_free(mp_pool *p) {
   live_remove(p);
   if (!p->joined) {
     (void)mp_pool_terminate(p);
-    (void)mp_pool_join(p, MP_FOREVER);
+    (void)join(p, MP_FOREVER, false);
   }
   release(p);
 }
