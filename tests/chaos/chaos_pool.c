@@ -5,8 +5,9 @@
  * Workers: a pool of two runs P_TASKS numbered tasks; each task records the worker that ran
  * it and how many times it started, and returns its number.  After the kill every task must
  * be done: a success carrying its own number, run once; or MP_EWORKER with status -SIGKILL,
- * and then it must have been running in the killed worker (a failure anywhere else is a lost
- * task, a success after two starts a duplicate).  The pool must be back to two live workers
+ * and then it must have been held by the killed worker -- running in it, or claimed by it and
+ * not started yet -- and at most one task per kill (a failure anywhere else is a lost task, a
+ * success after two starts a duplicate).  The pool must be back to two live workers
  * within a few seconds and run a fresh batch without a failure.
  *
  * Owner: a child makes a pool of two, records its workers and keeps them busy; it is killed
@@ -96,7 +97,10 @@ static void workers_iteration(chaos_row *row) {
     } else {
       int code = 0, status = 0;
       (void)mp_async_result_error(res[i], &code, &status, NULL);
-      if (code == MP_EWORKER && status == -SIGKILL && ps->ran_in[i] == victim) {
+      /* Killed in the victim: while running it, or after claiming it and before the task
+       * function's first line (then it has not recorded itself anywhere yet). */
+      pid_t in = ps->ran_in[i];
+      if (code == MP_EWORKER && status == -SIGKILL && (in == victim || in == 0)) {
         failed++;
       } else {
         row->lost++;

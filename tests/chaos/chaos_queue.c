@@ -18,7 +18,7 @@
 
 #define Q_PUTTERS 2
 #define Q_GETTERS 2
-#define Q_MSGS 400
+#define Q_MSGS 1000
 #define Q_MAXSIZE 32
 #define Q_MAXLEN 1500
 #define Q_TIMEOUT 5000 /* ms: a survivor's put or get waiting longer is a hang */
