@@ -333,7 +333,10 @@ int mp__mgr_server_run(mgr_server *s) {
       if (!mp__mgr_server_stopping(s)) mp__futex_wait(&s->stopseq, seq, next);
     }
   }
+  /* A stop through the shared state word (mp_manager_shutdown from the starter) did not wake
+   * the accepting thread: wake it here, or joining it waits out its ACCEPT_LOOK_MS sleep. */
   atomic_store(&s->stop, true);
+  mp__mgr_listen_wake(s);
   join_all(s);
   mp__mgr_listen_stop(s);
   return rc;
