@@ -80,8 +80,9 @@ void chaos_census_take(chaos_census *c);
 /* After an iteration: waits up to grace_ms for every child of this process (the scenario
  * process is a subreaper, so orphaned grandchildren count) to end, reaping what ended, kills
  * and reaps what is left, and compares fds and /dev/shm with the census.  Returns the number
- * of leaked things (0 when clean), noting the first in row. */
-int chaos_leaks(chaos_row *row, const chaos_census *before, int64_t grace_ms);
+ * of leaked things (0 when clean), noting the first in row; the census is then updated, so
+ * that a leak is counted once, not again after every later iteration. */
+int chaos_leaks(chaos_row *row, chaos_census *before, int64_t grace_ms);
 
 /* The live children of this process (all its threads' children; zombies not counted) into
  * out (cap at most).  Returns how many. */

@@ -32,6 +32,7 @@ typedef struct {
   int id;
   _Atomic int stop;
   _Atomic int hangs, torn;
+  _Atomic long puts; /* returned, all putters together */
   _Atomic uint8_t returned[Q_PUTTERS][Q_MSGS];
   _Atomic uint16_t received[Q_PUTTERS][Q_MSGS];
 } qstate;
@@ -61,6 +62,7 @@ static int putter(void *arg) {
     int rc = mp_queue_put_bytes(a->s->q, buf, len, Q_TIMEOUT);
     if (rc == 0) {
       atomic_store(&a->s->returned[a->id][seq], 1);
+      atomic_fetch_add(&a->s->puts, 1);
     } else {
       if (rc == MP_EFULL && chaos_now_ms() - t0 >= Q_TIMEOUT) atomic_fetch_add(&a->s->hangs, 1);
       return 1;
@@ -114,7 +116,12 @@ static void iteration(chaos_row *row, qstate *s) {
     args[i] = (qarg){s, i < Q_PUTTERS ? i : i - Q_PUTTERS};
     procs[i] = chaos_start(i < Q_PUTTERS ? putter : getter, &args[i]);
   }
-  chaos_sleep_us((int64_t)chaos_below(20000));
+  /* A random moment in the run: once a random share of the puts have returned (so the kill
+   * lands while the putters still put), and a random few microseconds more. */
+  long at = (long)chaos_below(Q_PUTTERS * Q_MSGS);
+  int64_t give_up = chaos_now_ms() + 5000;
+  while (atomic_load(&s->puts) < at && chaos_now_ms() < give_up) chaos_sleep_us(100);
+  chaos_sleep_us((int64_t)chaos_below(500));
   int victim = (int)chaos_below(Q_PUTTERS + Q_GETTERS);
   if (chaos_kill(procs[victim])) row->kills++;
   int hung = 0;
