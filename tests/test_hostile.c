@@ -264,7 +264,7 @@ static size_t request(unsigned char *out, int op, size_t name_len_claimed, const
   out[24] = 1; /* object id */
   size_t nl = strlen(name);
   memcpy(out + 32, name, nl);
-  memcpy(out + 32 + nl, args, args_len);
+  if (args_len > 0) memcpy(out + 32 + nl, args, args_len);
   return 32 + nl + args_len;
 }
 
