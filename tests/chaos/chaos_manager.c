@@ -44,11 +44,10 @@ static int client(void *arg) {
   mstate *s = a->s;
   for (int i = 0; i < M_ITEMS && !atomic_load(&s->stop); i++) {
     mp_obj *item = mp_obj_int((int64_t)a->id * M_ITEMS + i);
-    mp_obj *args = mp_obj_tuple_new(1, &item);
+    mp_obj *args = mp_obj_tuple_new(1, &item); /* takes item's reference */
     int64_t t0 = chaos_now_ms();
     int rc = mp_proxy_call(s->list, "append", args, NULL, M_TIMEOUT);
     mp_obj_decref(args);
-    mp_obj_decref(item);
     if (chaos_now_ms() - t0 > M_TIMEOUT + M_MARGIN) atomic_fetch_add(&s->hangs, 1);
     if (rc != 0) {
       atomic_fetch_add(&s->errors, 1);
