@@ -71,7 +71,7 @@ bool chaos_kill(mp_process *p);
 int chaos_finish(mp_process *p, int64_t ms);
 
 /* The census of this process: open fds, /dev/shm entries.  Children are counted separately
- * (chaos_reap_strays), since there should be none between iterations. */
+ * (chaos_leaks), since there should be none between iterations. */
 typedef struct chaos_census {
   int fds, shm;
 } chaos_census;

@@ -64,7 +64,9 @@ static int putter(void *arg) {
       atomic_store(&a->s->returned[a->id][seq], 1);
       atomic_fetch_add(&a->s->puts, 1);
     } else {
+      /* full for the whole timeout with a getter alive is a hang; anything else unexpected */
       if (rc == MP_EFULL && chaos_now_ms() - t0 >= Q_TIMEOUT) atomic_fetch_add(&a->s->hangs, 1);
+      else atomic_fetch_add(&a->s->torn, 1);
       return 1;
     }
   }
@@ -97,7 +99,7 @@ static int getter(void *arg) {
       if (chaos_now_ms() - t0 > 100 + 2000) atomic_fetch_add(&a->s->hangs, 1);
       if (atomic_load(&a->s->stop)) return 0;
     } else {
-      atomic_fetch_add(&a->s->torn, rc == MP_ETOOBIG ? 1 : 0);
+      atomic_fetch_add(&a->s->torn, 1); /* an unexpected result: too big, closed, ... */
       return 1;
     }
   }
