@@ -4,8 +4,9 @@
  * inside or outside the critical section.
  *
  * Each worker marks in shared memory that it holds the primitive after each acquire and
- * clears the mark before each release, so the marks are a subset of the real holders: more
- * marks than the primitive allows (1 for a lock, the value for a semaphore) is torn state.
+ * clears the mark before each release (and counts itself in and out, for the semaphore), so
+ * the marks are a subset of the real holders: more than the primitive allows (1 for a lock,
+ * the value for a semaphore) is torn state.
  * A lock whose holder died must come to the next acquirer as MP_EOWNERDEAD (it clears the
  * dead worker's mark -- that is the repair -- and calls consistent()); a semaphore unit held
  * by the dead worker is simply gone, as in Python, and the survivors go on with the rest.
@@ -34,6 +35,7 @@ typedef struct {
   mp_condition_t cond;
   mp_barrier_t barrier;
   _Atomic uint8_t holding[S_WORKERS];
+  _Atomic int inside; /* semaphore units held, counted by the holders */
   _Atomic long rounds;
   _Atomic int stop;
   _Atomic int torn, hangs, bad;
@@ -46,17 +48,29 @@ typedef struct {
 
 static int allowed(const sstate *s) { return s->kind == K_SEMAPHORE ? S_SEM_VALUE : 1; }
 
-/* Marks this worker as a holder and checks the count of marks. */
+/* Marks this worker as a holder and checks how many there are.  For a lock (one holder) the
+ * marks are read one by one: while the caller holds the lock nobody else can set one, and a
+ * previous holder cleared its mark before its release.  A semaphore's two units can change
+ * hands while the marks are read, so there an atomic count is the check: incremented after the
+ * acquire, decremented before the release, it never exceeds the units really held (a dead
+ * worker's increment stays, and so does the unit it died with). */
 static void enter(sstate *s, int id) {
   atomic_store(&s->holding[id], 1);
   int n = 0;
-  for (int i = 0; i < S_WORKERS; i++) n += atomic_load(&s->holding[i]);
+  if (s->kind == K_SEMAPHORE) {
+    n = atomic_fetch_add(&s->inside, 1) + 1;
+  } else {
+    for (int i = 0; i < S_WORKERS; i++) n += atomic_load(&s->holding[i]);
+  }
   if (n > allowed(s)) atomic_fetch_add(&s->torn, 1);
   for (volatile int spin = 0; spin < 200; spin++) {
   }
 }
 
-static void leave(sstate *s, int id) { atomic_store(&s->holding[id], 0); }
+static void leave(sstate *s, int id) {
+  if (s->kind == K_SEMAPHORE) atomic_fetch_sub(&s->inside, 1);
+  atomic_store(&s->holding[id], 0);
+}
 
 /* The repair after MP_EOWNERDEAD: the dead holder's mark goes. */
 static void repair(sstate *s) { atomic_store(&s->holding[atomic_load(&s->victim)], 0); }
