@@ -3,13 +3,15 @@
 #   make demo    install missing Debian packages, build, run the tour of seed twins
 #   make test    gcc -Werror build + all tests, then clang ASan/UBSan build + all tests,
 #                each under the leak checker
+#   make chaos   SIGKILL at random moments, every primitive, ~10 minutes (CHAOS_SECONDS per
+#                primitive, CHAOS_ITERS caps iterations); a smoke of it is part of make test
 #   make bench   release build, every workload beside its Python twin and raw floor
 #   make install PREFIX=/usr/local
 BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build demo test bench install clean
+.PHONY: all build demo test chaos bench install clean
 
 all: build
 
@@ -23,6 +25,9 @@ demo: build
 
 test:
 	@scripts/test.sh
+
+chaos:
+	@scripts/chaos.sh build-chaos
 
 bench:
 	@scripts/deps.sh bench
