@@ -41,8 +41,11 @@ typedef struct engine {
   _Atomic int live;  /* slots not exited: at 0 the thread is leaving, and is joined */
 } engine;
 
-/* How long the engine polls for replies with chunks out before it sleeps between polls. */
-#define BUSY_POLL_NS INT64_C(20000000)
+/* How long the engine polls for replies with chunks out before it sleeps between polls (50 us
+ * steps, 200 us once replies have been slow for 5 ms): replies of short tasks come within it,
+ * and tasks long enough to outlast it lose a sleep step at most, while the engine's polling
+ * does not take a core from them. */
+#define BUSY_POLL_NS INT64_C(2000000)
 
 static engine the_engine;
 static uint64_t seq_counter; /* message numbers, never reused, across pools */
@@ -214,7 +217,7 @@ static void *engine_main(void *arg) {
      * in short steps, so that it does not take a core from the work. */
     int64_t quiet = now - quiet_since;
     if (quiet < BUSY_POLL_NS) continue;
-    struct timespec ts = {0, quiet < 10 * BUSY_POLL_NS ? 50000 : 200000};
+    struct timespec ts = {0, quiet < 5000000 ? 50000 : 200000};
     nanosleep(&ts, NULL);
   }
   /* A send not complete yet (to a lost rank, or one still busy after terminate) is not waited
