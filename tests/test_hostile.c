@@ -5,7 +5,7 @@
  * connections opened and dropped.  Each bad peer must get an error (#FAILURE#, an error reply,
  * or the end of the stream), the server must go on serving good clients, its memory and fds
  * must stay bounded, and nothing may crash.  (Silent clients, the handshake timeout and the
- * connection limits are in test_listener.c and test_manager_remote.c.) */
+ * connection limits are in test_conn_listener.c and test_manager_remote.c.) */
 #include <dirent.h>
 #include <poll.h>
 #include <stdio.h>

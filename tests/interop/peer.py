@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""A Python peer for tests/test_listener.c.
+"""A Python peer for tests/test_conn_listener.c.
 
     peer.py ROLE ADDRESS KEY
 

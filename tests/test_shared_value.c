@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_value.c -- multiprocessing.Value / RawValue: every typecode, ranges, locks, misuse. */
+/* test_shared_value.c -- multiprocessing.Value / RawValue: every typecode, ranges, locks, misuse. */
 #include <float.h>
 #include <limits.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
+/* test_os_interrupt.c -- mp_interrupt(): a call blocked in another thread (pool get, queue get,
  * Event wait, Semaphore, Lock and RLock acquire, Condition and Barrier waits) returns -EINTR
  * promptly; a pending interrupt makes such calls return at once until mp_interrupt_clear();
  * calls that do not block are not affected; a SIGINT through mp_interrupt_on() stops a get()

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_lock.c -- multiprocessing.Lock: exclusion across processes, timeouts, misuse. */
+/* test_sync_lock.c -- multiprocessing.Lock: exclusion across processes, timeouts, misuse. */
 #include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_connection.c -- Pipe/Connection and connection.wait: bytes and values, framing
+/* test_conn.c -- Pipe/Connection and connection.wait: bytes and values, framing
  * (Python's, including the long form), EOF across processes, size guards, corrupt frames,
  * timeouts in the middle of a frame, SIGPIPE-free sends and wait on connections + sentinels. */
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_listener.c -- Listener/Client: every address family, the auth-key handshake both ways
+/* test_conn_listener.c -- Listener/Client: every address family, the auth-key handshake both ways
  * (right and wrong keys, both digest forms), clients that stay silent or send too much, closed
  * listeners, timeouts, and interoperation with the real python3 in both directions. */
 #include <arpa/inet.h>

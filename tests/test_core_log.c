@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_log.c -- the logging helper: off by default, Python's format, the process name. */
+/* test_core_log.c -- the logging helper: off by default, Python's format, the process name. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

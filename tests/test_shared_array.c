@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_array.c -- multiprocessing.Array / RawArray: typecodes, slices, struct arrays, locks
+/* test_shared_array.c -- multiprocessing.Array / RawArray: typecodes, slices, struct arrays, locks
  * and sharing with children, misuse. */
 #include <limits.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_errors.c -- the error model: library codes outside errno, names and descriptions, and
+/* test_core_errors.c -- the error model: library codes outside errno, names and descriptions, and
  * the details that mp_error_message() adds for the failures users hit first. */
 #include <stdio.h>
 #include <stdlib.h>

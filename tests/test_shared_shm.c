@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_shm.c -- shared_memory.SharedMemory: create/attach by name (from a forked child and
+/* test_shared_shm.c -- shared_memory.SharedMemory: create/attach by name (from a forked child and
  * from an exec'd, unrelated program), unlink semantics, and cleanup after SIGKILL. */
 #include <signal.h>
 #include <stdio.h>
@@ -132,7 +132,7 @@ START_TEST(attach_from_exec) {
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
     setenv("MP_SHM_TEST_ATTACH", mp_shm_name(c), 1);
-    execl("/proc/self/exe", "test_shm", (char *)NULL);
+    execl("/proc/self/exe", "test_shared_shm", (char *)NULL);
     _exit(99);
   }
   int st;
