@@ -44,8 +44,8 @@ static uint64_t tree_cpu_ns(long pid, bool self) {
     if (read_small(path, buf, sizeof buf)) {
       char *p = strrchr(buf, ')');
       unsigned long long cu = 0, cs = 0;
-      if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %llu %llu",
-                      &cu, &cs) == 2)
+      if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %llu %llu", &cu,
+                      &cs) == 2)
         total += (cu + cs) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
     }
   }
@@ -94,8 +94,7 @@ void bench_die(const char *fmt, ...) {
 }
 
 void bench_check_mp(int rc, const char *what) {
-  if (rc != 0)
-    bench_die("%s failed: %s (%s, %d)", what, mp_strerror(rc), mp_err_name(rc), rc);
+  if (rc != 0) bench_die("%s failed: %s (%s, %d)", what, mp_strerror(rc), mp_err_name(rc), rc);
 }
 
 double bench_scale(void) {
@@ -103,8 +102,7 @@ double bench_scale(void) {
   char *end;
   double v;
 
-  if (s == NULL || *s == '\0')
-    return 1.0;
+  if (s == NULL || *s == '\0') return 1.0;
   errno = 0;
   v = strtod(s, &end);
   if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0.0)
@@ -140,8 +138,7 @@ static int cmp_double(const void *a, const void *b) {
 double bench_median(const double *v, int n) {
   double *c = malloc((size_t)n * sizeof *c);
   double m;
-  if (c == NULL)
-    bench_die("out of memory");
+  if (c == NULL) bench_die("out of memory");
   memcpy(c, v, (size_t)n * sizeof *c);
   qsort(c, (size_t)n, sizeof *c, cmp_double);
   m = (n % 2) ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2.0;
@@ -150,19 +147,15 @@ double bench_median(const double *v, int n) {
 }
 
 /* The reported value of one side, with its spread on stderr. */
-static double summarize(const bench_opts *o, const char *side, const double *v, int n,
-                        bool best) {
+static double summarize(const bench_opts *o, const char *side, const double *v, int n, bool best) {
   double lo = v[0], hi = v[0], med = bench_median(v, n);
   for (int i = 1; i < n; i++) {
-    if (v[i] < lo)
-      lo = v[i];
-    if (v[i] > hi)
-      hi = v[i];
+    if (v[i] < lo) lo = v[i];
+    if (v[i] > hi) hi = v[i];
   }
-  fprintf(stderr, "%s: %-9s min %.3f  median %.3f  max %.3f  (%d batches x %ld iters)\n",
-          o->name, side, lo, med, hi, n, o->iters);
-  if (best)
-    return o->higher ? hi : lo;
+  fprintf(stderr, "%s: %-9s min %.3f  median %.3f  max %.3f  (%d batches x %ld iters)\n", o->name,
+          side, lo, med, hi, n, o->iters);
+  if (best) return o->higher ? hi : lo;
   return med;
 }
 
@@ -170,8 +163,7 @@ static double summarize(const bench_opts *o, const char *side, const double *v, 
  * total work over total time (see bench_compare()). */
 static void add_slice(const bench_opts *o, double *acc, double v, long k) {
   if (o->higher) {
-    if (v <= 0.0)
-      bench_die("%s: a slice measured a rate of %g", o->name, v);
+    if (v <= 0.0) bench_die("%s: a slice measured a rate of %g", o->name, v);
     *acc += (double)k / v; /* time, in 1/unit */
   } else {
     *acc += v * (double)k; /* time, in unit */
@@ -197,8 +189,8 @@ static double timed_call(int side, bench_fn fn, void *ctx, long k) {
 }
 
 /* One measured batch of each side; batch number i decides which side starts. */
-static void run_batch(const bench_opts *o, int i, bench_fn a, void *actx, bench_fn b,
-                      void *bctx, double *a_out, double *b_out) {
+static void run_batch(const bench_opts *o, int i, bench_fn a, void *actx, bench_fn b, void *bctx,
+                      double *a_out, double *b_out) {
   long slice = o->slice > 0 && o->slice < o->iters ? o->slice : o->iters;
   double acc_a = 0.0, acc_b = 0.0;
   int turn = i % 2; /* alternates by batch, then by slice: A B B A A B ... */
@@ -221,8 +213,7 @@ void bench_compare(const bench_opts *o, bench_fn mp_fn, void *mp_ctx, bench_fn l
   int n = o->batches > 0 ? o->batches : 1;
   double *mp = calloc((size_t)n, sizeof *mp);
   double *lim = calloc((size_t)n, sizeof *lim);
-  if (mp == NULL || lim == NULL)
-    bench_die("out of memory");
+  if (mp == NULL || lim == NULL) bench_die("out of memory");
 
   if (o->warmup > 0) {
     (void)mp_fn(mp_ctx, o->warmup);
@@ -233,8 +224,7 @@ void bench_compare(const bench_opts *o, bench_fn mp_fn, void *mp_ctx, bench_fn l
   /* A B B A A B B A ...: each side goes first in half of the pairs. */
   for (int i = 0; i < n; i++) {
     run_batch(o, i, mp_fn, mp_ctx, limit_fn, limit_ctx, &mp[i], &lim[i]);
-    fprintf(stderr, "%s: batch %d  multiproc %.3f  limit %.3f\n", o->name, i + 1, mp[i],
-            lim[i]);
+    fprintf(stderr, "%s: batch %d  multiproc %.3f  limit %.3f\n", o->name, i + 1, mp[i], lim[i]);
   }
   *mp_out = summarize(o, "multiproc", mp, n, o->use_best);
   *limit_out = summarize(o, "limit", lim, n, o->use_best || o->limit_best);
@@ -256,8 +246,10 @@ void bench_report_cpu(const char *workload, const char *unit, bool higher, doubl
   printf("%s\t%s\t%s\t%.3f\t%.3f", workload, unit, higher ? "higher" : "lower", mp_result,
          limit_value);
   for (int side = 0; side < 2; side++) {
-    if (cpu[side] < 0) printf("\t-");
-    else printf("\t%.4g", cpu[side]);
+    if (cpu[side] < 0)
+      printf("\t-");
+    else
+      printf("\t%.4g", cpu[side]);
   }
   printf("\n");
   fflush(stdout);
@@ -267,8 +259,7 @@ void bench_report(const char *workload, const char *unit, bool higher, double mp
                   double limit_value) {
   double cpu[2];
   for (int side = 0; side < 2; side++)
-    cpu[side] = cpu_iters[side] ? (double)cpu_ns[side] / 1e3 / (double)cpu_iters[side]
-                                 : -1.0;
+    cpu[side] = cpu_iters[side] ? (double)cpu_ns[side] / 1e3 / (double)cpu_iters[side] : -1.0;
   bench_report_cpu(workload, unit, higher, mp_result, limit_value, cpu[0], cpu[1]);
 }
 

@@ -51,15 +51,15 @@ typedef double (*bench_fn)(void *ctx, long iters);
 
 /* How to measure.  bench_default_opts() fills it from the base counts and BENCH_SCALE. */
 typedef struct bench_opts {
-  long iters;       /* iterations per batch (already scaled) */
-  long warmup;      /* iterations of one unmeasured warm-up batch per side; 0 skips it */
-  long slice;       /* 0: each side runs a whole batch per call.  n > 0: a batch of each side
+  long iters; /* iterations per batch (already scaled) */
+  long warmup; /* iterations of one unmeasured warm-up batch per side; 0 skips it */
+  long slice; /* 0: each side runs a whole batch per call.  n > 0: a batch of each side
                        is run as calls of n iterations, the two sides alternating, so both
                        see the same moment of the machine (for work without per-call setup) */
-  int batches;      /* measured batches per side; the median of them is reported */
-  bool higher;      /* true when higher values are better (rates) */
-  bool use_best;    /* report the best batch instead of the median */
-  bool limit_best;  /* the floor is its best batch: for floors whose cost swings with where
+  int batches; /* measured batches per side; the median of them is reported */
+  bool higher; /* true when higher values are better (rates) */
+  bool use_best; /* report the best batch instead of the median */
+  bool limit_best; /* the floor is its best batch: for floors whose cost swings with where
                        the scheduler puts two polling processes (bench_variant.h) */
   long ops_per_iter; /* operations of the unit in one iteration (tasks of one map), for the
                         CPU per operation; 1 by default */

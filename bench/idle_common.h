@@ -12,10 +12,10 @@
 #define MP_BENCH_IDLE_COMMON_H
 
 #include <errno.h>
-#include <stdio.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,8 +57,7 @@ static void idle_raw_block(void *ctx, long ms) {
   struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
   (void)ctx;
   long r;
-  do
-    r = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+  do r = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
   while (r == -1 && errno == EINTR);
   if (r != -1 || errno != ETIMEDOUT) bench_die("raw futex wait did not time out");
 }

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "multiproc.h"
 #include "bench_variant.h"
+#include "multiproc.h"
 #include "raw_futex.h"
 
 #define BASE_ITERS 20000

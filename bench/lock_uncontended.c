@@ -36,8 +36,7 @@ static double run_limit(void *ctx, long iters) {
 int main(void) {
   mp_lock_t *l;
   bench_check_mp(mp_lock_new(&l), "mp_lock_new");
-  _Atomic uint32_t *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                             -1, 0);
+  _Atomic uint32_t *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (w == MAP_FAILED) bench_die("mmap failed");
   bench_opts o = bench_default_opts("lock_uncontended", BASE_ITERS);
   o.higher = true;

@@ -101,8 +101,8 @@ static void raw_post(_Atomic uint32_t *w, _Atomic uint32_t *sleep_flag, uint32_t
 
 static double run_limit(void *ctx, long iters) {
   (void)ctx;
-  raw_chan *c = mmap(NULL, sizeof(raw_chan) + 64, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  raw_chan *c =
+      mmap(NULL, sizeof(raw_chan) + 64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   double *result = (double *)(c + 1);
   if (c == MAP_FAILED) bench_die("mmap");
   memset(c, 0, sizeof *c);

@@ -33,7 +33,8 @@ typedef struct {
 static int worker(void *arg) {
   mp_ctx *cx = arg;
   mp_manager *m;
-  if (mp_manager_new(&m, &(mp_manager_opts){.address = cx->address, .authkey = KEY,
+  if (mp_manager_new(&m, &(mp_manager_opts){.address = cx->address,
+                                            .authkey = KEY,
                                             .authkey_len = strlen(KEY)}) != 0 ||
       mp_manager_connect(m, 10000) != 0)
     return 1;
@@ -73,7 +74,8 @@ static double run_multiproc(void *ctx, long iters) {
 static void full_io(int fd, void *buf, size_t len, bool rd) {
   size_t done = 0;
   while (done < len) {
-    ssize_t r = rd ? read(fd, (char *)buf + done, len - done) : write(fd, (char *)buf + done, len - done);
+    ssize_t r =
+        rd ? read(fd, (char *)buf + done, len - done) : write(fd, (char *)buf + done, len - done);
     if (r <= 0) bench_die("raw tcp i/o failed");
     done += (size_t)r;
   }
@@ -133,7 +135,8 @@ static double run_limit(void *ctx, long iters) {
 
 int main(void) {
   mp_manager *m;
-  bench_check_mp(mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY,
+  bench_check_mp(mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0",
+                                                       .authkey = KEY,
                                                        .authkey_len = strlen(KEY)}),
                  "mp_manager_new");
   bench_check_mp(mp_manager_start(m), "mp_manager_start");

@@ -18,8 +18,8 @@
 
 #include "bench_util.h"
 #include "bench_variant.h"
-#include "raw_futex.h"
 #include "multiproc.h"
+#include "raw_futex.h"
 
 #define BASE_ITERS 50000
 
@@ -53,8 +53,8 @@ static double run_multiproc(void *ctx, long iters) {
   for (long i = 0; i < iters; i++) {
     msg = (uint64_t)i;
     bench_check_mp(mp_conn_send_bytes(cx->parent, &msg, 0, sizeof msg, MP_FOREVER), "send");
-    bench_check_mp(
-        mp_conn_recv_bytes_into(cx->parent, &back, sizeof back, 0, &n, MP_FOREVER), "recv");
+    bench_check_mp(mp_conn_recv_bytes_into(cx->parent, &back, sizeof back, 0, &n, MP_FOREVER),
+                   "recv");
     if (back != msg || n != sizeof back) bench_die("wrong echo");
   }
   uint64_t t1 = bench_now_ns();
@@ -74,8 +74,10 @@ static void read_full(int fd, void *buf, size_t len, enum raw_wait how) {
   while (got < len) {
     ssize_t r = recv(fd, (char *)buf + got, len - got, how == RAW_BLOCK ? 0 : MSG_DONTWAIT);
     if (r < 0 && errno == EAGAIN) {
-      if (how == RAW_POLL_YIELD) sched_yield();
-      else RAW_CPU_RELAX();
+      if (how == RAW_POLL_YIELD)
+        sched_yield();
+      else
+        RAW_CPU_RELAX();
       continue;
     }
     if (r <= 0) bench_die("raw read failed");

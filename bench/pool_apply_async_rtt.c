@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 
 #include "bench_util.h"
-#include "multiproc.h"
 #include "bench_variant.h"
+#include "multiproc.h"
 #include "raw_futex.h"
 
 static int inc_task(mp_task *t) {
@@ -50,8 +50,7 @@ int main(void) {
   bench_opts o = bench_default_opts(name, 20000);
   o.limit_best = true; /* see bench_variant.h */
   double mp_us, raw_us;
-  bench_compare(&o, run_mp, p, BENCH_SLEEP ? raw_pingpong : raw_best_pingpong, rp, &mp_us,
-                &raw_us);
+  bench_compare(&o, run_mp, p, BENCH_SLEEP ? raw_pingpong : raw_best_pingpong, rp, &mp_us, &raw_us);
   bench_check_mp(mp_pool_close(p), "close");
   bench_check_mp(mp_pool_join(p, MP_FOREVER), "join");
   mp_pool_free(p);

@@ -38,8 +38,9 @@ static double run_mp(void *ctx, long iters) {
     int64_t out[TASKS];
     serial += serial_ns();
     uint64_t t0 = bench_now_ns();
-    bench_check_mp(mp_pool_map_array(p, work_elem, in, TASKS, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
-                   "map");
+    bench_check_mp(
+        mp_pool_map_array(p, work_elem, in, TASKS, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
+        "map");
     par += (double)(bench_now_ns() - t0);
     for (int i = 0; i < TASKS; i++)
       if (out[i] != expect[i]) bench_die("wrong result");

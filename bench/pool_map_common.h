@@ -44,7 +44,8 @@ static double map_mp(void *ctx, long iters) {
 static double map_raw(void *ctx, long iters) {
   map_ctx *cx = ctx;
   uint64_t cs = cx->chunksize ? cx->chunksize
-                              : (cx->n + 4 * (uint64_t)cx->raw.nworkers - 1) / (4 * (uint64_t)cx->raw.nworkers);
+                              : (cx->n + 4 * (uint64_t)cx->raw.nworkers - 1) /
+                                    (4 * (uint64_t)cx->raw.nworkers);
   uint64_t t0 = bench_now_ns();
   for (long k = 0; k < iters; k++) raw_pool_map(&cx->raw, tiny, cx->in, cx->out, cx->n, cs);
   uint64_t t1 = bench_now_ns();

@@ -116,9 +116,9 @@ static int bench_exec_main(int argc, char **argv, const char *workload, mp_start
   o.slice = 1; /* alternate child by child, as process_start_join does */
   o.batches = batches;
   double mp_us, limit_us;
-  bench_compare(&o, run_multiproc, &method, method == MP_START_FORKSERVER ? run_raw_forkserver
-                                                                          : run_raw_spawn,
-                NULL, &mp_us, &limit_us);
+  bench_compare(&o, run_multiproc, &method,
+                method == MP_START_FORKSERVER ? run_raw_forkserver : run_raw_spawn, NULL, &mp_us,
+                &limit_us);
   bench_report(workload, "us", false, mp_us, limit_us);
   if (raw_server >= 0) close(raw_server);
   mp_forkserver_stop();

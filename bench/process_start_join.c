@@ -16,7 +16,7 @@
 #include "multiproc.h"
 
 #define BASE_ITERS 120 /* children per batch at BENCH_SCALE=1 */
-#define BATCHES 15     /* median of 15 batches of each side */
+#define BATCHES 15 /* median of 15 batches of each side */
 
 static int noop_target(void *arg) {
   (void)arg;
@@ -34,8 +34,7 @@ static double run_multiproc(void *ctx, long iters) {
     bench_check_mp(mp_process_start(p), "mp_process_start");
     bench_check_mp(mp_process_join(p, MP_FOREVER), "mp_process_join");
     bench_check_mp(mp_process_exitcode(p, &code), "mp_process_exitcode");
-    if (code != 0)
-      bench_die("multiproc child exited with code %d, expected 0", code);
+    if (code != 0) bench_die("multiproc child exited with code %d, expected 0", code);
     mp_process_free(p);
   }
   return bench_us_per_op(bench_now_ns() - t0, iters);
@@ -49,12 +48,9 @@ static double run_limit(void *ctx, long iters) {
     int status;
     pid_t r;
     pid_t pid = fork();
-    if (pid < 0)
-      bench_die("fork failed: %s", strerror(errno));
-    if (pid == 0)
-      _exit(0);
-    do
-      r = waitpid(pid, &status, 0);
+    if (pid < 0) bench_die("fork failed: %s", strerror(errno));
+    if (pid == 0) _exit(0);
+    do r = waitpid(pid, &status, 0);
     while (r < 0 && errno == EINTR);
     if (r != pid)
       bench_die("waitpid(%d) failed: %s", (int)pid, r < 0 ? strerror(errno) : "wrong pid");

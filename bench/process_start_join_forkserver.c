@@ -4,6 +4,5 @@
 #include "process_start_exec.h"
 
 int main(int argc, char **argv) {
-  return bench_exec_main(argc, argv, "process_start_join_forkserver", MP_START_FORKSERVER, 100,
-                         11);
+  return bench_exec_main(argc, argv, "process_start_join_forkserver", MP_START_FORKSERVER, 100, 11);
 }

@@ -117,8 +117,9 @@ int main(void) {
   if (!c.src || !c.dst) bench_die("malloc failed");
   memset(c.src, 0x5a, MSG);
   memset(c.dst, 0, MSG);
-  raw_ctx rc = {mmap(NULL, sizeof(raw_bufs), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                     -1, 0), c.src, c.dst};
+  raw_ctx rc = {
+      mmap(NULL, sizeof(raw_bufs), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
+      c.src, c.dst};
   if (rc.r == MAP_FAILED) bench_die("mmap failed");
   memset(rc.r, 0, sizeof(raw_bufs));
   bench_opts o = bench_default_opts("queue_1mib", BASE_ITERS);

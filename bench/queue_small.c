@@ -68,8 +68,8 @@ static void raw_await(_Atomic uint64_t *word, uint64_t seen, _Atomic uint32_t *s
     if (atomic_load(word) != seen) break;
     /* a 1 ms cap on the sleep, as a safety net: it never extends a wait that a wake ends */
     struct timespec ms = {0, 1000000};
-    syscall(SYS_futex, (_Atomic uint32_t *)(uintptr_t)word, FUTEX_WAIT, (uint32_t)seen, &ms,
-            NULL, 0);
+    syscall(SYS_futex, (_Atomic uint32_t *)(uintptr_t)word, FUTEX_WAIT, (uint32_t)seen, &ms, NULL,
+            0);
   }
 }
 
@@ -109,8 +109,8 @@ static double run_limit(void *ctx, long iters) {
 int main(void) {
   mp_ctx c;
   bench_check_mp(mp_queue_new(&c.q, 0), "mp_queue_new");
-  raw_ring *r = mmap(NULL, sizeof(raw_ring), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                     -1, 0);
+  raw_ring *r =
+      mmap(NULL, sizeof(raw_ring), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (r == MAP_FAILED) bench_die("mmap failed");
   bench_opts o = bench_default_opts("queue_small", BASE_ITERS);
   o.higher = true;

@@ -6,12 +6,12 @@
 #define MP_BENCH_RAW_FUTEX_H
 
 #include <linux/futex.h>
-#include <sys/wait.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_util.h"

@@ -17,7 +17,7 @@
 typedef int64_t (*raw_elem_fn)(int64_t x);
 
 typedef struct raw_pool_ctl {
-  _Atomic uint32_t gen;  /* bumped for every map (and to quit) */
+  _Atomic uint32_t gen; /* bumped for every map (and to quit) */
   _Atomic uint32_t done; /* chunks finished in this map */
   _Atomic uint64_t next; /* next chunk to claim */
   uint64_t n, chunksize, nchunks;

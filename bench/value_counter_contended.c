@@ -40,8 +40,8 @@ static double run_multiproc(void *ctx, long iters) {
   uint64_t t1 = bench_now_ns();
   int64_t total;
   bench_check_mp(mp_value_get_i64(job.v, &total), "mp_value_get_i64");
-  if (total != job.n * WORKERS) bench_die("counter is %lld, expected %ld", (long long)total,
-                                           job.n * WORKERS);
+  if (total != job.n * WORKERS)
+    bench_die("counter is %lld, expected %ld", (long long)total, job.n * WORKERS);
   return bench_ops_per_s(t1 - t0, job.n * WORKERS);
 }
 

@@ -41,11 +41,11 @@ static int remote_server(void *arg) {
   const char *addrs[] = {"127.0.0.1:9030", "127.0.0.1:0"};
   for (int i = 0; i < 2 && rc == -EADDRINUSE; i++) {
     mp_manager_free(mgr);
-    check(mp_manager_new(&mgr, &(mp_manager_opts){.address = addrs[i], .authkey = AUTHKEY,
+    check(mp_manager_new(&mgr, &(mp_manager_opts){.address = addrs[i],
+                                                  .authkey = AUTHKEY,
                                                   .authkey_len = strlen(AUTHKEY)}),
           "RemoteManager");
-    check(mp_manager_register(mgr, &(mp_manager_type){.type_id = "get_list",
-                                                      .callable = get_list}),
+    check(mp_manager_register(mgr, &(mp_manager_type){.type_id = "get_list", .callable = get_list}),
           "register");
     rc = mp_manager_get_server(mgr); /* server = mgr.get_server() */
   }
@@ -71,7 +71,8 @@ static void print_value(mp_proxy *l) {
 static int client(void *arg) {
   const char *address = arg;
   mp_manager *mgr;
-  check(mp_manager_new(&mgr, &(mp_manager_opts){.address = address, .authkey = AUTHKEY,
+  check(mp_manager_new(&mgr, &(mp_manager_opts){.address = address,
+                                                .authkey = AUTHKEY,
                                                 .authkey_len = strlen(AUTHKEY)}),
         "RemoteManager");
   check(mp_manager_connect(mgr, 10000), "mgr.connect");
@@ -92,11 +93,12 @@ static int client(void *arg) {
 static int wrong_key_client(void *arg) {
   const char *address = arg;
   mp_manager *mgr;
-  check(mp_manager_new(&mgr, &(mp_manager_opts){.address = address, .authkey = "wrong",
-                                                .authkey_len = 5}),
+  check(mp_manager_new(
+            &mgr, &(mp_manager_opts){.address = address, .authkey = "wrong", .authkey_len = 5}),
         "RemoteManager");
   int rc = mp_manager_connect(mgr, 10000);
-  printf("connect with a wrong authkey: %s\n", rc == MP_EAUTH ? "refused (MP_EAUTH)" : mp_strerror(rc));
+  printf("connect with a wrong authkey: %s\n",
+         rc == MP_EAUTH ? "refused (MP_EAUTH)" : mp_strerror(rc));
   mp_manager_free(mgr);
   return rc == MP_EAUTH ? 0 : 1;
 }
@@ -123,12 +125,13 @@ int main(void) {
   size_t len;
   check(mp_conn_recv_bytes_into(r, address, sizeof address - 1, 0, &len, 10000), "address");
 
-  run(client, address);           /* python3 client.py */
+  run(client, address); /* python3 client.py */
   run(wrong_key_client, address); /* the same with another key */
 
   /* Stop the server (Python's Server accepts a shutdown from an authenticated client). */
   mp_manager *admin;
-  check(mp_manager_new(&admin, &(mp_manager_opts){.address = address, .authkey = AUTHKEY,
+  check(mp_manager_new(&admin, &(mp_manager_opts){.address = address,
+                                                  .authkey = AUTHKEY,
                                                   .authkey_len = strlen(AUTHKEY)}),
         "admin");
   check(mp_manager_connect(admin, 10000), "admin.connect");

@@ -40,7 +40,6 @@ int main(void) {
   }
 
   /* Freeing a handle does not stop its child: the library still waits for it at exit. */
-  for (int i = 0; i < NJOBS; i++)
-    mp_process_free(jobs[i]);
+  for (int i = 0; i < NJOBS; i++) mp_process_free(jobs[i]);
   return 0;
 }

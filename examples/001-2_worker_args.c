@@ -38,7 +38,6 @@ int main(void) {
   }
 
   /* No join, as in the Python: the library waits for the children when main returns. */
-  for (int i = 0; i < NJOBS; i++)
-    mp_process_free(jobs[i]);
+  for (int i = 0; i < NJOBS; i++) mp_process_free(jobs[i]);
   return 0;
 }

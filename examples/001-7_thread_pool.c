@@ -57,8 +57,8 @@ int main(int argc, char **argv) {
 
   mp_pool *pool;
   check(mp_pool_new(&pool, &(mp_pool_opts){.processes = 2, .threads = threads}), "Pool(2)");
-  printf("%s\n", threads ? "multiprocessing.dummy.Pool(2): threads"
-                         : "multiprocessing.Pool(2): processes");
+  printf("%s\n",
+         threads ? "multiprocessing.dummy.Pool(2): threads" : "multiprocessing.Pool(2): processes");
 
   mp_obj *items = mp_obj_list(); /* [35] * 2 */
   for (int i = 0; i < 2; i++) check(mp_obj_list_append_steal(items, mp_obj_int(35)), "append");

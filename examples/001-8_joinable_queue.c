@@ -59,7 +59,7 @@ static int producer(void *arg) {
   srand((unsigned)time(NULL) ^ (unsigned)getpid());
   for (;;) {
     double wt = (rand() % 1000) / 1000.0; /* random() */
-    usleep((useconds_t)(wt * 100000));    /* time.sleep(wt / 10) */
+    usleep((useconds_t)(wt * 100000)); /* time.sleep(wt / 10) */
     mp_obj *task = mp_obj_tuple2_steal(mp_obj_str("double"), mp_obj_float(wt));
     if (!task) return 1;
     printf("Produced: %.3f\n", wt);

@@ -77,9 +77,11 @@ int main(void) {
   producer process_producer = {.queue = queue};
   consumer process_consumer = {.queue = queue};
   check(mp_process_new(&process_producer.proc, producer_run, &process_producer,
-                       &(mp_process_opts){.name = "Producer-1"}), "Producer");
+                       &(mp_process_opts){.name = "Producer-1"}),
+        "Producer");
   check(mp_process_new(&process_consumer.proc, consumer_run, &process_consumer,
-                       &(mp_process_opts){.name = "Consumer-2"}), "Consumer");
+                       &(mp_process_opts){.name = "Consumer-2"}),
+        "Consumer");
   check(mp_process_start(process_producer.proc), "producer.start");
   while (mp_queue_empty(queue)) usleep(1000); /* see the header: the producer's head start */
   check(mp_process_start(process_consumer.proc), "consumer.start");

@@ -50,9 +50,7 @@ static int worker(void *arg) {
 }
 
 /* pthreads want void *(*)(void *): run the same worker and hand back its result. */
-static void *thread_main(void *arg) {
-  return (void *)(intptr_t)worker(arg);
-}
+static void *thread_main(void *arg) { return (void *)(intptr_t)worker(arg); }
 
 int main(void) {
   mp_lock_t *lock;
@@ -77,8 +75,7 @@ int main(void) {
       fprintf(stderr, "pthread_join: %s\n", strerror(err));
       return 1;
     }
-    if (result != NULL)
-      return 1; /* the worker already said what failed */
+    if (result != NULL) return 1; /* the worker already said what failed */
   }
 
   /* Multi-process */

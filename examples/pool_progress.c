@@ -67,8 +67,8 @@ int main(int argc, char **argv) {
   check(mp_pool_new(&pool, &(mp_pool_opts){.processes = 4}), "Pool(4)");
   double start = now();
   mp_async_result *r;
-  check(mp_pool_map_array_async(pool, square_slowly, in, n, sizeof *in, out, sizeof *out, 10,
-                                NULL, &r),
+  check(mp_pool_map_array_async(pool, square_slowly, in, n, sizeof *in, out, sizeof *out, 10, NULL,
+                                &r),
         "map_async");
 
   size_t done, total, shown_tenth = 0;

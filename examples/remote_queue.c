@@ -34,7 +34,8 @@ static void check(int rc, const char *what) {
 
 static mp_manager *manager_at(const char *address) {
   mp_manager *m;
-  check(mp_manager_new(&m, &(mp_manager_opts){.address = address, .authkey = AUTHKEY,
+  check(mp_manager_new(&m, &(mp_manager_opts){.address = address,
+                                              .authkey = AUTHKEY,
                                               .authkey_len = strlen(AUTHKEY)}),
         "QueueManager");
   return m;

@@ -22,20 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   void *buf1 = NULL, *buf2 = NULL;
   size_t len1 = 0, len2 = 0;
-  if (mp_obj_encode(a, &buf1, &len1))
-    abort();
+  if (mp_obj_encode(a, &buf1, &len1)) abort();
   mp_obj *b = NULL;
   /* the re-encoding may be shorter (minimal forms, merged keys), never deeper or larger */
-  if (mp_obj_decode(buf1, len1, &lim, &b))
-    abort();
-  if (mp_obj_encode(b, &buf2, &len2) || len1 != len2 || memcmp(buf1, buf2, len1) != 0)
-    abort();
+  if (mp_obj_decode(buf1, len1, &lim, &b)) abort();
+  if (mp_obj_encode(b, &buf2, &len2) || len1 != len2 || memcmp(buf1, buf2, len1) != 0) abort();
   (void)mp_obj_equal(a, b);
   (void)mp_obj_hash(a);
   (void)mp_obj_len(a);
   char *r = mp_obj_repr(a);
-  if (!r)
-    abort();
+  if (!r) abort();
   free(r);
   free(buf1);
   free(buf2);

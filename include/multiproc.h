@@ -5,19 +5,19 @@
 #define MULTIPROC_H
 
 #include "multiproc/common.h"
+#include "multiproc/connection.h"
 #include "multiproc/heap.h"
 #include "multiproc/interrupt.h"
+#include "multiproc/listener.h"
 #include "multiproc/log.h"
+#include "multiproc/manager.h"
+#include "multiproc/obj.h"
+#include "multiproc/pool.h"
 #include "multiproc/process.h"
 #include "multiproc/queue.h"
-#include "multiproc/sync.h"
 #include "multiproc/shared.h"
 #include "multiproc/shm.h"
-#include "multiproc/obj.h"
-#include "multiproc/connection.h"
-#include "multiproc/listener.h"
-#include "multiproc/pool.h"
-#include "multiproc/manager.h"
 #include "multiproc/start.h"
+#include "multiproc/sync.h"
 
 #endif

@@ -36,10 +36,9 @@ void __tsan_release(void *addr);
 /* Logs through the public helper only when a record would be kept, so a disabled logger costs
  * one load and one compare on hot paths. */
 extern int mp__log_threshold;
-#define mp__log(level, ...)                                   \
-  do {                                                        \
-    if (mp__unlikely((level) >= mp__log_threshold))           \
-      mp_log((level), __VA_ARGS__);                           \
+#define mp__log(level, ...)                                                                        \
+  do {                                                                                             \
+    if (mp__unlikely((level) >= mp__log_threshold)) mp_log((level), __VA_ARGS__);                  \
   } while (0)
 
 /* Where log records read the calling process's name from: a buffer that stays valid and current

@@ -131,7 +131,7 @@ START_TEST(child_writes_parent_reads_until_eof) {
     size_t n;
     mp_assert_rc(mp_conn_recv_bytes(r, &buf, &n, 0, 10000), MP_EOF);
     mp_assert_rc(mp_conn_recv_bytes(r, &buf, &n, 0, 0), MP_EOF); /* and stays at EOF */
-    ck_assert_int_eq(mp_conn_poll(r, 0), 1);                     /* EOF counts as ready */
+    ck_assert_int_eq(mp_conn_poll(r, 0), 1); /* EOF counts as ready */
     ck_assert_int_eq(mp_test_finish(p), 0);
     mp_conn_free(r);
     mp_conn_free(w);
@@ -432,8 +432,7 @@ START_TEST(values_round_trip) {
   mp_obj *got = NULL;
   mp_assert_ok(mp_conn_recv(b, &got, 1000));
   ck_assert(mp_obj_equal(got, d));
-  ck_assert_int_eq(mp_obj_type_of(mp_obj_item(mp_obj_dict_get_str(got, "items"), 0)),
-                   MP_OBJ_TUPLE);
+  ck_assert_int_eq(mp_obj_type_of(mp_obj_item(mp_obj_dict_get_str(got, "items"), 0)), MP_OBJ_TUPLE);
   mp_obj_decref(got);
   mp_obj_decref(d);
 

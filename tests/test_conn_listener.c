@@ -21,15 +21,15 @@
 /* ---- a C client in a child process ---- */
 
 typedef enum {
-  TALK,     /* after the handshake: send "hello", expect "HELLO" */
-  SILENT,   /* connect without a key, take the challenge, say nothing, expect EOF */
+  TALK, /* after the handshake: send "hello", expect "HELLO" */
+  SILENT, /* connect without a key, take the challenge, say nothing, expect EOF */
   OVERSIZE, /* connect without a key, take the challenge, answer with a 2 GiB frame header */
 } client_mode;
 
 typedef struct {
   char address[MP_ADDRESS_MAX];
   const char *key; /* NULL: no authentication */
-  int expect;      /* what mp_client() must return */
+  int expect; /* what mp_client() must return */
   client_mode mode;
 } client_arg;
 
@@ -70,8 +70,8 @@ static int client_main(void *arg) {
   return code;
 }
 
-static mp_process *start_client(client_arg *a, const char *address, const char *key,
-                                int expect, client_mode mode) {
+static mp_process *start_client(client_arg *a, const char *address, const char *key, int expect,
+                                client_mode mode) {
   snprintf(a->address, sizeof a->address, "%s", address);
   a->key = key;
   a->expect = expect;
@@ -237,8 +237,9 @@ END_TEST
 
 START_TEST(bad_addresses_and_options) {
   mp_listener *l = (mp_listener *)1;
-  static const char *const bad[] = {"", "noport", "host:", "host:x1", "host:65536",
-                                    "127.0.0.1:-1", "::1:80", "[::1", "[::1]80", "@"};
+  static const char *const bad[] = {
+      "",       "noport", "host:",   "host:x1", "host:65536", "127.0.0.1:-1",
+      "::1:80", "[::1",   "[::1]80", "@"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = mp_listener_new(&l, bad[i], NULL);
     ck_assert_msg(rc == -EINVAL, "'%s' gave %s", bad[i], mp_err_name(rc));
@@ -377,12 +378,12 @@ START_TEST(client_checks_the_challenge) {
   char big[300];
   memset(big, 'x', sizeof big);
   memcpy(big, "#CHALLENGE#", 11);
-  fake_listener_says(big, sizeof big, MP_ECORRUPT);        /* over the 256-byte cap */
-  fake_listener_says("hello", 5, MP_ECORRUPT);             /* not a challenge */
+  fake_listener_says(big, sizeof big, MP_ECORRUPT); /* over the 256-byte cap */
+  fake_listener_says("hello", 5, MP_ECORRUPT); /* not a challenge */
   fake_listener_says("#CHALLENGE#short", 16, MP_ECORRUPT); /* under 20 bytes */
   const char unknown[] = "#CHALLENGE#{sha1}0123456789012345678901234567890123456789";
   fake_listener_says(unknown, sizeof unknown - 1, MP_ECORRUPT); /* a digest we refuse */
-  fake_listener_says(NULL, 0, MP_EOF);                          /* hangs up at once */
+  fake_listener_says(NULL, 0, MP_EOF); /* hangs up at once */
 }
 END_TEST
 
@@ -414,7 +415,6 @@ END_TEST
 static int silent_connect(const mp_listener *l) {
   return mp_test_silent_connect(mp_listener_address(l));
 }
-
 
 /* Whether the peer ends a raw connection within ms (what it still sends is dropped). */
 static bool ended_within(int fd, int ms) {
@@ -554,7 +554,8 @@ START_TEST(forked_child_leaves_parent_handshakes) {
   mp_assert_rc(mp_listener_accept(l, &c, 200), MP_ETIMEDOUT);
   ck_assert_int_eq(mp_test_first_heard(silent, 2000), 1);
   ck_assert_int_eq(mp_test_finish(mp_test_start(child_accepts, l)), 0);
-  ck_assert_int_eq(mp_test_first_heard(silent, 200), -1); /* still in handshake: no end, no message */
+  ck_assert_int_eq(mp_test_first_heard(silent, 200),
+                   -1); /* still in handshake: no end, no message */
   client_arg a;
   mp_process *p = start_client(&a, mp_listener_address(l), KEY, 0, TALK);
   serve_talk(l);
@@ -619,7 +620,8 @@ START_TEST(client_timeout) {
   mp_assert_ok(mp_listener_new(&l, "127.0.0.1:0", &keyed));
   mp_conn *c;
   int64_t t0 = mp_test_now_ms();
-  mp_assert_rc(mp_client(&c, mp_listener_address(l), &(mp_client_opts){KEY, KEYLEN}, 200), MP_ETIMEDOUT);
+  mp_assert_rc(mp_client(&c, mp_listener_address(l), &(mp_client_opts){KEY, KEYLEN}, 200),
+               MP_ETIMEDOUT);
   int64_t took = mp_test_now_ms() - t0;
   ck_assert_int_ge(took, 150);
   ck_assert_int_lt(took, 5000);
@@ -675,8 +677,8 @@ static const char *python3(void) {
 /* Starts tests/interop/peer.py; for a listener role, reads the address it prints. */
 static FILE *peer_start(const char *role, const char *address, const char *key, char *out) {
   char cmd[8192];
-  snprintf(cmd, sizeof cmd, "'%s' '%s/peer.py' '%s' '%s' '%s'", python3(), MP_INTEROP_DIR,
-           role, address, key ? key : "-");
+  snprintf(cmd, sizeof cmd, "'%s' '%s/peer.py' '%s' '%s' '%s'", python3(), MP_INTEROP_DIR, role,
+           address, key ? key : "-");
   fflush(NULL);
   FILE *f = popen(cmd, "re");
   ck_assert_ptr_nonnull(f);
@@ -717,8 +719,7 @@ static void python_client(const char *role, const char *address, const mp_listen
 }
 
 /* Our client against a python3 listener. */
-static void python_listener(const char *role, const char *address, const char *key,
-                            int client_rc) {
+static void python_listener(const char *role, const char *address, const char *key, int client_rc) {
   char addr[MP_ADDRESS_MAX];
   FILE *f = peer_start(role, address, key ? KEY : NULL, addr);
   mp_conn *c = NULL;
@@ -764,7 +765,7 @@ START_TEST(interop_modern_form) {
   mp_listener_opts o = keyed;
   o.digest = "sha256";
   python_client("modern-client", NULL, &keyed, KEY, 0); /* bare challenge from us */
-  python_client("modern-client", NULL, &o, KEY, 0);     /* "{sha256}" challenge from us */
+  python_client("modern-client", NULL, &o, KEY, 0); /* "{sha256}" challenge from us */
   python_client("modern-client", "127.0.0.1:0", &o, "wrong", MP_EAUTH);
   python_listener("modern-listener", "127.0.0.1:0", KEY, 0);
   python_listener("modern-listener", "127.0.0.1:0", "wrong", MP_EAUTH);

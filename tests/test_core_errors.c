@@ -8,11 +8,10 @@
 
 #include "harness.h"
 
-static const int lib_codes[] = {MP_EOF,     MP_ECLOSED,   MP_EFULL,      MP_EEMPTY,
-                                MP_EOWNERDEAD, MP_ENOTRECOVERABLE, MP_EBROKEN, MP_EAUTH,
-                                MP_EWORKER, MP_ESTATE,    MP_ENOTREADY,  MP_ETOOBIG,
-                                MP_ECORRUPT, MP_ENOTCHILD, MP_ETASK, MP_EREMOTE, MP_ENOTREG,
-                                MP_ECANCELLED};
+static const int lib_codes[] = {
+    MP_EOF,      MP_ECLOSED,   MP_EFULL,   MP_EEMPTY,  MP_EOWNERDEAD, MP_ENOTRECOVERABLE,
+    MP_EBROKEN,  MP_EAUTH,     MP_EWORKER, MP_ESTATE,  MP_ENOTREADY,  MP_ETOOBIG,
+    MP_ECORRUPT, MP_ENOTCHILD, MP_ETASK,   MP_EREMOTE, MP_ENOTREG,    MP_ECANCELLED};
 
 START_TEST(library_codes_are_named) {
   size_t n = sizeof lib_codes / sizeof lib_codes[0];
@@ -58,12 +57,12 @@ END_TEST
 /* ---- mp_error_message ---- */
 
 /* Asserts that mp_error_message(rc) starts with mp_strerror(rc) and contains what. */
-#define assert_message(rc, what)                                                           \
-  do {                                                                                     \
-    const char *m_ = mp_error_message(rc);                                                 \
-    ck_assert_msg(strncmp(m_, mp_strerror(rc), strlen(mp_strerror(rc))) == 0 &&            \
-                      strstr(m_, (what)) != NULL,                                          \
-                  "mp_error_message(%d) is \"%s\", wanted \"%s\" in it", (rc), m_, (what)); \
+#define assert_message(rc, what)                                                                   \
+  do {                                                                                             \
+    const char *m_ = mp_error_message(rc);                                                         \
+    ck_assert_msg(strncmp(m_, mp_strerror(rc), strlen(mp_strerror(rc))) == 0 &&                    \
+                      strstr(m_, (what)) != NULL,                                                  \
+                  "mp_error_message(%d) is \"%s\", wanted \"%s\" in it", (rc), m_, (what));        \
   } while (0)
 
 START_TEST(details_belong_to_their_code) {
@@ -150,7 +149,8 @@ __attribute__((constructor)) static void heap_size_child(void) {
   if (getenv("MP_TEST_BAD_HEAP_SIZE") == NULL) return;
   mp_queue *q = NULL;
   if (mp_queue_new(&q, 0) != -ENOMEM || q != NULL) _exit(1);
-  if (strstr(mp_error_message(-ENOMEM), "MP_HEAP_SIZE=\"12X\" is not a heap size") == NULL) _exit(2);
+  if (strstr(mp_error_message(-ENOMEM), "MP_HEAP_SIZE=\"12X\" is not a heap size") == NULL)
+    _exit(2);
   mp_process *p;
   if (mp_process_new(&p, NULL, NULL, NULL) == 0) _exit(3); /* no target: refused first */
   mp_heap_stats st;

@@ -67,11 +67,11 @@ START_TEST(stderr_format_and_names) {
   close(fds[0]);
   ck_assert_int_gt(n, 0);
   ck_assert_msg(strstr(out, "[INFO/MainProcess] main says 42\n") != NULL, "got: %s", out);
-  ck_assert_msg(strstr(out, "[INFO/logger] child process calling self.run()\n") != NULL,
-                "got: %s", out);
+  ck_assert_msg(strstr(out, "[INFO/logger] child process calling self.run()\n") != NULL, "got: %s",
+                out);
   ck_assert_msg(strstr(out, "[INFO/logger] hello from child\n") != NULL, "got: %s", out);
-  ck_assert_msg(strstr(out, "[INFO/logger] process exiting with exitcode 0\n") != NULL,
-                "got: %s", out);
+  ck_assert_msg(strstr(out, "[INFO/logger] process exiting with exitcode 0\n") != NULL, "got: %s",
+                out);
 }
 END_TEST
 

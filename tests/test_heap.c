@@ -244,7 +244,8 @@ START_TEST(concurrent_churn_with_kills) {
   for (int round = 0; round < 6; round++) {
     mp_process *worker[2], *victim;
     for (int i = 0; i < 2; i++) {
-      mp_assert_ok(mp_process_new(&worker[i], churn, (void *)(uintptr_t)(round * 10 + i + 1), NULL));
+      mp_assert_ok(
+          mp_process_new(&worker[i], churn, (void *)(uintptr_t)(round * 10 + i + 1), NULL));
       mp_assert_ok(mp_process_start(worker[i]));
     }
     mp_assert_ok(mp_process_new(&victim, churn, (void *)(uintptr_t)(round + 100), NULL));
@@ -414,8 +415,10 @@ typedef struct {
 static int free_or_alloc_and_stop(void *arg) {
   stop_inside *s = arg;
   mp__heap_test_pause_in_commit(s->stop_at, s->notify_fd);
-  if (s->block) mp_shared_free(s->block, s->pages * PG);
-  else (void)mp_shared_alloc(s->pages * PG);
+  if (s->block)
+    mp_shared_free(s->block, s->pages * PG);
+  else
+    (void)mp_shared_alloc(s->pages * PG);
   return 1; /* not reached: the hook stops it */
 }
 
@@ -469,8 +472,10 @@ START_TEST(killed_inside_merging_free) {
     /* The heap still allocates, and a finished free left one run of 12 pages. */
     char *merged = mp_shared_alloc(12 * PG);
     ck_assert_ptr_nonnull(merged);
-    if (committed) ck_assert_ptr_eq(merged, b[0]);
-    else ck_assert_ptr_ne(merged, b[0]);
+    if (committed)
+      ck_assert_ptr_eq(merged, b[0]);
+    else
+      ck_assert_ptr_ne(merged, b[0]);
     mp_shared_free(merged, 12 * PG);
     if (!committed) mp_shared_free(b[1], 4 * PG); /* the leaked block, by hand */
     mp_shared_free(b[3], 4 * PG);

@@ -94,7 +94,8 @@ static int good_client(void *arg) {
   mp_conn *c = NULL;
   void *buf = NULL;
   size_t n = 0;
-  int rc = mp_client(&c, good_address, &(mp_client_opts){.authkey = KEY, .authkey_len = KEYLEN}, 10000);
+  int rc =
+      mp_client(&c, good_address, &(mp_client_opts){.authkey = KEY, .authkey_len = KEYLEN}, 10000);
   if (rc == 0) rc = mp_conn_send_bytes(c, "hello", 0, 5, 10000);
   if (rc == 0) rc = mp_conn_recv_bytes(c, &buf, &n, 0, 10000);
   int code = rc != 0 ? 1 : n != 5 || memcmp(buf, "HELLO", 5) ? 2 : 0;
@@ -204,8 +205,7 @@ START_TEST(listener_survives_ten_thousand_dropped_connections) {
   while (mp_listener_accept(l, &c, 100) != MP_ETIMEDOUT) ck_assert_ptr_null(c);
   ck_assert_int_le(fd_count(getpid()), fds0);
   long growth = rss_kb(getpid()) - rss0;
-  if (RSS_CHECKED)
-    ck_assert_msg(growth < RSS_GROWTH_MAX_KB, "RSS grew by %ld KiB", growth);
+  if (RSS_CHECKED) ck_assert_msg(growth < RSS_GROWTH_MAX_KB, "RSS grew by %ld KiB", growth);
   mp_listener_free(l);
 }
 END_TEST
@@ -217,8 +217,8 @@ static pid_t start_remote(mp_manager **m) {
   pid_t before = 0;
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-  mp_assert_ok(mp_manager_new(m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY,
-                                                    .authkey_len = KEYLEN}));
+  mp_assert_ok(mp_manager_new(
+      m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY, .authkey_len = KEYLEN}));
   FILE *f = fopen(path, "re");
   ck_assert_ptr_nonnull(f);
   if (fscanf(f, "%d", &before) != 1) before = 0;
@@ -237,8 +237,8 @@ static pid_t start_remote(mp_manager **m) {
 /* A good remote client: connects by address, makes a list, appends, reads it back. */
 static void good_remote_call(const char *address) {
   mp_manager *c;
-  mp_assert_ok(mp_manager_new(&c, &(mp_manager_opts){.address = address, .authkey = KEY,
-                                                     .authkey_len = KEYLEN}));
+  mp_assert_ok(mp_manager_new(
+      &c, &(mp_manager_opts){.address = address, .authkey = KEY, .authkey_len = KEYLEN}));
   mp_assert_ok(mp_manager_connect(c, 10000));
   mp_proxy *l;
   mp_assert_ok(mp_manager_list(c, NULL, &l));
@@ -259,7 +259,7 @@ static size_t request(unsigned char *out, int op, size_t name_len_claimed, const
   memset(out, 0, 32);
   out[0] = (unsigned char)op;
   out[1] = (unsigned char)name_len_claimed;
-  out[8] = 7;  /* session */
+  out[8] = 7; /* session */
   out[16] = 9; /* caller */
   out[24] = 1; /* object id */
   size_t nl = strlen(name);
@@ -278,8 +278,11 @@ START_TEST(manager_answers_malformed_requests_with_errors) {
 
   unsigned char reqs[6][96];
   size_t lens[6];
-  const char *what[6] = {"5 bytes", "a name longer than the request", "a reserved MessagePack byte",
-                         "an array of 2^32-1 items in 5 bytes", "arguments that are not a tuple",
+  const char *what[6] = {"5 bytes",
+                         "a name longer than the request",
+                         "a reserved MessagePack byte",
+                         "an array of 2^32-1 items in 5 bytes",
+                         "arguments that are not a tuple",
                          "an unknown operation"};
   memcpy(reqs[0], "hello", 5);
   lens[0] = 5;
@@ -290,7 +293,8 @@ START_TEST(manager_answers_malformed_requests_with_errors) {
   lens[5] = request(reqs[5], 99, 0, "", NULL, 0);
   for (int round = 0; round < 50; round++) {
     mp_conn *c;
-    mp_assert_ok(mp_client(&c, addr, &(mp_client_opts){.authkey = KEY, .authkey_len = KEYLEN}, 10000));
+    mp_assert_ok(
+        mp_client(&c, addr, &(mp_client_opts){.authkey = KEY, .authkey_len = KEYLEN}, 10000));
     for (int i = 0; i < 6; i++) {
       mp_assert_ok(mp_conn_send_bytes(c, reqs[i], 0, lens[i], 10000));
       void *rep = NULL;
@@ -298,8 +302,7 @@ START_TEST(manager_answers_malformed_requests_with_errors) {
       int rc = mp_conn_recv_bytes(c, &rep, &n, 0, 10000);
       ck_assert_msg(rc == 0, "%s: %s", what[i], mp_err_name(rc));
       /* an error reply: status MGR_ERR (1), then the code and a message */
-      ck_assert_msg(n >= 8 && ((unsigned char *)rep)[0] == 1, "%s: not an error reply",
-                    what[i]);
+      ck_assert_msg(n >= 8 && ((unsigned char *)rep)[0] == 1, "%s: not an error reply", what[i]);
       free(rep);
     }
     mp_conn_free(c);
@@ -320,7 +323,8 @@ START_TEST(manager_answers_malformed_requests_with_errors) {
   flen[2] = 14;
   for (int i = 0; i < 3; i++) {
     mp_conn *c;
-    mp_assert_ok(mp_client(&c, addr, &(mp_client_opts){.authkey = KEY, .authkey_len = KEYLEN}, 10000));
+    mp_assert_ok(
+        mp_client(&c, addr, &(mp_client_opts){.authkey = KEY, .authkey_len = KEYLEN}, 10000));
     send_all(mp_conn_fileno(c), frames[i], flen[i]);
     if (i == 2) shutdown(mp_conn_fileno(c), SHUT_WR);
     void *rep = NULL;
@@ -359,7 +363,9 @@ START_TEST(manager_survives_garbage_wrong_keys_and_dropped_connections) {
   /* wrong keys */
   for (int i = 0; i < 20; i++) {
     mp_conn *c = NULL;
-    mp_assert_rc(mp_client(&c, addr, &(mp_client_opts){.authkey = "not the key", .authkey_len = 11}, 10000), MP_EAUTH);
+    mp_assert_rc(
+        mp_client(&c, addr, &(mp_client_opts){.authkey = "not the key", .authkey_len = 11}, 10000),
+        MP_EAUTH);
     ck_assert_ptr_null(c);
   }
   /* connections opened and dropped, some inside a frame header, good clients among them */

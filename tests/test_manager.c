@@ -383,9 +383,7 @@ START_TEST(shutdown_after_server_killed) {
 }
 END_TEST
 
-static void *serve_thread(void *arg) {
-  return (void *)(intptr_t)mp_manager_serve_forever(arg);
-}
+static void *serve_thread(void *arg) { return (void *)(intptr_t)mp_manager_serve_forever(arg); }
 
 static int child_of_server(void *arg) {
   mp_manager *m = arg;

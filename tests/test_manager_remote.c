@@ -15,22 +15,22 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "manager_util.h"
 #include "heap/heap.h"
+#include "manager_util.h"
 
 #define KEY "secret"
 
 static mp_manager *start_at(const char *address) {
   mp_manager *m;
-  mp_assert_ok(mp_manager_new(&m, &(mp_manager_opts){.address = address, .authkey = KEY,
-                                                     .authkey_len = strlen(KEY)}));
+  mp_assert_ok(mp_manager_new(
+      &m, &(mp_manager_opts){.address = address, .authkey = KEY, .authkey_len = strlen(KEY)}));
   mp_assert_ok(mp_manager_start(m));
   return m;
 }
 
 static int connect_to(const char *address, const char *key, mp_manager **out) {
-  int rc = mp_manager_new(out, &(mp_manager_opts){.address = address, .authkey = key,
-                                                  .authkey_len = strlen(key)});
+  int rc = mp_manager_new(
+      out, &(mp_manager_opts){.address = address, .authkey = key, .authkey_len = strlen(key)});
   if (rc == 0 && (rc = mp_manager_connect(*out, 5000)) != 0) {
     mp_manager_free(*out);
     *out = NULL;
@@ -196,7 +196,8 @@ START_TEST(token_in_unrelated_process) {
       int64_t addr = 0;
       mp_obj_get_int(mp_obj_item(mp_obj_item(tok, 5), 0), &addr);
       code = 2;
-      if (mp__heap_contains((void *)(uintptr_t)addr, 8)) code = 4; /* must not share it */
+      if (mp__heap_contains((void *)(uintptr_t)addr, 8))
+        code = 4; /* must not share it */
       else if (mp_proxy_from_obj(&p, tok, NULL, 5000) == 0) {
         mp_obj *v = mp_obj_str("unrelated");
         code = mp_list_proxy_append(p, v) == 0 ? 0 : 3;
@@ -270,7 +271,6 @@ END_TEST
 
 /* ---- clients that say nothing, and the listener's limits ---- */
 
-
 /* 16 silent connections first: a client that connects after them is still served at once
  * (its handshake runs beside theirs), not after 16 handshake timeouts. */
 START_TEST(silent_clients_delay_no_remote_client) {
@@ -295,8 +295,9 @@ END_TEST
 
 START_TEST(listen_limits) {
   mp_manager *m;
-  mp_assert_ok(mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY,
-                                                     .authkey_len = strlen(KEY)}));
+  mp_assert_ok(mp_manager_new(
+      &m,
+      &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY, .authkey_len = strlen(KEY)}));
   mp_assert_rc(mp_manager_set_listen_opts(NULL, NULL), -EINVAL);
   mp_assert_rc(mp_manager_set_listen_opts(m, &(mp_manager_listen_opts){.max_pending = -1}),
                -EINVAL);
@@ -304,8 +305,8 @@ START_TEST(listen_limits) {
                -EINVAL);
   mp_assert_ok(mp_manager_set_listen_opts(m, NULL));
   mp_assert_ok(mp_manager_set_listen_opts(
-      m, &(mp_manager_listen_opts){.handshake_timeout = 300, .max_pending = 2,
-                                   .max_connections = 1}));
+      m,
+      &(mp_manager_listen_opts){.handshake_timeout = 300, .max_pending = 2, .max_connections = 1}));
   mp_assert_ok(mp_manager_start(m));
   mp_assert_rc(mp_manager_set_listen_opts(m, NULL), MP_ESTATE);
   const char *addr = mp_manager_address(m);
@@ -348,10 +349,12 @@ static int serve_child(void *arg) {
   mp_conn *tell = arg;
   served_list = mp_obj_list();
   mp_manager *m;
-  if (mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0", .authkey = KEY,
+  if (mp_manager_new(&m, &(mp_manager_opts){.address = "127.0.0.1:0",
+                                            .authkey = KEY,
                                             .authkey_len = strlen(KEY)}) != 0)
     return 1;
-  if (mp_manager_register(m, &(mp_manager_type){.type_id = "get_list", .callable = get_served}) != 0 ||
+  if (mp_manager_register(m, &(mp_manager_type){.type_id = "get_list", .callable = get_served}) !=
+          0 ||
       mp_manager_get_server(m) != 0)
     return 2;
   const char *a = mp_manager_address(m);

@@ -36,9 +36,11 @@ static int counter_inc(mp_manager_ctx *c, void *self, const mp_obj *args, mp_obj
   return 0;
 }
 static const mp_manager_method counter_methods[] = {{"inc", counter_inc}};
-static const mp_manager_type counter_type = {.type_id = "Counter", .create = counter_create,
+static const mp_manager_type counter_type = {.type_id = "Counter",
+                                             .create = counter_create,
                                              .destroy = counter_destroy,
-                                             .methods = counter_methods, .nmethods = 1};
+                                             .methods = counter_methods,
+                                             .nmethods = 1};
 
 static mp_manager *started(mp_obj **args_out) {
   mp_manager *m;
@@ -48,9 +50,9 @@ static mp_manager *started(mp_obj **args_out) {
       mp_manager_register(m, &(mp_manager_type){.type_id = "get_queue", .shares = "Queue"}));
   mp_obj *one[] = {mp_obj_int(100)};
   *args_out = mp_obj_tuple_steal(1, one); /* Counter(100); kept until the server started */
-  mp_assert_ok(mp_manager_register(m, &(mp_manager_type){.type_id = "get_counter",
-                                                         .shares = "Counter",
-                                                         .shares_args = *args_out}));
+  mp_assert_ok(mp_manager_register(
+      m,
+      &(mp_manager_type){.type_id = "get_counter", .shares = "Counter", .shares_args = *args_out}));
   mp_assert_ok(mp_manager_start(m));
   return m;
 }
@@ -105,9 +107,10 @@ START_TEST(bad_registrations) {
   mp_assert_ok(mp_manager_new(&m, NULL));
   /* exactly one of create, callable and shares */
   mp_assert_rc(mp_manager_register(m, &(mp_manager_type){.type_id = "x"}), -EINVAL);
-  mp_assert_rc(mp_manager_register(m, &(mp_manager_type){.type_id = "x", .shares = "Queue",
-                                                         .create = counter_create}),
-               -EINVAL);
+  mp_assert_rc(
+      mp_manager_register(
+          m, &(mp_manager_type){.type_id = "x", .shares = "Queue", .create = counter_create}),
+      -EINVAL);
   mp_assert_rc(mp_manager_register(m, &(mp_manager_type){.type_id = "loop", .shares = "loop"}),
                -EINVAL);
   /* a type id that names nothing is refused when it is called */

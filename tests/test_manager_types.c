@@ -269,9 +269,7 @@ START_TEST(condition_wait_for) {
 }
 END_TEST
 
-static int event_waiter(void *arg) {
-  return mp_event_proxy_wait(arg, 10000) == 0 ? 0 : 1;
-}
+static int event_waiter(void *arg) { return mp_event_proxy_wait(arg, 10000) == 0 ? 0 : 1; }
 
 START_TEST(event_set_wait) {
   mp_manager *m = start_manager();
@@ -498,14 +496,18 @@ START_TEST(registered_types) {
   the_list = mp_obj_list();
   mp_manager *m;
   mp_assert_ok(mp_manager_new(&m, NULL));
-  mp_manager_type t = {.type_id = "Counter", .create = counter_create, .destroy = counter_destroy,
-                       .methods = counter_methods, .nmethods = 2};
+  mp_manager_type t = {.type_id = "Counter",
+                       .create = counter_create,
+                       .destroy = counter_destroy,
+                       .methods = counter_methods,
+                       .nmethods = 2};
   mp_assert_ok(mp_manager_register(m, &t));
   mp_assert_rc(mp_manager_register(m, &t), -EEXIST);
   mp_assert_rc(mp_manager_register(m, &(mp_manager_type){.type_id = "dict", .callable = get_list}),
                -EEXIST);
   mp_assert_rc(mp_manager_register(m, &(mp_manager_type){.type_id = "x"}), -EINVAL);
-  mp_assert_ok(mp_manager_register(m, &(mp_manager_type){.type_id = "get_list", .callable = get_list}));
+  mp_assert_ok(
+      mp_manager_register(m, &(mp_manager_type){.type_id = "get_list", .callable = get_list}));
   mp_assert_ok(mp_manager_start(m));
   mp_assert_rc(mp_manager_register(m, &t), MP_ESTATE);
   mp_obj *args = mp_obj_tuple_steal(1, (mp_obj *[]){mp_obj_int(100)}), *r;

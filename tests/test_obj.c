@@ -35,8 +35,7 @@ static void check_repr(mp_obj *o, const char *expected) {
 static int decode(const char *bytes, size_t len, const mp_obj_limits *lim, mp_obj **out) {
   *out = NULL;
   int rc = mp_obj_decode(bytes, len, lim, out);
-  if (rc)
-    ck_assert_ptr_null(*out);
+  if (rc) ck_assert_ptr_null(*out);
   return rc;
 }
 #define DEC(lit, lim, out) decode(lit, sizeof(lit) - 1, lim, out)
@@ -103,7 +102,8 @@ START_TEST(scalars) {
   ck_assert_uint_eq(mp_obj_len(NULL), 0);
   ck_assert_ptr_null(mp_obj_str_data(i, NULL));
   ck_assert_ptr_null(mp_obj_bytes_data(i, NULL));
-  const char *names[] = {"NoneType", "bool", "int", "float", "str", "bytes", "list", "tuple", "dict"};
+  const char *names[] = {"NoneType", "bool", "int",   "float", "str",
+                         "bytes",    "list", "tuple", "dict"};
   for (int k = MP_OBJ_NONE; k <= MP_OBJ_DICT; k++)
     ck_assert_str_eq(mp_obj_type_name((mp_obj_type)k), names[k]);
   mp_obj_decref(n);
@@ -129,8 +129,9 @@ START_TEST(strings_and_bytes) {
   assert_repr(s, "'a\\x00b'");
   mp_obj_decref(s);
 
-  const char *bad[] = {"\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
-                       "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "a\xffz"};
+  const char *bad[] = {"\x80",         "\xc0\x80",         "\xc1\xbf",         "\xe0\x80\xaf",
+                       "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82",
+                       "a\xffz"};
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     errno = 0;
     ck_assert_msg(mp_obj_str(bad[k]) == NULL, "invalid UTF-8 #%zu accepted", k);
@@ -177,8 +178,7 @@ START_TEST(refcounts) {
   ck_assert_ptr_null(mp_obj_incref(NULL));
   mp_obj_decref(NULL);
   /* the immortal singletons survive any number of drops */
-  for (int k = 0; k < 10; k++)
-    mp_obj_decref(mp_obj_none());
+  for (int k = 0; k < 10; k++) mp_obj_decref(mp_obj_none());
   assert_repr(mp_obj_none(), "None");
 }
 END_TEST
@@ -226,10 +226,8 @@ START_TEST(refcounts_across_threads) {
   mp_obj *o = mp_obj_tuple2_steal(S("a"), I(1));
   thread_arg a = {o};
   pthread_t th[4];
-  for (int k = 0; k < 4; k++)
-    ck_assert_int_eq(pthread_create(&th[k], NULL, churn, &a), 0);
-  for (int k = 0; k < 4; k++)
-    pthread_join(th[k], NULL);
+  for (int k = 0; k < 4; k++) ck_assert_int_eq(pthread_create(&th[k], NULL, churn, &a), 0);
+  for (int k = 0; k < 4; k++) pthread_join(th[k], NULL);
   assert_repr(o, "('a', 1)");
   mp_obj_decref(o);
 }
@@ -239,8 +237,7 @@ END_TEST
 
 START_TEST(lists) {
   mp_obj *l = mp_obj_list();
-  for (int k = 0; k < 100; k++)
-    mp_assert_ok(mp_obj_list_append_steal(l, I(k)));
+  for (int k = 0; k < 100; k++) mp_assert_ok(mp_obj_list_append_steal(l, I(k)));
   ck_assert_uint_eq(mp_obj_len(l), 100);
   mp_obj *out;
   mp_assert_ok(mp_obj_list_pop(l, 0, &out));
@@ -251,8 +248,7 @@ START_TEST(lists) {
   mp_assert_ok(mp_obj_list_pop(l, 98, NULL)); /* the last, dropped */
   ck_assert_uint_eq(mp_obj_len(l), 98);
   mp_assert_rc(mp_obj_list_pop(l, 98, NULL), -ERANGE);
-  while (mp_obj_len(l) > 3)
-    mp_assert_ok(mp_obj_list_pop(l, 3, NULL));
+  while (mp_obj_len(l) > 3) mp_assert_ok(mp_obj_list_pop(l, 3, NULL));
   assert_repr(l, "[1, 2, 3]");
   mp_assert_ok(mp_obj_list_insert_steal(l, 0, S("front")));
   mp_assert_ok(mp_obj_list_insert_steal(l, 2, F(1.5)));
@@ -371,8 +367,7 @@ START_TEST(dict_many_keys) {
     mp_assert_ok(mp_obj_dict_del(d, ks));
     mp_obj_decref(ks);
   }
-  for (int k = 0; k < 20000; k++)
-    mp_assert_ok(mp_obj_dict_set_steal(d, I(k), I(-k)));
+  for (int k = 0; k < 20000; k++) mp_assert_ok(mp_obj_dict_set_steal(d, I(k), I(-k)));
   ck_assert_uint_eq(mp_obj_len(d), 30000);
   for (int k = 1; k < 20000; k += 2) {
     snprintf(key, sizeof key, "key%d", k);
@@ -421,8 +416,7 @@ START_TEST(equality) {
   ck_assert(mp_obj_equal(NULL, NULL) && !mp_obj_equal(NULL, one));
   ck_assert(mp_obj_equal(mp_obj_none(), mp_obj_none()) && !mp_obj_equal(mp_obj_none(), z));
   mp_obj *all[] = {one, onef, two, nan, l1, l2, big, bigf, z, mz, s, b, lt, tt, d1, d2};
-  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-    mp_obj_decref(all[k]);
+  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) mp_obj_decref(all[k]);
 }
 END_TEST
 
@@ -441,8 +435,7 @@ START_TEST(hashing) {
   mp_obj *x = I(2);
   ck_assert(mp_obj_hash(x) != mp_obj_hash(one));
   mp_obj *all[] = {one, onef, t1, t2, s1, s2, l, bad, x};
-  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-    mp_obj_decref(all[k]);
+  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) mp_obj_decref(all[k]);
 }
 END_TEST
 
@@ -475,8 +468,7 @@ START_TEST(dict_nan_keys) {
   ck_assert_ptr_null(mp_obj_dict_get(d, x));
   ck_assert_uint_eq(mp_obj_len(d), 2);
   mp_obj *all[] = {x, y, z, tx1, tx2, d};
-  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-    mp_obj_decref(all[k]);
+  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) mp_obj_decref(all[k]);
 }
 END_TEST
 
@@ -493,8 +485,14 @@ START_TEST(decode_many_nan_keys) {
   *p++ = (unsigned char)(N >> 8);
   *p++ = (unsigned char)N;
   for (uint32_t i = 0; i < N; i++) { /* float 64 NaN (payload i) -> int 0..127 */
-    const unsigned char f[9] = {0xcb, 0x7f, 0xf8, 0, 0, (unsigned char)(i >> 24),
-                                (unsigned char)(i >> 16), (unsigned char)(i >> 8),
+    const unsigned char f[9] = {0xcb,
+                                0x7f,
+                                0xf8,
+                                0,
+                                0,
+                                (unsigned char)(i >> 24),
+                                (unsigned char)(i >> 16),
+                                (unsigned char)(i >> 8),
                                 (unsigned char)i};
     memcpy(p, f, sizeof f);
     p += sizeof f;
@@ -579,12 +577,12 @@ START_TEST(repr_text) {
   check_repr(S("'"), "\"'\"");
   check_repr(S("a\nb\tc\\d\r"), "'a\\nb\\tc\\\\d\\r'");
   check_repr(mp_obj_strn("\x00\x07\x1f\x7f", 4), "'\\x00\\x07\\x1f\\x7f'");
-  check_repr(S("h\xc3\xa9llo \xe2\x9c\x93"), "'h\xc3\xa9llo \xe2\x9c\x93'");      /* kept */
-  check_repr(S("\xc2\x80\xc2\xa0\xc2\xad"), "'\\x80\\xa0\\xad'");                 /* C1, NBSP */
-  check_repr(S("\xe2\x80\xa8\xef\xbb\xbf"), "'\\u2028\\ufeff'");                  /* LS, BOM */
-  check_repr(S("\xf0\x9f\x98\x80"), "'\xf0\x9f\x98\x80'");                        /* emoji */
-  check_repr(S("\xf3\xa0\x80\x81"), "'\\U000e0001'");                             /* tag */
-  check_repr(S("\xee\x80\x80"), "'\\ue000'");                                     /* private */
+  check_repr(S("h\xc3\xa9llo \xe2\x9c\x93"), "'h\xc3\xa9llo \xe2\x9c\x93'"); /* kept */
+  check_repr(S("\xc2\x80\xc2\xa0\xc2\xad"), "'\\x80\\xa0\\xad'"); /* C1, NBSP */
+  check_repr(S("\xe2\x80\xa8\xef\xbb\xbf"), "'\\u2028\\ufeff'"); /* LS, BOM */
+  check_repr(S("\xf0\x9f\x98\x80"), "'\xf0\x9f\x98\x80'"); /* emoji */
+  check_repr(S("\xf3\xa0\x80\x81"), "'\\U000e0001'"); /* tag */
+  check_repr(S("\xee\x80\x80"), "'\\ue000'"); /* private */
   check_repr(mp_obj_bytes("", 0), "b''");
   check_repr(mp_obj_bytes("\x00\xff", 2), "b'\\x00\\xff'");
   check_repr(mp_obj_bytes("it's", 4), "b\"it's\"");
@@ -646,7 +644,7 @@ START_TEST(encode_exact_bytes) {
   assert_encoding(S("Sam"), "a353616d");
   assert_encoding(mp_obj_bytes("\x00\xff", 2), "c40200ff");
   assert_encoding(mp_obj_tuple2_steal(S("Sam"), I(10)), "c7060192a353616d0a"); /* ext 1 */
-  assert_encoding(mp_obj_tuple_steal(0, NULL), "d40190");                     /* fixext 1 */
+  assert_encoding(mp_obj_tuple_steal(0, NULL), "d40190"); /* fixext 1 */
   mp_obj *d = mp_obj_dict();
   mp_obj_dict_set_steal(d, S("a"), mp_obj_list());
   assert_encoding(d, "81a16190");
@@ -664,60 +662,65 @@ static uint64_t rnd(void) {
 
 static mp_obj *random_value(int depth, bool hashable) {
   int kind = (int)(rnd() % (depth > 3 ? 7 : 10));
-  if (hashable && kind >= 7)
-    kind = 9;
+  if (hashable && kind >= 7) kind = 9;
   switch (kind) {
-  case 0:
-    return mp_obj_none();
-  case 1:
-    return mp_obj_bool(rnd() & 1);
-  case 2: {
-    static const int64_t edges[] = {0, 127, 128, -32, -33, 255, 256, 65535, 65536, -32769,
-                                    INT32_MAX, INT32_MIN, (int64_t)1 << 32, INT64_MAX,
-                                    INT64_MIN};
-    return I(rnd() & 1 ? edges[rnd() % 15] : (int64_t)rnd());
-  }
-  case 3: {
-    uint64_t bits = rnd();
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    return F(isnan(v) ? 0.5 : v);
-  }
-  case 4: {
-    char buf[300];
-    size_t n = rnd() % 3 == 0 ? 32 + rnd() % 260 : rnd() % 32;
-    for (size_t k = 0; k < n; k++)
-      buf[k] = (char)(' ' + rnd() % 95);
-    return mp_obj_strn(buf, n);
-  }
-  case 5:
-    return S("\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80");
-  case 6: {
-    unsigned char buf[300];
-    size_t n = rnd() % 300;
-    for (size_t k = 0; k < n; k++)
-      buf[k] = (unsigned char)rnd();
-    return mp_obj_bytes(buf, n);
-  }
-  case 7: {
-    mp_obj *l = mp_obj_list();
-    for (size_t n = rnd() % 20; n > 0; n--)
-      mp_obj_list_append_steal(l, random_value(depth + 1, false));
-    return l;
-  }
-  case 8: {
-    mp_obj *d = mp_obj_dict();
-    for (size_t n = rnd() % 20; n > 0; n--)
-      mp_obj_dict_set_steal(d, random_value(depth + 1, true), random_value(depth + 1, false));
-    return d;
-  }
-  default: {
-    mp_obj *items[20];
-    size_t n = rnd() % (depth > 3 ? 1 : 20);
-    for (size_t k = 0; k < n; k++)
-      items[k] = random_value(depth + 1, hashable);
-    return mp_obj_tuple_steal(n, items);
-  }
+    case 0: return mp_obj_none();
+    case 1: return mp_obj_bool(rnd() & 1);
+    case 2: {
+      static const int64_t edges[] = {0,
+                                      127,
+                                      128,
+                                      -32,
+                                      -33,
+                                      255,
+                                      256,
+                                      65535,
+                                      65536,
+                                      -32769,
+                                      INT32_MAX,
+                                      INT32_MIN,
+                                      (int64_t)1 << 32,
+                                      INT64_MAX,
+                                      INT64_MIN};
+      return I(rnd() & 1 ? edges[rnd() % 15] : (int64_t)rnd());
+    }
+    case 3: {
+      uint64_t bits = rnd();
+      double v;
+      memcpy(&v, &bits, sizeof v);
+      return F(isnan(v) ? 0.5 : v);
+    }
+    case 4: {
+      char buf[300];
+      size_t n = rnd() % 3 == 0 ? 32 + rnd() % 260 : rnd() % 32;
+      for (size_t k = 0; k < n; k++) buf[k] = (char)(' ' + rnd() % 95);
+      return mp_obj_strn(buf, n);
+    }
+    case 5: return S("\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80");
+    case 6: {
+      unsigned char buf[300];
+      size_t n = rnd() % 300;
+      for (size_t k = 0; k < n; k++) buf[k] = (unsigned char)rnd();
+      return mp_obj_bytes(buf, n);
+    }
+    case 7: {
+      mp_obj *l = mp_obj_list();
+      for (size_t n = rnd() % 20; n > 0; n--)
+        mp_obj_list_append_steal(l, random_value(depth + 1, false));
+      return l;
+    }
+    case 8: {
+      mp_obj *d = mp_obj_dict();
+      for (size_t n = rnd() % 20; n > 0; n--)
+        mp_obj_dict_set_steal(d, random_value(depth + 1, true), random_value(depth + 1, false));
+      return d;
+    }
+    default: {
+      mp_obj *items[20];
+      size_t n = rnd() % (depth > 3 ? 1 : 20);
+      for (size_t k = 0; k < n; k++) items[k] = random_value(depth + 1, hashable);
+      return mp_obj_tuple_steal(n, items);
+    }
   }
 }
 
@@ -755,8 +758,7 @@ START_TEST(round_trips) {
   mp_obj_decref(s);
   mp_obj_decref(bb);
   mp_obj *wide = mp_obj_list();
-  for (int k = 0; k < 70000; k++)
-    mp_obj_list_append_steal(wide, I(k % 100)); /* array 32 */
+  for (int k = 0; k < 70000; k++) mp_obj_list_append_steal(wide, I(k % 100)); /* array 32 */
   mp_obj *wt = mp_obj_tuple2_steal(mp_obj_incref(wide), I(1)); /* ext 32 */
   round_trip(wt);
   mp_obj_decref(wt);
@@ -848,7 +850,10 @@ START_TEST(decode_huge_declared_lengths) {
   mp_assert_rc(DEC("\xdf\x00\x07\xff\xff", NULL, &o), MP_ECORRUPT);
   mp_assert_rc(DEC("\xdb\x00\x0f\xff\xff", NULL, &o), MP_ECORRUPT);
   mp_assert_rc(DEC("\xc9\xff\xff\xff\xff\x01", NULL, &o), MP_ECORRUPT);
-  mp_assert_rc(DEC("\xd9\x05" "abc", NULL, &o), MP_ECORRUPT);
+  mp_assert_rc(DEC("\xd9\x05"
+                   "abc",
+                   NULL, &o),
+               MP_ECORRUPT);
   /* caller limits */
   mp_obj_limits lim = {.max_items = 4, .max_bytes = 3};
   mp_assert_ok(DEC("\x93\x01\x02\x03", &lim, &o)); /* 4 values */
@@ -856,10 +861,18 @@ START_TEST(decode_huge_declared_lengths) {
   mp_assert_rc(DEC("\x94\x01\x02\x03\x04", &lim, &o), MP_ETOOBIG);
   mp_assert_rc(DEC("\x92\x91\x01\x91\x02", &lim, &o), MP_ETOOBIG); /* 5 values in all */
   mp_assert_rc(DEC("\x82\x01\x02\x03\x04", &lim, &o), MP_ETOOBIG);
-  mp_assert_ok(DEC("\xa3" "abc", &lim, &o));
+  mp_assert_ok(DEC("\xa3"
+                   "abc",
+                   &lim, &o));
   mp_obj_decref(o);
-  mp_assert_rc(DEC("\xa4" "abcd", &lim, &o), MP_ETOOBIG);
-  mp_assert_rc(DEC("\xc4\x04" "abcd", &lim, &o), MP_ETOOBIG);
+  mp_assert_rc(DEC("\xa4"
+                   "abcd",
+                   &lim, &o),
+               MP_ETOOBIG);
+  mp_assert_rc(DEC("\xc4\x04"
+                   "abcd",
+                   &lim, &o),
+               MP_ETOOBIG);
 }
 END_TEST
 
@@ -892,25 +905,25 @@ END_TEST
 
 START_TEST(decode_bad_types) {
   mp_obj *o;
-  mp_assert_rc(DEC("\xa2\xc3\x28", NULL, &o), MP_ECORRUPT);         /* invalid UTF-8 */
-  mp_assert_rc(DEC("\xa3\xed\xa0\x80", NULL, &o), MP_ECORRUPT);     /* surrogate */
-  mp_assert_rc(DEC("\xa2\xc0\x80", NULL, &o), MP_ECORRUPT);         /* overlong NUL */
-  mp_assert_ok(DEC("\xc4\x02\xc3\x28", NULL, &o));                  /* fine as bytes */
+  mp_assert_rc(DEC("\xa2\xc3\x28", NULL, &o), MP_ECORRUPT); /* invalid UTF-8 */
+  mp_assert_rc(DEC("\xa3\xed\xa0\x80", NULL, &o), MP_ECORRUPT); /* surrogate */
+  mp_assert_rc(DEC("\xa2\xc0\x80", NULL, &o), MP_ECORRUPT); /* overlong NUL */
+  mp_assert_ok(DEC("\xc4\x02\xc3\x28", NULL, &o)); /* fine as bytes */
   mp_obj_decref(o);
-  mp_assert_rc(DEC("\xc1", NULL, &o), MP_ECORRUPT);                 /* never used */
+  mp_assert_rc(DEC("\xc1", NULL, &o), MP_ECORRUPT); /* never used */
   mp_assert_rc(DEC("\xcf\x80\x00\x00\x00\x00\x00\x00\x00", NULL, &o), MP_ECORRUPT); /* 2**63 */
-  mp_assert_rc(DEC("\x81\x90\x01", NULL, &o), MP_ECORRUPT);         /* {[]: 1} */
-  mp_assert_rc(DEC("\x81\x80\x01", NULL, &o), MP_ECORRUPT);         /* {{}: 1} */
+  mp_assert_rc(DEC("\x81\x90\x01", NULL, &o), MP_ECORRUPT); /* {[]: 1} */
+  mp_assert_rc(DEC("\x81\x80\x01", NULL, &o), MP_ECORRUPT); /* {{}: 1} */
   mp_assert_rc(DEC("\x81\xd5\x01\x91\x90\x01", NULL, &o), MP_ECORRUPT); /* {([],): 1} */
   /* extensions: only type 1, holding exactly one array */
-  mp_assert_rc(DEC("\xd4\x02\x90", NULL, &o), MP_ECORRUPT);         /* type 2 */
+  mp_assert_rc(DEC("\xd4\x02\x90", NULL, &o), MP_ECORRUPT); /* type 2 */
   mp_assert_rc(DEC("\xd6\xff\x00\x00\x00\x00", NULL, &o), MP_ECORRUPT); /* timestamp */
-  mp_assert_rc(DEC("\xd4\x01\x01", NULL, &o), MP_ECORRUPT);         /* not an array */
-  mp_assert_rc(DEC("\xd5\x01\x90\xc0", NULL, &o), MP_ECORRUPT);     /* byte left inside */
-  mp_assert_rc(DEC("\xd5\x01\x92\x01", NULL, &o), MP_ECORRUPT);     /* array runs out */
-  mp_assert_rc(DEC("\xc7\x00\x01", NULL, &o), MP_ECORRUPT);         /* empty body */
+  mp_assert_rc(DEC("\xd4\x01\x01", NULL, &o), MP_ECORRUPT); /* not an array */
+  mp_assert_rc(DEC("\xd5\x01\x90\xc0", NULL, &o), MP_ECORRUPT); /* byte left inside */
+  mp_assert_rc(DEC("\xd5\x01\x92\x01", NULL, &o), MP_ECORRUPT); /* array runs out */
+  mp_assert_rc(DEC("\xc7\x00\x01", NULL, &o), MP_ECORRUPT); /* empty body */
   mp_assert_rc(DEC("\xc7\x03\x01\x91\xa2\x61", NULL, &o), MP_ECORRUPT); /* str crosses end */
-  mp_assert_ok(DEC("\xc7\x03\x01\xdc\x00\x00", NULL, &o));          /* array 16 inside */
+  mp_assert_ok(DEC("\xc7\x03\x01\xdc\x00\x00", NULL, &o)); /* array 16 inside */
   assert_repr(o, "()");
   mp_obj_decref(o);
 }

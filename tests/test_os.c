@@ -61,8 +61,8 @@ START_TEST(futex_wait_times_out) {
 END_TEST
 
 START_TEST(futex_wakes_other_process) {
-  _Atomic uint32_t *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                                -1, 0);
+  _Atomic uint32_t *word =
+      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ck_assert_ptr_ne(word, MAP_FAILED);
   atomic_store(word, 0);
   pid_t pid = fork();
@@ -140,9 +140,7 @@ static bool always(void *arg) {
   return true;
 }
 
-static int give_up(void *arg) {
-  return ++*(int *)arg >= 2 ? -ECANCELED : 0;
-}
+static int give_up(void *arg) { return ++*(int *)arg >= 2 ? -ECANCELED : 0; }
 
 START_TEST(wait_ends_done_timeout_or_check) {
   _Atomic uint32_t word = 7, sleepers = 0;
@@ -151,8 +149,8 @@ START_TEST(wait_ends_done_timeout_or_check) {
   mp__waiter moved = {.word = &word, .old = 6};
   mp_assert_ok(mp__wait(&moved, mp__deadline_in(0)));
 
-  mp__waiter still = {.word = &word, .sleepers = &sleepers, .old = 7,
-                      .spin_ns = MP__WAIT_SPIN_LONG_NS};
+  mp__waiter still = {
+      .word = &word, .sleepers = &sleepers, .old = 7, .spin_ns = MP__WAIT_SPIN_LONG_NS};
   mp_assert_rc(mp__wait(&still, mp__deadline_in(0)), MP_ETIMEDOUT); /* a poll never sleeps */
   int64_t t0 = mp_test_now_ms();
   mp_assert_rc(mp__wait(&still, mp__deadline_in(120)), MP_ETIMEDOUT);
@@ -192,8 +190,12 @@ START_TEST(wait_woken_from_other_process) {
     atomic_store(&sw->state, 0);
     pid_t pid = fork();
     if (pid == 0) {
-      mp__waiter w = {.word = &sw->seq, .sleepers = &sw->sleepers, .done = state_set,
-                        .arg = sw, .spin_ns = MP__WAIT_SPIN_LONG_NS, .whole = true};
+      mp__waiter w = {.word = &sw->seq,
+                      .sleepers = &sw->sleepers,
+                      .done = state_set,
+                      .arg = sw,
+                      .spin_ns = MP__WAIT_SPIN_LONG_NS,
+                      .whole = true};
       _exit(mp__wait(&w, mp__deadline_in(10000)) == 0 ? 0 : 1);
     }
     if (round % 2) mp_test_sleep_ms(5); /* now asleep, or (even rounds) maybe still spinning */
@@ -233,8 +235,11 @@ START_TEST(wait_spins_less_for_a_slow_waker) {
   ck_assert_int_eq(pthread_create(&th, NULL, slow_waker, &sw), 0);
   mp__spin learned = {0};
   for (int i = 0; i < 10; i++) {
-    mp__waiter w = {.word = &sw.word, .old = atomic_load(&sw.word),
-                      .spin_ns = MP__WAIT_SPIN_LONG_NS, .whole = true, .spin = &learned};
+    mp__waiter w = {.word = &sw.word,
+                    .old = atomic_load(&sw.word),
+                    .spin_ns = MP__WAIT_SPIN_LONG_NS,
+                    .whole = true,
+                    .spin = &learned};
     mp_assert_ok(mp__wait(&w, mp__deadline_in(10000)));
   }
   atomic_store(&sw.stop, 1);
@@ -253,8 +258,8 @@ static bool count_looks(void *arg) {
 static int looks_in_a_wait(void) {
   _Atomic uint32_t word = 0;
   int looks = 0;
-  mp__waiter w = {.word = &word, .done = count_looks, .arg = &looks,
-                  .spin_ns = MP__WAIT_SPIN_LONG_NS};
+  mp__waiter w = {
+      .word = &word, .done = count_looks, .arg = &looks, .spin_ns = MP__WAIT_SPIN_LONG_NS};
   if (mp__wait(&w, mp__deadline_in(60)) != MP_ETIMEDOUT) return -1;
   return looks;
 }

@@ -331,12 +331,14 @@ static void array_maps(bool threads) {
     if (chunks[k] == 1 && n > 20000) {
       /* chunk size 1 over a shorter prefix keeps the case fast under the sanitizers */
       memset(out, 0, n * sizeof *out);
-      mp_assert_ok(mp_pool_map_array(p, cube, in, 20000, sizeof *in, out, sizeof *out, 1, MP_FOREVER));
+      mp_assert_ok(
+          mp_pool_map_array(p, cube, in, 20000, sizeof *in, out, sizeof *out, 1, MP_FOREVER));
       for (size_t i = 0; i < 20000; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
       continue;
     }
     memset(out, 0, n * sizeof *out);
-    mp_assert_ok(mp_pool_map_array(p, cube, in, n, sizeof *in, out, sizeof *out, chunks[k], MP_FOREVER));
+    mp_assert_ok(
+        mp_pool_map_array(p, cube, in, n, sizeof *in, out, sizeof *out, chunks[k], MP_FOREVER));
     for (size_t i = 0; i < n; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
   }
   /* arrays already in the shared heap are used in place */
@@ -351,13 +353,14 @@ static void array_maps(bool threads) {
   pair_args args[1000];
   int64_t sums[1000];
   for (int i = 0; i < 1000; i++) args[i] = (pair_args){i, 3 * i};
-  mp_assert_ok(mp_pool_starmap(p, add_pair, args, 1000, sizeof *args, sums, sizeof *sums, 7, MP_FOREVER));
+  mp_assert_ok(
+      mp_pool_starmap(p, add_pair, args, 1000, sizeof *args, sums, sizeof *sums, 7, MP_FOREVER));
   for (int i = 0; i < 1000; i++) ck_assert_int_eq(sums[i], 4 * i);
   /* an element error fails the map with its message; async with a callback */
   mp_async_result *r;
   for (size_t i = 0; i < 2000; i++) in[i] = (int32_t)i;
-  mp_assert_ok(mp_pool_map_array_async(p, cube_fail_at_777, in, 2000, sizeof *in, out,
-                                       sizeof *out, 100, NULL, &r));
+  mp_assert_ok(mp_pool_map_array_async(p, cube_fail_at_777, in, 2000, sizeof *in, out, sizeof *out,
+                                       100, NULL, &r));
   mp_assert_rc(mp_async_result_get(r, 30000), MP_ETASK);
   const char *msg;
   mp_assert_ok(mp_async_result_error(r, NULL, NULL, &msg));
@@ -446,7 +449,8 @@ START_TEST(dying_workers_fail_only_their_task) {
   mp_pool *p = new_pool(2, false);
   int64_t xs[] = {5, -1, 6, -2, 7, -3, 8};
   mp_async_result *r[7];
-  for (int i = 0; i < 7; i++) mp_assert_ok(mp_pool_apply_async(p, dying_task, &xs[i], 8, NULL, &r[i]));
+  for (int i = 0; i < 7; i++)
+    mp_assert_ok(mp_pool_apply_async(p, dying_task, &xs[i], 8, NULL, &r[i]));
   for (int i = 0; i < 7; i++) {
     int rc = mp_async_result_get(r[i], 30000);
     if (xs[i] >= 0) {
@@ -494,8 +498,8 @@ START_TEST(sigkill_worker_mid_map) {
   srand((unsigned)getpid());
   for (int round = 0; round < 3; round++) {
     mp_async_result *r;
-    mp_assert_ok(mp_pool_map_array_async(p, spin_elem, in, n, sizeof *in, out, sizeof *out, cs,
-                                         NULL, &r));
+    mp_assert_ok(
+        mp_pool_map_array_async(p, spin_elem, in, n, sizeof *in, out, sizeof *out, cs, NULL, &r));
     size_t done = 0, total;
     while (done < n / 4) {
       mp_async_result_progress(r, &done, &total);
@@ -553,7 +557,8 @@ START_TEST(terminate_during_work) {
     mp_pool *p = new_pool(2, threads);
     int64_t ms = 200;
     mp_async_result *r[10];
-    for (int i = 0; i < 10; i++) mp_assert_ok(mp_pool_apply_async(p, sleep_ms_task, &ms, 8, NULL, &r[i]));
+    for (int i = 0; i < 10; i++)
+      mp_assert_ok(mp_pool_apply_async(p, sleep_ms_task, &ms, 8, NULL, &r[i]));
     mp_test_sleep_ms(50);
     int64_t t0 = mp_test_now_ms();
     mp_assert_ok(mp_pool_terminate(p));
@@ -601,7 +606,8 @@ START_TEST(timeouts) {
   int64_t x = 4;
   void *res;
   size_t len;
-  mp_assert_ok(mp_pool_apply(p, square_bytes, &x, 8, &res, &len, MP_FOREVER)); /* replaced, still serving */
+  mp_assert_ok(
+      mp_pool_apply(p, square_bytes, &x, 8, &res, &len, MP_FOREVER)); /* replaced, still serving */
   ck_assert_int_eq(*(int64_t *)res, 16);
   free(res);
   finish_pool(p);
@@ -626,7 +632,8 @@ START_TEST(initializers) {
   for (int threads = 0; threads < 2; threads++) {
     int arg = 41 + threads;
     mp_pool *p;
-    mp_pool_opts o = {.processes = 2, .initializer = good_init, .initarg = &arg, .threads = threads};
+    mp_pool_opts o = {
+        .processes = 2, .initializer = good_init, .initarg = &arg, .threads = threads};
     mp_assert_ok(mp_pool_new(&p, &o));
     void *res;
     size_t len;
@@ -720,7 +727,6 @@ START_TEST(results_freed_early_and_heap_returns) {
 }
 END_TEST
 
-
 /* A pool left open is terminated when its process exits: through the exit hooks of a library
  * child that returns, and through atexit() in one that calls exit(). */
 typedef struct exit_ctx {
@@ -802,7 +808,8 @@ START_TEST(foreign_copies_and_creator_thread_exit) {
   void *res;
   size_t len;
   mp_async_result *r[4];
-  for (int i = 0; i < 4; i++) mp_assert_ok(mp_pool_apply_async(shared_pool, pid_task, NULL, 0, NULL, &r[i]));
+  for (int i = 0; i < 4; i++)
+    mp_assert_ok(mp_pool_apply_async(shared_pool, pid_task, NULL, 0, NULL, &r[i]));
   for (int i = 0; i < 4; i++) {
     mp_assert_ok(mp_async_result_get(r[i], 30000));
     mp_async_result_free(r[i]);
@@ -834,7 +841,9 @@ START_TEST(map_async_callback_once) {
   mp_assert_ok(mp_pool_map_async(p, value_task, items, 7, &o, &r));
   mp_obj *empty = mp_obj_list();
   mp_async_result *r0;
-  mp_assert_ok(mp_pool_map_async(p, value_task, empty, 0, &(mp_async_opts){.error_callback = on_map_done, .user = &calls}, &r0));
+  mp_assert_ok(mp_pool_map_async(p, value_task, empty, 0,
+                                 &(mp_async_opts){.error_callback = on_map_done, .user = &calls},
+                                 &r0));
   mp_assert_ok(mp_async_result_get(r, 30000));
   mp_assert_ok(mp_async_result_get(r0, 30000));
   ck_assert_int_eq(mp_async_result_successful(r0), 1);
@@ -866,8 +875,10 @@ START_TEST(get_returns_after_callback) {
       mp_async_result *r;
       mp_assert_ok(mp_pool_apply_async(p, square_bytes, &x, 8,
                                        &(mp_async_opts){.callback = slow_callback}, &r));
-      if (round == 0) mp_assert_ok(mp_async_result_get(r, 30000));
-      else mp_assert_ok(mp_async_result_wait(r, 30000));
+      if (round == 0)
+        mp_assert_ok(mp_async_result_get(r, 30000));
+      else
+        mp_assert_ok(mp_async_result_wait(r, 30000));
       ck_assert_int_eq(atomic_load(&slow_cb_done), 1);
       ck_assert(mp_async_result_ready(r));
       mp_async_result_free(r);

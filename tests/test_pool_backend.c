@@ -122,17 +122,17 @@ typedef struct fake_lane {
 
 struct fake {
   /* set before mp_pool_new() */
-  int nslots;     /* what slots() answers ... */
-  int slots_rc;   /* ... unless this is non-zero */
-  int start_rc;   /* non-zero: start() fails with it, starting nothing */
-  bool manual;    /* start() starts no thread: the test itself drives the slots */
-  bool hold;      /* keep every claimed chunk until terminate() */
-  int lose_slot;  /* >= 0: that slot "loses its executor" on its first chunk */
+  int nslots; /* what slots() answers ... */
+  int slots_rc; /* ... unless this is non-zero */
+  int start_rc; /* non-zero: start() fails with it, starting nothing */
+  bool manual; /* start() starts no thread: the test itself drives the slots */
+  bool hold; /* keep every claimed chunk until terminate() */
+  int lose_slot; /* >= 0: that slot "loses its executor" on its first chunk */
   _Atomic int go; /* 0: threads wait; 1: serve; 2: every slot exits at once */
 
   mp_pool_backend be;
-  mp_pool *pool;           /* as start() got it */
-  int size_at_start;       /* mp_pool_size() seen from start() */
+  mp_pool *pool; /* as start() got it */
+  int size_at_start; /* mp_pool_size() seen from start() */
   pthread_t caller, start_thread;
   fake_lane lanes[FAKE_MAX];
   pthread_t threads[FAKE_MAX];
@@ -140,8 +140,8 @@ struct fake {
   _Atomic int slots_calls, start_calls, terminate_calls;
   _Atomic int terminated;
   _Atomic int lost_done; /* lose_slot has exited: the others may start */
-  _Atomic int chunks;    /* chunks run and completed by the threads */
-  _Atomic int held;      /* hold: chunks claimed and held so far */
+  _Atomic int chunks; /* chunks run and completed by the threads */
+  _Atomic int held; /* hold: chunks claimed and held so far */
   _Atomic int late_done; /* hold: slots that made their calls after terminate() */
   size_t held_first[FAKE_MAX];
   int late_set_rc[FAKE_MAX], late_complete_rc[FAKE_MAX];
@@ -163,8 +163,9 @@ __attribute__((format(printf, 2, 3))) static void fake_error(fake *f, const char
 }
 
 static void fake_expect(fake *f, int got, int want, const char *what, int slot) {
-  if (got != want) fake_error(f, "slot %d: %s returned %d (%s), expected %d", slot, what, got,
-                              mp_err_name(got), want);
+  if (got != want)
+    fake_error(f, "slot %d: %s returned %d (%s), expected %d", slot, what, got, mp_err_name(got),
+               want);
 }
 
 /* Runs a claimed chunk here, as an executor would on its side, and completes it. */
@@ -226,8 +227,8 @@ static void hold_until_terminated(fake *f, int slot, mp_pool_chunk *c) {
   while (!atomic_load(&f->terminated)) mp_test_sleep_ms(1);
   int64_t v = 4242;
   f->late_set_rc[slot] = mp_pool_backend_set_result(f->pool, slot, c, c->first, &v, sizeof v, true);
-  f->late_complete_rc[slot] = mp_pool_backend_complete(
-      f->pool, slot, c, MP_ECLOSED, 0, "the fake backend dropped it at terminate");
+  f->late_complete_rc[slot] = mp_pool_backend_complete(f->pool, slot, c, MP_ECLOSED, 0,
+                                                       "the fake backend dropped it at terminate");
   atomic_fetch_add(&f->late_done, 1);
 }
 
@@ -262,15 +263,18 @@ static void *fake_slot_main(void *arg) {
       break;
     }
     if (slot == f->lose_slot) {
-      fake_expect(f, mp_pool_backend_complete(p, slot, &c, MP_EWORKER, 1,
-                                              "fake executor 0 was lost while running the task"),
+      fake_expect(f,
+                  mp_pool_backend_complete(p, slot, &c, MP_EWORKER, 1,
+                                           "fake executor 0 was lost while running the task"),
                   0, "complete", slot);
       fake_expect(f, mp_pool_backend_slot_exit(p, slot, 1, what), 0, "slot_exit", slot);
       atomic_store(&f->lost_done, 1);
       return NULL;
     }
-    if (f->hold) hold_until_terminated(f, slot, &c);
-    else run_chunk(f, slot, &c);
+    if (f->hold)
+      hold_until_terminated(f, slot, &c);
+    else
+      run_chunk(f, slot, &c);
   }
   fake_expect(f, mp_pool_backend_slot_exit(p, slot, 0, what), 0, "slot_exit", slot);
   return NULL;
@@ -319,7 +323,10 @@ static void fake_init(fake *f, int nslots) {
   atomic_store(&f->go, 1);
   pthread_mutex_init(&f->mu, NULL);
   f->caller = pthread_self();
-  f->be = (mp_pool_backend){.name = "fake", .ctx = f, .slots = fake_slots, .start = fake_start,
+  f->be = (mp_pool_backend){.name = "fake",
+                            .ctx = f,
+                            .slots = fake_slots,
+                            .start = fake_start,
                             .terminate = fake_terminate};
   for (int i = 0; i < FAKE_MAX; i++) f->late_set_rc[i] = f->late_complete_rc[i] = 999;
 }
@@ -436,7 +443,8 @@ START_TEST(maps_and_apply_equal_serial) {
   size_t sizes[] = {0, 13};
   for (size_t k = 0; k < NELEM(sizes); k++) {
     memset(out, 0, m * sizeof *out);
-    mp_assert_ok(mp_pool_map_array(p, cube, in, m, sizeof *in, out, sizeof *out, sizes[k], MP_FOREVER));
+    mp_assert_ok(
+        mp_pool_map_array(p, cube, in, m, sizeof *in, out, sizeof *out, sizes[k], MP_FOREVER));
     /* Python's rule: ceil(n / (4 * slots)) items per chunk */
     expect_chunks += nchunks(m, sizes[k] ? sizes[k] : (m + 11) / 12);
     for (size_t i = 0; i < m; i++) ck_assert_int_eq(out[i], (int64_t)in[i] * in[i] * in[i]);
@@ -560,8 +568,8 @@ START_TEST(task_errors_reach_get) {
   int32_t in[2000];
   int64_t out[2000];
   for (int i = 0; i < 2000; i++) in[i] = i;
-  mp_assert_ok(mp_pool_map_array_async(p, cube_fail_at_777, in, 2000, sizeof *in, out,
-                                       sizeof *out, 100, NULL, &r));
+  mp_assert_ok(mp_pool_map_array_async(p, cube_fail_at_777, in, 2000, sizeof *in, out, sizeof *out,
+                                       100, NULL, &r));
   mp_assert_rc(mp_async_result_get(r, 30000), MP_ETASK);
   mp_assert_ok(mp_async_result_error(r, &code, &status, &msg));
   ck_assert_int_eq(code, MP_ETASK);
@@ -749,10 +757,8 @@ START_TEST(backend_options_checked) {
   /* what cannot hold for a remote executor */
   mp_assert_rc(mp_pool_new(&p, &(mp_pool_opts){.backend = &f.be, .initializer = an_initializer}),
                -ENOTSUP);
-  mp_assert_rc(mp_pool_new(&p, &(mp_pool_opts){.backend = &f.be, .maxtasksperchild = 1}),
-               -ENOTSUP);
-  mp_assert_rc(mp_pool_new(&p, &(mp_pool_opts){.backend = &f.be, .task_timeout = 100}),
-               -ENOTSUP);
+  mp_assert_rc(mp_pool_new(&p, &(mp_pool_opts){.backend = &f.be, .maxtasksperchild = 1}), -ENOTSUP);
+  mp_assert_rc(mp_pool_new(&p, &(mp_pool_opts){.backend = &f.be, .task_timeout = 100}), -ENOTSUP);
   /* slots() and start() are required */
   mp_pool_backend half = f.be;
   half.slots = NULL;
@@ -794,11 +800,12 @@ START_TEST(backend_options_checked) {
   mp_assert_rc(mp_pool_map_async(p, unregistered_task, items, 0, NULL, &r), MP_ENOTREG);
   mp_assert_rc(mp_pool_imap(p, unregistered_task, items, 0, &r), MP_ENOTREG);
   mp_assert_rc(mp_pool_imap_unordered(p, unregistered_task, items, 0, &r), MP_ENOTREG);
-  mp_assert_rc(mp_pool_map_array_async(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out,
-                                       0, NULL, &r),
+  mp_assert_rc(mp_pool_map_array_async(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out, 0,
+                                       NULL, &r),
                MP_ENOTREG);
-  mp_assert_rc(mp_pool_starmap(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
-               MP_ENOTREG);
+  mp_assert_rc(
+      mp_pool_starmap(p, unregistered_elem, in, 3, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
+      MP_ENOTREG);
   ck_assert_ptr_null(r);
   mp_assert_ok(mp_pool_map_array(p, cube, in, 3, sizeof *in, out, sizeof *out, 0, MP_FOREVER));
   ck_assert_int_eq(out[2], 27);
@@ -841,7 +848,7 @@ START_TEST(backend_calls_checked) {
   ck_assert_uint_eq(c.first, 0);
   ck_assert_uint_eq(c.count, 1);
   mp_assert_rc(mp_pool_backend_claim(p, 0, &c2, &seq), MP_ESTATE); /* it holds one */
-  mp_assert_rc(mp_pool_backend_claim(p, 1, &c2, &seq), 0);         /* nothing else waits */
+  mp_assert_rc(mp_pool_backend_claim(p, 1, &c2, &seq), 0); /* nothing else waits */
 
   /* item_arg */
   const void *data = NULL;

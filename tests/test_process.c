@@ -99,22 +99,21 @@ START_TEST(misuse_is_an_error) {
   char longname[MP_PROCESS_NAME_MAX + 1];
   memset(longname, 'x', sizeof longname - 1);
   longname[sizeof longname - 1] = 0;
-  mp_assert_rc(mp_process_new(&p, return_arg, NULL, &(mp_process_opts){.name = longname}),
-               -EINVAL);
+  mp_assert_rc(mp_process_new(&p, return_arg, NULL, &(mp_process_opts){.name = longname}), -EINVAL);
   mp_assert_rc(mp_process_new(&p, return_arg, NULL, &(mp_process_opts){.name = ""}), -EINVAL);
 
   mp_assert_ok(mp_process_new(&p, sleep_ms, (void *)30000, NULL));
   int code;
-  mp_assert_rc(mp_process_join(p, 0), MP_ESTATE);          /* join before start */
+  mp_assert_rc(mp_process_join(p, 0), MP_ESTATE); /* join before start */
   mp_assert_rc(mp_process_exitcode(p, &code), MP_ENOTREADY);
   mp_assert_rc(mp_process_terminate(p), MP_ESTATE);
   mp_assert_rc(mp_process_sentinel(p), MP_ESTATE);
   ck_assert(!mp_process_is_alive(p));
   ck_assert_int_eq(mp_process_pid(p), 0);
   mp_assert_ok(mp_process_start(p));
-  mp_assert_rc(mp_process_start(p), MP_ESTATE);              /* start twice */
-  mp_assert_rc(mp_process_set_daemon(p, true), MP_ESTATE);   /* daemon after start */
-  mp_assert_rc(mp_process_close(p), MP_ESTATE);              /* close while running */
+  mp_assert_rc(mp_process_start(p), MP_ESTATE); /* start twice */
+  mp_assert_rc(mp_process_set_daemon(p, true), MP_ESTATE); /* daemon after start */
+  mp_assert_rc(mp_process_close(p), MP_ESTATE); /* close while running */
   mp_assert_rc(mp_process_join(mp_current_process(), 0), MP_ESTATE); /* join self */
   mp_assert_rc(mp_process_start(mp_current_process()), MP_ESTATE);
   mp_assert_rc(mp_process_run(mp_current_process()), MP_ESTATE);
@@ -399,8 +398,7 @@ START_TEST(exit_policy) {
     mp_process *d, *w;
     void *out = (void *)(intptr_t)fds[1];
     if (mp_process_new(&d, daemon_body, out, &(mp_process_opts){.daemon = true}) ||
-        mp_process_new(&w, worker_body, out, NULL) || mp_process_start(d) ||
-        mp_process_start(w))
+        mp_process_new(&w, worker_body, out, NULL) || mp_process_start(d) || mp_process_start(w))
       _exit(9);
     exit(0); /* neither joined: the exit handler must deal with both */
   }
@@ -415,7 +413,7 @@ START_TEST(exit_policy) {
   int64_t took = mp_test_now_ms() - t0;
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   ck_assert_str_eq(out, "worker-done;");
-  ck_assert_int_ge(took, 290);   /* it waited for the non-daemon */
+  ck_assert_int_ge(took, 290); /* it waited for the non-daemon */
   ck_assert_int_lt(took, 15000); /* and did not wait for the daemon */
 }
 END_TEST
@@ -490,7 +488,8 @@ static void *thread_spawner(void *arg) {
 
 START_TEST(threads_start_children) {
   pthread_t t[3];
-  for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, thread_spawner, NULL), 0);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(pthread_create(&t[i], NULL, thread_spawner, NULL), 0);
   for (int i = 0; i < 3; i++) {
     void *res;
     pthread_join(t[i], &res);

@@ -261,7 +261,8 @@ START_TEST(zero_byte_and_1mib) {
     memset(big, 0, n); /* the queue copied it */
     mp_assert_ok(mp_queue_get_bytes(q, back, n, &len, 0));
     ck_assert_uint_eq(len, n);
-    for (size_t i = 0; i < n; i += 4093) ck_assert_uint_eq(back[i], (unsigned char)(i * 31 + (size_t)round));
+    for (size_t i = 0; i < n; i += 4093)
+      ck_assert_uint_eq(back[i], (unsigned char)(i * 31 + (size_t)round));
   }
   /* zero-copy get, released into the cache, reused by the next put */
   mp_assert_ok(mp_queue_put_bytes(q, back, n, 0));

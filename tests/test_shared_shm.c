@@ -159,8 +159,10 @@ static int child_closes_last(void *arg) {
   memcpy(buf, "child", 6);
   int64_t end = mp_test_now_ms() + 10000;
   while (!*a->go)
-    if (mp_test_now_ms() > end) return 1;
-    else mp_test_sleep_ms(2);
+    if (mp_test_now_ms() > end)
+      return 1;
+    else
+      mp_test_sleep_ms(2);
   if (!shm_exists(mp_shm_name(a->shm))) return 2; /* still in use by us */
   if (strcmp(buf, "child") != 0) return 3;
   char name[MP_SHM_NAME_MAX + 1];
@@ -200,8 +202,10 @@ static int child_leaves_open(void *arg) {
   memcpy(mp_shm_buf(a->shm), "child", 6);
   int64_t end = mp_test_now_ms() + 10000;
   while (!*a->go)
-    if (mp_test_now_ms() > end) return 1;
-    else mp_test_sleep_ms(2);
+    if (mp_test_now_ms() > end)
+      return 1;
+    else
+      mp_test_sleep_ms(2);
   return 0; /* the handle stays open */
 }
 
@@ -236,8 +240,10 @@ static int grandchild(void *arg) {
   volatile char *buf = mp_shm_buf(s);
   int64_t end = mp_test_now_ms() + 10000;
   while (buf[1] != 'q') /* the test writes "q" at [1] when it wants us to close */
-    if (mp_test_now_ms() > end) return 1;
-    else mp_test_sleep_ms(2);
+    if (mp_test_now_ms() > end)
+      return 1;
+    else
+      mp_test_sleep_ms(2);
   mp_shm_free(s);
   return 0;
 }
@@ -249,7 +255,7 @@ static int creator(void *arg) {
   mp_process *g;
   if (mp_process_new(&g, grandchild, s, NULL) < 0 || mp_process_start(g) < 0) return 2;
   ((char *)mp_shm_buf(s))[0] = 'r'; /* ready */
-  for (;;) pause();                 /* until SIGKILL */
+  for (;;) pause(); /* until SIGKILL */
 }
 
 static void kill_creator(char *name) {

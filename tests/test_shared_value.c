@@ -46,10 +46,10 @@ typedef struct {
 } int_case;
 
 static const int_case INT_CASES[] = {
-    {'b', SCHAR_MIN, SCHAR_MAX}, {'B', 0, UCHAR_MAX}, {'c', 0, UCHAR_MAX},
-    {'h', SHRT_MIN, SHRT_MAX},   {'H', 0, USHRT_MAX}, {'i', INT_MIN, INT_MAX},
+    {'b', SCHAR_MIN, SCHAR_MAX}, {'B', 0, UCHAR_MAX},       {'c', 0, UCHAR_MAX},
+    {'h', SHRT_MIN, SHRT_MAX},   {'H', 0, USHRT_MAX},       {'i', INT_MIN, INT_MAX},
     {'I', 0, UINT_MAX},          {'l', LONG_MIN, LONG_MAX}, {'L', 0, ULONG_MAX},
-    {'q', LLONG_MIN, LLONG_MAX}, {'Q', 0, ULLONG_MAX}, {'u', WCHAR_MIN, WCHAR_MAX},
+    {'q', LLONG_MIN, LLONG_MAX}, {'Q', 0, ULLONG_MAX},      {'u', WCHAR_MIN, WCHAR_MAX},
 };
 
 START_TEST(integer_round_trips) {
@@ -104,8 +104,8 @@ START_TEST(init_values_and_raw_storage) {
     char tc;
     const void *init;
     int64_t expect;
-  } cases[] = {{'b', &b, -5}, {'H', &H, 60000}, {'i', &i, -123456}, {'L', &L, 1LL << 40},
-               {'q', &q, -(1LL << 50)}, {'c', &c, 'x'}, {'u', &w, 0xe9}, {'?', &t, 1}};
+  } cases[] = {{'b', &b, -5},           {'H', &H, 60000}, {'i', &i, -123456}, {'L', &L, 1LL << 40},
+               {'q', &q, -(1LL << 50)}, {'c', &c, 'x'},   {'u', &w, 0xe9},    {'?', &t, 1}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     mp_value *v;
     mp_assert_ok(mp_value_new(&v, cases[k].tc, cases[k].init, NULL));

@@ -154,15 +154,17 @@ START_TEST(names_contexts_and_refusals) {
   mp_assert_rc(mp_process_new(&p, describe, &on_stack, &spawn), -EINVAL); /* not in the heap */
   mp_pool *pool;
   mp_pool_opts po = {.processes = 1, .start_method = MP_START_FORKSERVER};
-  mp_assert_rc(mp_pool_new(&pool, &(mp_pool_opts){.processes = 1, .start_method = MP_START_SPAWN,
-                                                    .initializer = unregistered_target}),
+  mp_assert_rc(mp_pool_new(&pool, &(mp_pool_opts){.processes = 1,
+                                                  .start_method = MP_START_SPAWN,
+                                                  .initializer = unregistered_target}),
                MP_ENOTREG);
   mp_assert_ok(mp_pool_new(&pool, &po));
   mp_async_result *r;
   mp_assert_rc(mp_pool_apply_async(pool, unregistered_task, NULL, 0, NULL, &r), MP_ENOTREG);
   int in[4] = {0};
-  mp_assert_rc(mp_pool_map_array(pool, unregistered_elem, in, 4, sizeof(int), NULL, 0, 0, MP_FOREVER),
-               MP_ENOTREG);
+  mp_assert_rc(
+      mp_pool_map_array(pool, unregistered_elem, in, 4, sizeof(int), NULL, 0, 0, MP_FOREVER),
+      MP_ENOTREG);
   ck_assert_str_eq(mp_err_name(MP_ENOTREG), "MP_ENOTREG");
   mp_pool_free(pool);
 
@@ -193,8 +195,8 @@ START_TEST(exit_in_child_skips_parent_atexit) {
   atexit(parent_atexit);
   for (size_t k = 0; k < 3; k++) {
     mp_process *p;
-    mp_assert_ok(mp_process_new(&p, exits_early, NULL,
-                                &(mp_process_opts){.start_method = all_methods[k]}));
+    mp_assert_ok(
+        mp_process_new(&p, exits_early, NULL, &(mp_process_opts){.start_method = all_methods[k]}));
     mp_assert_ok(mp_process_start(p));
     ck_assert_int_eq(mp_test_finish(p), 7);
     ck_assert_int_eq(atexit_report->atexit_ran, 0);
@@ -266,8 +268,11 @@ static void check_squares(mp_obj *res, int n) {
 static void pool_every_form(mp_start_method method) {
   int *inits = mp_shared_alloc(sizeof *inits);
   mp_pool *p;
-  mp_pool_opts o = {.processes = 2, .start_method = method, .initializer = init_worker,
-                    .initarg = inits, .maxtasksperchild = 3};
+  mp_pool_opts o = {.processes = 2,
+                    .start_method = method,
+                    .initializer = init_worker,
+                    .initarg = inits,
+                    .maxtasksperchild = 3};
   mp_assert_ok(mp_pool_new(&p, &o));
   const int n = 301;
   mp_obj *items = ints(n), *res;
@@ -334,7 +339,8 @@ static void pool_every_form(mp_start_method method) {
   }
   mp_assert_ok(mp_pool_map_array(p, triple, in, N, sizeof *in, out, sizeof *out, 0, MP_FOREVER));
   for (int i = 0; i < N; i++) ck_assert_int_eq(out[i], 3 * i);
-  mp_assert_ok(mp_pool_starmap(p, multiply, args, N, sizeof *args, out, sizeof *out, 100, MP_FOREVER));
+  mp_assert_ok(
+      mp_pool_starmap(p, multiply, args, N, sizeof *args, out, sizeof *out, 100, MP_FOREVER));
   for (int i = 0; i < N; i++) ck_assert_int_eq(out[i], (int64_t)i * (i + 1));
   free(in);
   free(out);
@@ -411,10 +417,11 @@ static void replacements_with_busy_threads(mp_start_method method, int tasks) {
     ck_assert_int_eq(pthread_create(&th[i], NULL, busy_thread, &b[i]), 0);
   }
   mp_pool *p;
-  mp_assert_ok(mp_pool_new(&p, &(mp_pool_opts){.processes = 2, .maxtasksperchild = 1,
-                                               .start_method = method}));
+  mp_assert_ok(mp_pool_new(
+      &p, &(mp_pool_opts){.processes = 2, .maxtasksperchild = 1, .start_method = method}));
   mp_obj *items = ints(tasks), *res;
-  mp_assert_ok(mp_pool_map(p, noop, items, 1, &res, MP_FOREVER)); /* a worker replaced after every task */
+  mp_assert_ok(
+      mp_pool_map(p, noop, items, 1, &res, MP_FOREVER)); /* a worker replaced after every task */
   ck_assert_uint_eq(mp_obj_len(res), (size_t)tasks);
   mp_obj_decref(res);
   mp_obj_decref(items);
@@ -448,8 +455,8 @@ START_TEST(fork_output_once_while_main_prints) {
   close(fd);
   setvbuf(stdout, NULL, _IOFBF, 1 << 16); /* a file: fully buffered, as a redirected program */
   mp_pool *p;
-  mp_assert_ok(mp_pool_new(&p, &(mp_pool_opts){.processes = 2, .maxtasksperchild = 1,
-                                               .start_method = MP_START_FORK}));
+  mp_assert_ok(mp_pool_new(
+      &p, &(mp_pool_opts){.processes = 2, .maxtasksperchild = 1, .start_method = MP_START_FORK}));
   mp_obj *items = ints(200);
   mp_async_result *r;
   mp_assert_ok(mp_pool_map_async(p, print_line, items, 1, NULL, &r));
@@ -511,8 +518,10 @@ static int tally_add(mp_manager_ctx *c, void *self, const mp_obj *args, mp_obj *
   return 0;
 }
 static const mp_manager_method tally_methods[] = {{"add", tally_add}};
-static const mp_manager_type tally_type = {.type_id = "Tally", .create = tally_create,
-                                           .destroy = tally_destroy, .methods = tally_methods,
+static const mp_manager_type tally_type = {.type_id = "Tally",
+                                           .create = tally_create,
+                                           .destroy = tally_destroy,
+                                           .methods = tally_methods,
                                            .nmethods = 1};
 MP_MANAGER_TYPE(tally_type);
 

@@ -12,9 +12,9 @@ typedef struct {
   mp_condition_t cond;
   mp_lock_t lock;
   mp_rlock_t rlock;
-  int ready;      /* under the condition's lock */
-  int value;      /* under the condition's lock */
-  long counter;   /* under the condition's lock */
+  int ready; /* under the condition's lock */
+  int value; /* under the condition's lock */
+  long counter; /* under the condition's lock */
   _Atomic int woken;
   _Atomic int order[MAXW];
   _Atomic int next_slot;

@@ -89,8 +89,9 @@ static void raw_worker(int rank, int size) {
 static double pool_batch(mp_pool *p) {
   double serial = serial_ns();
   uint64_t t0 = bench_now_ns();
-  bench_check_mp(mp_pool_map_array(p, work_elem, in, TASKS, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
-                 "map");
+  bench_check_mp(
+      mp_pool_map_array(p, work_elem, in, TASKS, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
+      "map");
   double par = (double)(bench_now_ns() - t0);
   check("pool");
   return serial / par;

@@ -66,7 +66,8 @@ static void farm_worker(void) {
 
 static double pool_batch(mp_pool *p) {
   uint64_t t0 = bench_now_ns();
-  bench_check_mp(mp_pool_map_array(p, tiny_elem, in, N, sizeof *in, out, sizeof *out, 1, MP_FOREVER), "map");
+  bench_check_mp(
+      mp_pool_map_array(p, tiny_elem, in, N, sizeof *in, out, sizeof *out, 1, MP_FOREVER), "map");
   uint64_t t1 = bench_now_ns();
   for (int i = 0; i < N; i += 97)
     if (out[i] != tiny(in[i])) bench_die("pool: wrong result at %d", i);

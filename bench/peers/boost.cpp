@@ -35,9 +35,9 @@ namespace bip = boost::interprocess;
 namespace {
 
 const long SMALL_ITERS = 2000000; /* BASE_ITERS of bench/queue_small.c */
-const long BIG_ITERS = 2000;      /* bench/queue_1mib.c */
+const long BIG_ITERS = 2000; /* bench/queue_1mib.c */
 const long LATENCY_ITERS = 20000; /* bench/queue_latency.c */
-const long PIPE_ITERS = 50000;    /* bench/pipe_pingpong.c */
+const long PIPE_ITERS = 50000; /* bench/pipe_pingpong.c */
 const std::size_t BIG = std::size_t(1) << 20;
 
 std::string qname[2]; /* made from the main process's pid, so every process agrees */
@@ -70,8 +70,10 @@ int producer(void *arg) {
   try {
     std::vector<unsigned char> buf(j->size, 0x5a);
     for (long i = 0; i < j->n; i++) {
-      if (j->size == sizeof i) std::memcpy(buf.data(), &i, sizeof i);
-      else buf[0] = static_cast<unsigned char>(i);
+      if (j->size == sizeof i)
+        std::memcpy(buf.data(), &i, sizeof i);
+      else
+        buf[0] = static_cast<unsigned char>(i);
       q[0]->send(buf.data(), j->size, 0);
     }
   } catch (const std::exception &e) {
@@ -101,8 +103,10 @@ double stream(std::size_t slots, std::size_t size, long iters) {
     uint64_t t1 = bench_now_ns();
     peer_reap("boost producer");
     drop_queues();
-    if (size == sizeof(long)) value = bench_ops_per_s(t1 - t0, iters);
-    else value = double(iters) * double(size) / (double(t1 - t0) / 1e9) / 1e6;
+    if (size == sizeof(long))
+      value = bench_ops_per_s(t1 - t0, iters);
+    else
+      value = double(iters) * double(size) / (double(t1 - t0) / 1e9) / 1e6;
   } catch (const std::exception &e) {
     bench_die("boost: %s", e.what());
   }

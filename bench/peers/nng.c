@@ -39,9 +39,9 @@
 #include "peer_util.h"
 
 #define SMALL_ITERS 2000000 /* BASE_ITERS of bench/queue_small.c */
-#define BIG_ITERS 2000      /* bench/queue_1mib.c */
+#define BIG_ITERS 2000 /* bench/queue_1mib.c */
 #define LATENCY_ITERS 20000 /* bench/queue_latency.c */
-#define PIPE_ITERS 50000    /* bench/pipe_pingpong.c */
+#define PIPE_ITERS 50000 /* bench/pipe_pingpong.c */
 #define BIG ((size_t)1 << 20)
 
 typedef int (*open_fn)(nng_socket *);
@@ -105,8 +105,10 @@ static int producer(void *arg) {
   memset(buf, 0x5a, j->size);
   nng_socket s = ndial_child(j->open, j->depth);
   for (long i = 0; i < j->n; i++) {
-    if (j->size == sizeof i) memcpy(buf, &i, sizeof i);
-    else buf[0] = (unsigned char)i;
+    if (j->size == sizeof i)
+      memcpy(buf, &i, sizeof i);
+    else
+      buf[0] = (unsigned char)i;
     ncheck(nng_send(s, buf, j->size, 0), true, "nng_send");
   }
   free(buf);
@@ -175,12 +177,8 @@ static double pingpong(open_fn parent_open, open_fn child_open, long iters) {
 
 static double queue_small(long iters) { return stream(sizeof(long), 4096, iters); }
 static double queue_1mib(long iters) { return stream(BIG, 4, iters); }
-static double queue_latency(long iters) {
-  return pingpong(nng_req0_open, nng_rep0_open, iters);
-}
-static double pipe_pingpong(long iters) {
-  return pingpong(nng_pair1_open, nng_pair1_open, iters);
-}
+static double queue_latency(long iters) { return pingpong(nng_req0_open, nng_rep0_open, iters); }
+static double pipe_pingpong(long iters) { return pingpong(nng_pair1_open, nng_pair1_open, iters); }
 
 int main(int argc, char **argv) {
   static const peer_workload w[] = {

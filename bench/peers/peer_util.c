@@ -15,14 +15,14 @@
 
 #include "bench_util.h"
 
-static pid_t main_pid;  /* the measuring process: the only one that cleans up */
+static pid_t main_pid; /* the measuring process: the only one that cleans up */
 static pid_t batch_pid; /* its live batch process, killed if the main process ends first */
 static void (*user_exit)(void);
-static char dir[128];   /* the endpoints' directory; "" when there is none */
+static char dir[128]; /* the endpoints' directory; "" when there is none */
 static char endpoint[256];
 
 static volatile sig_atomic_t stop_signal; /* in the main process: SIGINT, SIGTERM or SIGHUP */
-static volatile pid_t child_pid;          /* in a batch process: its child */
+static volatile pid_t child_pid; /* in a batch process: its child */
 static int start_w = -1, start_r = -1; /* the start signal: parent's and child's ends */
 
 /* Removes the directory's entries (the endpoints a library left behind) and itself. */
@@ -92,8 +92,7 @@ static double run_batch(const char *peer, peer_batch_fn fn, long iters) {
   close(p[1]);
   double v = 0;
   ssize_t r;
-  do
-    r = read(p[0], &v, sizeof v);
+  do r = read(p[0], &v, sizeof v);
   while (r < 0 && errno == EINTR && !stop_signal);
   if (stop_signal) bench_die("%s: stopped by signal %d", peer, (int)stop_signal);
   close(p[0]);
@@ -150,8 +149,8 @@ int peer_main(const peer_spec *spec, int argc, char **argv) {
     lo = v[i] < lo ? v[i] : lo;
     hi = v[i] > hi ? v[i] : hi;
   }
-  fprintf(stderr, "%s %s: min %.3f  median %.3f  max %.3f  (%d batches x %ld iters)\n",
-          spec->peer, w->name, lo, med, hi, o.batches, o.iters);
+  fprintf(stderr, "%s %s: min %.3f  median %.3f  max %.3f  (%d batches x %ld iters)\n", spec->peer,
+          w->name, lo, med, hi, o.batches, o.iters);
   printf("%.3f\t%.4g\n", med, (double)cpu / 1e3 / ((double)o.iters * o.batches));
   fflush(stdout);
   free(v);
@@ -225,8 +224,7 @@ void peer_ready(void) {
 bool peer_await_ready(void) {
   char b;
   ssize_t r;
-  do
-    r = read(start_r, &b, 1);
+  do r = read(start_r, &b, 1);
   while (r < 0 && errno == EINTR);
   return r == 1;
 }
@@ -244,8 +242,7 @@ void peer_reap(const char *who) {
   start_w = -1;
   int st = 0;
   pid_t r;
-  do
-    r = waitpid(child_pid, &st, 0);
+  do r = waitpid(child_pid, &st, 0);
   while (r < 0 && errno == EINTR);
   if (r != child_pid) bench_die("waitpid: %s", strerror(errno));
   child_pid = 0;

@@ -41,7 +41,7 @@ typedef double (*peer_batch_fn)(long iters);
 
 typedef struct peer_workload {
   const char *name; /* the multiproc workload it matches, e.g. "queue_small" */
-  long base_iters;  /* that workload's BASE_ITERS */
+  long base_iters; /* that workload's BASE_ITERS */
   peer_batch_fn fn;
 } peer_workload;
 

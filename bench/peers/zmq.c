@@ -31,9 +31,9 @@
 #include "peer_util.h"
 
 #define SMALL_ITERS 2000000 /* BASE_ITERS of bench/queue_small.c */
-#define BIG_ITERS 2000      /* bench/queue_1mib.c */
+#define BIG_ITERS 2000 /* bench/queue_1mib.c */
 #define LATENCY_ITERS 20000 /* bench/queue_latency.c */
-#define PIPE_ITERS 50000    /* bench/pipe_pingpong.c */
+#define PIPE_ITERS 50000 /* bench/pipe_pingpong.c */
 #define BIG ((size_t)1 << 20)
 
 typedef struct {
@@ -83,16 +83,14 @@ static void zclose(zside *z) {
 /* Send and receive, retried if a signal (SIGCHLD) interrupts them. */
 static int zsend(void *s, const void *buf, size_t len) {
   int r;
-  do
-    r = zmq_send(s, buf, len, 0);
+  do r = zmq_send(s, buf, len, 0);
   while (r < 0 && zmq_errno() == EINTR);
   return r;
 }
 
 static int zrecv(void *s, void *buf, size_t len) {
   int r;
-  do
-    r = zmq_recv(s, buf, len, 0);
+  do r = zmq_recv(s, buf, len, 0);
   while (r < 0 && zmq_errno() == EINTR);
   return r;
 }
@@ -121,8 +119,10 @@ static int producer(void *arg) {
   zside z;
   zconnect_child(&z, ZMQ_PUSH, j->hwm);
   for (long i = 0; i < j->n; i++) {
-    if (j->size == sizeof i) memcpy(buf, &i, sizeof i);
-    else buf[0] = (unsigned char)i;
+    if (j->size == sizeof i)
+      memcpy(buf, &i, sizeof i);
+    else
+      buf[0] = (unsigned char)i;
     zcheck(zsend(z.sock, buf, j->size) == (int)j->size, true, "zmq_send");
   }
   zchild_end(&z);

@@ -76,7 +76,8 @@ int main(int argc, char **argv) {
   double *in = malloc(N * sizeof *in), *out = malloc(N * sizeof *out);
   if (!in || !out) return 1;
   for (int i = 0; i < N; i++) in[i] = i;
-  check(mp_pool_map_array(pool, halve, in, N, sizeof *in, out, sizeof *out, 0, MP_FOREVER), "map_array");
+  check(mp_pool_map_array(pool, halve, in, N, sizeof *in, out, sizeof *out, 0, MP_FOREVER),
+        "map_array");
   double sum = 0;
   for (int i = 0; i < N; i++) sum += out[i];
   printf("halve over ranks: sum = %.1f\n", sum);

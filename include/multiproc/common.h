@@ -49,24 +49,24 @@ typedef int64_t mp_timeout_ms;
 enum {
   MP_ETIMEDOUT = -ETIMEDOUT, /* the timeout passed before the call could complete */
   MP_ERRBASE = -10000,
-  MP_EOF = MP_ERRBASE - 1,             /* end of stream: every writer of a channel is gone */
-  MP_ECLOSED = MP_ERRBASE - 2,         /* the object was closed */
-  MP_EFULL = MP_ERRBASE - 3,           /* a bounded queue is full */
-  MP_EEMPTY = MP_ERRBASE - 4,          /* a queue is empty */
-  MP_EOWNERDEAD = MP_ERRBASE - 5,      /* acquired, but the previous owner died holding it */
+  MP_EOF = MP_ERRBASE - 1, /* end of stream: every writer of a channel is gone */
+  MP_ECLOSED = MP_ERRBASE - 2, /* the object was closed */
+  MP_EFULL = MP_ERRBASE - 3, /* a bounded queue is full */
+  MP_EEMPTY = MP_ERRBASE - 4, /* a queue is empty */
+  MP_EOWNERDEAD = MP_ERRBASE - 5, /* acquired, but the previous owner died holding it */
   MP_ENOTRECOVERABLE = MP_ERRBASE - 6, /* a lock left inconsistent can no longer be used */
-  MP_EBROKEN = MP_ERRBASE - 7,         /* a barrier is broken, or a peer vanished mid-exchange */
-  MP_EAUTH = MP_ERRBASE - 8,           /* authentication with the peer failed */
-  MP_EWORKER = MP_ERRBASE - 9,         /* a worker process died while running the task */
-  MP_ESTATE = MP_ERRBASE - 10,         /* the object is in the wrong state for this call */
-  MP_ENOTREADY = MP_ERRBASE - 11,      /* a result or exit status is not available yet */
-  MP_ETOOBIG = MP_ERRBASE - 12,        /* a message is larger than the allowed maximum */
-  MP_ECORRUPT = MP_ERRBASE - 13,       /* received data is malformed */
-  MP_ENOTCHILD = MP_ERRBASE - 14,      /* the process is not a child of the calling process */
-  MP_ETASK = MP_ERRBASE - 15,          /* a pool task reported an error (a non-zero status) */
-  MP_EREMOTE = MP_ERRBASE - 16,        /* a manager's server reported an error (see its message) */
-  MP_ENOTREG = MP_ERRBASE - 17,        /* a function is not a registered (named) task */
-  MP_ECANCELLED = MP_ERRBASE - 18,     /* a pool task was cancelled before it started */
+  MP_EBROKEN = MP_ERRBASE - 7, /* a barrier is broken, or a peer vanished mid-exchange */
+  MP_EAUTH = MP_ERRBASE - 8, /* authentication with the peer failed */
+  MP_EWORKER = MP_ERRBASE - 9, /* a worker process died while running the task */
+  MP_ESTATE = MP_ERRBASE - 10, /* the object is in the wrong state for this call */
+  MP_ENOTREADY = MP_ERRBASE - 11, /* a result or exit status is not available yet */
+  MP_ETOOBIG = MP_ERRBASE - 12, /* a message is larger than the allowed maximum */
+  MP_ECORRUPT = MP_ERRBASE - 13, /* received data is malformed */
+  MP_ENOTCHILD = MP_ERRBASE - 14, /* the process is not a child of the calling process */
+  MP_ETASK = MP_ERRBASE - 15, /* a pool task reported an error (a non-zero status) */
+  MP_EREMOTE = MP_ERRBASE - 16, /* a manager's server reported an error (see its message) */
+  MP_ENOTREG = MP_ERRBASE - 17, /* a function is not a registered (named) task */
+  MP_ECANCELLED = MP_ERRBASE - 18, /* a pool task was cancelled before it started */
   MP_ERRLAST = MP_ERRBASE - 19
 };
 

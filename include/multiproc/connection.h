@@ -137,9 +137,9 @@ MP_EXTERN void mp_conn_free(mp_conn *c);
 
 /* What an mp_wait_item watches. */
 typedef enum mp_wait_kind {
-  MP_WAIT_CONN,    /* a connection: ready when a receive would not block (data, EOF, error) */
+  MP_WAIT_CONN, /* a connection: ready when a receive would not block (data, EOF, error) */
   MP_WAIT_PROCESS, /* a started child (its sentinel): ready once it has ended */
-  MP_WAIT_FD       /* any fd: ready when poll() reports POLLIN, POLLHUP or POLLERR */
+  MP_WAIT_FD /* any fd: ready when poll() reports POLLIN, POLLHUP or POLLERR */
 } mp_wait_kind;
 
 /* One object to watch.  Set kind and the matching member; mp_wait() sets ready. */

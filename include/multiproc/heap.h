@@ -39,9 +39,9 @@ MP_EXTERN void mp_shared_free(void *ptr, size_t size);
 
 /* Usage figures, for diagnostics and tests. */
 typedef struct mp_heap_stats {
-  size_t size;       /* bytes reserved */
-  size_t used;       /* bytes handed out from the reservation so far (its high-water mark) */
-  size_t allocated;  /* bytes currently allocated by callers (rounded to size classes) */
+  size_t size; /* bytes reserved */
+  size_t used; /* bytes handed out from the reservation so far (its high-water mark) */
+  size_t allocated; /* bytes currently allocated by callers (rounded to size classes) */
   size_t recoveries; /* times a caller took the heap lock over from a dead holder */
 } mp_heap_stats;
 

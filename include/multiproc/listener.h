@@ -75,8 +75,7 @@ typedef struct mp_listener_opts {
  * not resolve), other negative errno from socket/bind/listen, -ENOMEM.  What is wrong with a
  * malformed or unresolvable address (no port, a bad port, an unknown host) is said in
  * mp_error_message(). */
-MP_EXTERN int mp_listener_new(mp_listener **out, const char *address,
-                              const mp_listener_opts *opts);
+MP_EXTERN int mp_listener_new(mp_listener **out, const char *address, const mp_listener_opts *opts);
 
 /* Waits at most timeout ms for the next client whose handshake completes, whichever order
  * clients connected in, and gives its connection in *out, which the caller owns

@@ -173,10 +173,10 @@ MP_EXTERN int mp_manager_register(mp_manager *m, const mp_manager_type *type);
  * mp_manager_register() on each manager that serves it.  Errors: -EINVAL, -EEXIST (another
  * type under that id), -ENOMEM. */
 MP_EXTERN int mp_manager_register_type(const mp_manager_type *type);
-#define MP_MANAGER_TYPE(var)                                                  \
-  __attribute__((constructor)) static void mp__register_type_##var(void) {   \
-    (void)mp_manager_register_type(&(var));                                  \
-  }                                                                           \
+#define MP_MANAGER_TYPE(var)                                                                       \
+  __attribute__((constructor)) static void mp__register_type_##var(void) {                         \
+    (void)mp_manager_register_type(&(var));                                                        \
+  }                                                                                                \
   struct mp__register_type_##var##_needs_a_semicolon
 
 /* Limits of the server's listener, for the clients that connect by address (the ones that do
@@ -287,10 +287,8 @@ MP_EXTERN int mp_manager_namespace(mp_manager *m, mp_proxy **out);
  * and 'f' a number, 'c' a 1-byte bytes, 'u' a 1-character str).  Array's typecode must be one
  * of array.array's, "bBuhHiIlLqQfd", as in Python (-EINVAL otherwise, before any round trip,
  * with the reason in mp_error_message()); Value stores any, as Python's manager does. */
-MP_EXTERN int mp_manager_value(mp_manager *m, char typecode, const mp_obj *value,
-                               mp_proxy **out);
-MP_EXTERN int mp_manager_array(mp_manager *m, char typecode, const mp_obj *seq,
-                               mp_proxy **out);
+MP_EXTERN int mp_manager_value(mp_manager *m, char typecode, const mp_obj *value, mp_proxy **out);
+MP_EXTERN int mp_manager_array(mp_manager *m, char typecode, const mp_obj *seq, mp_proxy **out);
 /* Queue(maxsize) / JoinableQueue(maxsize): 0 means unbounded. */
 MP_EXTERN int mp_manager_queue(mp_manager *m, size_t maxsize, mp_proxy **out);
 MP_EXTERN int mp_manager_joinable_queue(mp_manager *m, size_t maxsize, mp_proxy **out);
@@ -315,8 +313,8 @@ MP_EXTERN int mp_manager_barrier(mp_manager *m, unsigned parties, mp_proxy **out
  * within about 50 ms of the call's start, or 800 ms in a call already waiting longer, whatever
  * the timeout.  Errors: -EINVAL, the method's error (see the top
  * of this file), MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM, MP_ETOOBIG. */
-MP_EXTERN int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args,
-                            mp_obj **result, mp_timeout_ms timeout);
+MP_EXTERN int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args, mp_obj **result,
+                            mp_timeout_ms timeout);
 
 /* _getvalue(): a copy of the referent (dict, list, Namespace as a dict, Value's value, Array as
  * a list), as printing a proxy shows it.  *out is a new reference.  Errors: as mp_proxy_call. */

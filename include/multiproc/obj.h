@@ -165,8 +165,7 @@ MP_EXTERN int mp_obj_encode(const mp_obj *o, void **buf, size_t *len);
  * -EINVAL (out NULL, or buf NULL with len > 0).  Float 32 decodes as a float.  A map whose
  * keys repeat (also as 1 and 1.0) keeps the first key and the last value, as Python's dict
  * does.  lim may be NULL for the defaults. */
-MP_EXTERN int mp_obj_decode(const void *buf, size_t len, const mp_obj_limits *lim,
-                            mp_obj **out);
+MP_EXTERN int mp_obj_decode(const void *buf, size_t len, const mp_obj_limits *lim, mp_obj **out);
 
 #ifdef __cplusplus
 }

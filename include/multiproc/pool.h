@@ -81,8 +81,7 @@ MP_EXTERN int mp_task_return_obj(mp_task *t, const mp_obj *o);
  * `return mp_task_error(3, "bad input %d", x);` reads naturally.  Outside a task it only
  * returns status. */
 #define MP_TASK_MSG_MAX 256
-MP_EXTERN int mp_task_error(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+MP_EXTERN int mp_task_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* An element function for the typed array map: reads one input element at in, writes one
  * output element at out (NULL when the map has no output), returns 0, or a non-zero status to
@@ -94,9 +93,9 @@ typedef int (*mp_map_fn)(const void *in, void *out);
 
 /* Options for mp_pool_new(); NULL or a zeroed struct means the defaults. */
 typedef struct mp_pool_opts {
-  int processes;                 /* workers; 0: mp_usable_cpu_count() */
+  int processes; /* workers; 0: mp_usable_cpu_count() */
   int (*initializer)(void *arg); /* run in each worker before its first task; non-zero fails */
-  void *initarg;                 /* passed to initializer (the worker's copy of the pointer) */
+  void *initarg; /* passed to initializer (the worker's copy of the pointer) */
   /* Tasks (chunks) a worker runs before it is replaced by a fresh one; 0: no limit. */
   unsigned maxtasksperchild;
   /* A task (one chunk) still running after this many ms has its worker killed and fails with
@@ -191,8 +190,8 @@ MP_EXTERN int mp_pool_apply_async_obj(mp_pool *p, mp_task_fn fn, const mp_obj *a
 /* apply(fn, arg): on success the result bytes are in a new malloc'd buffer (*result,
  * *result_len; free() it); result may be NULL to drop them.  Errors: those of apply_async and
  * of mp_async_result_get(). */
-MP_EXTERN int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t len,
-                            void **result, size_t *result_len, mp_timeout_ms timeout);
+MP_EXTERN int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t len, void **result,
+                            size_t *result_len, mp_timeout_ms timeout);
 
 /* apply with a value argument and a value result (*result: a new reference, or NULL). */
 MP_EXTERN int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp_obj **result,
@@ -203,9 +202,8 @@ MP_EXTERN int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp
  * item with mp_async_result_item*() or all at once with mp_async_result_list().  The result
  * fails if any task fails.  Errors: -EINVAL (items not a list/tuple), MP_ECLOSED, MP_ESTATE,
  * -ENOMEM, MP_ETOOBIG (an item cannot be encoded). */
-MP_EXTERN int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const mp_obj *items,
-                                size_t chunksize, const mp_async_opts *opts,
-                                mp_async_result **out);
+MP_EXTERN int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chunksize,
+                                const mp_async_opts *opts, mp_async_result **out);
 
 /* map(fn, items, chunksize): *results is a new list of the result values.  Errors: those of
  * map_async, and the first task error in completion order as get() gives it (use map_async
@@ -232,15 +230,14 @@ MP_EXTERN int mp_pool_imap_unordered(mp_pool *p, mp_task_fn fn, const mp_obj *it
  * Errors: -EINVAL (in NULL with n > 0, in_size 0, out/out_size mismatch), MP_ECLOSED,
  * MP_ESTATE, -ENOMEM. */
 MP_EXTERN int mp_pool_map_array_async(mp_pool *p, mp_map_fn fn, const void *in, size_t n,
-                                      size_t in_size, void *out, size_t out_size,
-                                      size_t chunksize, const mp_async_opts *opts,
-                                      mp_async_result **out_result);
+                                      size_t in_size, void *out, size_t out_size, size_t chunksize,
+                                      const mp_async_opts *opts, mp_async_result **out_result);
 
 /* map_array_async and get.  After a timeout or an interrupt, an out outside the shared heap is
  * left as it was (elements are copied out only when the whole map is done); an out in the heap
  * holds what the finished chunks wrote, and the chunks still running may yet write theirs. */
-MP_EXTERN int mp_pool_map_array(mp_pool *p, mp_map_fn fn, const void *in, size_t n,
-                                size_t in_size, void *out, size_t out_size, size_t chunksize,
+MP_EXTERN int mp_pool_map_array(mp_pool *p, mp_map_fn fn, const void *in, size_t n, size_t in_size,
+                                void *out, size_t out_size, size_t chunksize,
                                 mp_timeout_ms timeout);
 
 /* starmap(fn, args): the C form of fn(*args) over a sequence -- fn receives a pointer to
@@ -250,9 +247,8 @@ MP_EXTERN int mp_pool_starmap(mp_pool *p, mp_map_fn fn, const void *args, size_t
                               size_t args_size, void *out, size_t out_size, size_t chunksize,
                               mp_timeout_ms timeout);
 MP_EXTERN int mp_pool_starmap_async(mp_pool *p, mp_map_fn fn, const void *args, size_t n,
-                                    size_t args_size, void *out, size_t out_size,
-                                    size_t chunksize, const mp_async_opts *opts,
-                                    mp_async_result **out_result);
+                                    size_t args_size, void *out, size_t out_size, size_t chunksize,
+                                    const mp_async_opts *opts, mp_async_result **out_result);
 
 /* ---- AsyncResult ---- */
 
@@ -360,13 +356,12 @@ MP_EXTERN int mp_pool_fd(mp_pool *p, int *fd);
  * so setting each one returned to NULL and calling again gives the results in completion
  * order.  Results may come from different pools.  Returns 0, MP_ETIMEDOUT, -EINVAL (no
  * non-NULL entry), or an error of mp_async_result_fd(). */
-MP_EXTERN int mp_async_result_wait_any(mp_async_result *const *rs, size_t n,
-                                       mp_timeout_ms timeout, size_t *index);
+MP_EXTERN int mp_async_result_wait_any(mp_async_result *const *rs, size_t n, mp_timeout_ms timeout,
+                                       size_t *index);
 
 /* wait(ALL_COMPLETED): waits until every non-NULL result in rs is ready.  0 or MP_ETIMEDOUT
  * (some are not ready), -EINVAL. */
-MP_EXTERN int mp_async_result_wait_all(mp_async_result *const *rs, size_t n,
-                                       mp_timeout_ms timeout);
+MP_EXTERN int mp_async_result_wait_all(mp_async_result *const *rs, size_t n, mp_timeout_ms timeout);
 
 /* Frees the result; NULL accepted.  A result whose tasks still run may be freed: the pool
  * drops it when they finish, and its callbacks still run. */

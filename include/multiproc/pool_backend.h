@@ -53,9 +53,9 @@ typedef struct mp_pool_backend {
 /* A chunk held by a slot: consecutive items [first, first + count) of one submission.  It and
  * the memory it points to stay valid until the backend completes it. */
 typedef struct mp_pool_chunk {
-  bool array;            /* a typed array map (elements) rather than generic tasks */
+  bool array; /* a typed array map (elements) rather than generic tasks */
   const char *task_name; /* the registered name of its function (static string) */
-  size_t first, count;   /* the items */
+  size_t first, count; /* the items */
   /* array: count input elements of in_size bytes at in; out has room for count out_size-byte
    * elements (NULL when the map has no output), which the backend writes before completing.
    * Both in the shared heap, owned by the pool. */
@@ -97,8 +97,8 @@ MP_EXTERN int mp_pool_backend_set_result(mp_pool *p, int slot, mp_pool_chunk *c,
  * none), as a local worker's chunk would.  Afterwards c and the memory it points to are no
  * longer the backend's.  Errors: -EINVAL, MP_ESTATE (slot does not hold c: completed already,
  * or another slot's). */
-MP_EXTERN int mp_pool_backend_complete(mp_pool *p, int slot, mp_pool_chunk *c, int code,
-                                       int status, const char *message);
+MP_EXTERN int mp_pool_backend_complete(mp_pool *p, int slot, mp_pool_chunk *c, int code, int status,
+                                       const char *message);
 
 /* The slot's executor is gone for good (lost, or it left after MP_ECLOSED): code is its exit
  * status (0 for a normal exit, -signal, or another non-zero value) and what names it for
@@ -114,10 +114,10 @@ MP_EXTERN int mp_pool_backend_slot_exit(mp_pool *p, int slot, int code, const ch
 
 /* One generic task's outcome.  result is malloc'd (the caller frees it) or NULL for none. */
 typedef struct mp_task_outcome {
-  int status;   /* the task function's return value (0: success) */
+  int status; /* the task function's return value (0: success) */
   void *result; /* what it stored with mp_task_return*(), or NULL */
   size_t len;
-  bool raw;     /* result is raw bytes (mp_task_return) rather than an encoding */
+  bool raw; /* result is raw bytes (mp_task_return) rather than an encoding */
   char message[MP_TASK_MSG_MAX]; /* mp_task_error()'s message, or "" */
 } mp_task_outcome;
 

@@ -42,7 +42,7 @@ typedef enum mp_start_method {
  * name and not a daemon. */
 typedef struct mp_process_opts {
   const char *name; /* NULL: "Process-N", numbered as Python does ("Process-1:2" in a child) */
-  bool daemon;      /* ended (SIGTERM) when the parent exits; see mp_process_set_daemon() */
+  bool daemon; /* ended (SIGTERM) when the parent exits; see mp_process_set_daemon() */
   /* How the child is started (multiproc/start.h); MP_START_DEFAULT: the program's default.
    * Under forkserver and spawn the target must be registered (MP_TARGET) and arg must be NULL
    * or point into the shared heap, the only memory the child shares with its parent. */

@@ -80,8 +80,8 @@ MP_EXTERN const char *mp_typecodes(void);
  * lock=True: the object gets its own RLock.  At most one of raw, lock and rlock may be set
  * (-EINVAL otherwise). */
 typedef struct mp_shared_opts {
-  bool raw;          /* lock=False: no lock at all (RawValue, RawArray) */
-  mp_lock_t *lock;   /* lock=a Lock: this one, shared with other objects if wished */
+  bool raw; /* lock=False: no lock at all (RawValue, RawArray) */
+  mp_lock_t *lock; /* lock=a Lock: this one, shared with other objects if wished */
   mp_rlock_t *rlock; /* lock=an RLock: this one */
 } mp_shared_opts;
 
@@ -164,8 +164,8 @@ MP_EXTERN int mp_array_new(mp_array **out, char typecode, size_t length, const v
 /* Makes an Array of length elements of any C type of elem_size bytes (Python's
  * Array(SomeStructure, ...)): pass sizeof(struct point).  init points to length such elements,
  * or is NULL for zeros.  Errors: as mp_array_new, and -EINVAL for elem_size 0. */
-MP_EXTERN int mp_array_new_struct(mp_array **out, size_t elem_size, size_t length,
-                                  const void *init, const mp_shared_opts *opts);
+MP_EXTERN int mp_array_new_struct(mp_array **out, size_t elem_size, size_t length, const void *init,
+                                  const mp_shared_opts *opts);
 
 /* Frees an array made by this process; NULL is accepted. */
 MP_EXTERN void mp_array_free(mp_array *a);

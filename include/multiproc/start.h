@@ -111,10 +111,8 @@ MP_EXTERN const char *mp_task_name_of(void (*fn)(void));
 /* At file scope: registers fn (a pool task, mp_task_fn) under its own name when the program
  * loads.  MP_MAP_TASK does it for an element function of the typed array map (mp_map_fn), and
  * MP_TARGET for a process target or pool initializer (mp_target_fn). */
-#define MP__REGISTER_AT_LOAD(fn, reg)                                   \
-  __attribute__((constructor)) static void mp__register_##fn(void) {    \
-    (void)reg(#fn, fn);                                                 \
-  }                                                                     \
+#define MP__REGISTER_AT_LOAD(fn, reg)                                                              \
+  __attribute__((constructor)) static void mp__register_##fn(void) { (void)reg(#fn, fn); }         \
   struct mp__register_##fn##_needs_a_semicolon
 #define MP_TASK(fn) MP__REGISTER_AT_LOAD(fn, mp_register_task)
 #define MP_MAP_TASK(fn) MP__REGISTER_AT_LOAD(fn, mp_register_map_task)

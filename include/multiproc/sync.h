@@ -125,7 +125,7 @@ typedef struct mp_condition {
 /* Which lock a Condition uses: its own RLock (the default, as in Python), or one the caller
  * supplies, a Lock or an RLock living in the same shared memory as the condition. */
 typedef struct mp_condition_opts {
-  mp_lock_t *lock;   /* use this Lock, or */
+  mp_lock_t *lock; /* use this Lock, or */
   mp_rlock_t *rlock; /* this RLock; both NULL: an RLock inside the condition */
 } mp_condition_opts;
 

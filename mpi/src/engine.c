@@ -26,10 +26,10 @@
 typedef struct eslot {
   int rank, lane;
   bool busy, exited;
-  uint64_t seq;       /* of the message out, when busy */
+  uint64_t seq; /* of the message out, when busy */
   mp_pool_chunk chunk;
-  MPI_Request send;   /* MPI_REQUEST_NULL when none */
-  wire_buf buf;       /* the message out; kept until its send is complete */
+  MPI_Request send; /* MPI_REQUEST_NULL when none */
+  wire_buf buf; /* the message out; kept until its send is complete */
 } eslot;
 
 typedef struct engine {
@@ -38,7 +38,7 @@ typedef struct engine {
   eslot *slots;
   pthread_t thread;
   _Atomic int terminated;
-  _Atomic int live;  /* slots not exited: at 0 the thread is leaving, and is joined */
+  _Atomic int live; /* slots not exited: at 0 the thread is leaving, and is joined */
 } engine;
 
 /* How long the engine polls for replies with chunks out before it sleeps between polls (50 us
@@ -88,8 +88,10 @@ static void slot_lost(engine *e, int i) {
   if (s->exited) return;
   if (s->busy) {
     char msg[MP_TASK_MSG_MAX];
-    snprintf(msg, sizeof msg, "MPI rank %d on host %s was lost while running the task (its"
-             " connection to rank 0 closed)", s->rank, mp__mpi.ranks[s->rank].host);
+    snprintf(msg, sizeof msg,
+             "MPI rank %d on host %s was lost while running the task (its"
+             " connection to rank 0 closed)",
+             s->rank, mp__mpi.ranks[s->rank].host);
     (void)mp_pool_backend_complete(e->pool, i, &s->chunk, MP_EWORKER, 0, msg);
     s->busy = false;
   }
@@ -121,7 +123,8 @@ static int feed(engine *e, int i, uint32_t *seq) {
     return 0;
   }
   if (r != 1) return 0;
-  if (s->send != MPI_REQUEST_NULL) MPI_Wait(&s->send, MPI_STATUS_IGNORE); /* done: it was answered */
+  if (s->send != MPI_REQUEST_NULL)
+    MPI_Wait(&s->send, MPI_STATUS_IGNORE); /* done: it was answered */
   s->seq = ++seq_counter;
   if (mp__wire_pack_task(&s->buf, &s->chunk, s->lane, s->seq) != 0) {
     (void)mp_pool_backend_complete(e->pool, i, &s->chunk, -ENOMEM, 0,
@@ -296,7 +299,6 @@ int mp__mpi_engine_reap(void) {
 }
 
 static mp_pool_backend backend = {
-    .name = "mpi", .slots = backend_slots, .start = backend_start,
-    .terminate = backend_terminate};
+    .name = "mpi", .slots = backend_slots, .start = backend_start, .terminate = backend_terminate};
 
 const mp_pool_backend *mp__mpi_engine_backend(void) { return &backend; }

@@ -24,8 +24,8 @@ enum { TAG_TASK = 7101, TAG_RESULT = 7102, TAG_STOP = 7103 };
 
 /* ---- init.c: the ranks ---- */
 typedef struct mpi_rank_info {
-  int lanes;                /* chunks in flight at once (its local pool's size, or 1) */
-  int fd;                   /* rank 0: its liveness connection (-1 once lost or for rank 0) */
+  int lanes; /* chunks in flight at once (its local pool's size, or 1) */
+  int fd; /* rank 0: its liveness connection (-1 once lost or for rank 0) */
   bool lost;
   char host[MPI_HOST_MAX];
 } mpi_rank_info;
@@ -34,10 +34,10 @@ typedef struct mpi_state {
   bool initialised;
   bool we_init_mpi; /* mp_mpi_init called MPI_Init_thread (so finalize calls MPI_Finalize) */
   int rank, size;
-  int lanes;        /* this worker rank's lanes */
+  int lanes; /* this worker rank's lanes */
   mpi_rank_info *ranks; /* rank 0: size entries */
   int nlost;
-  bool pool_live;  /* an MPI pool exists (one at a time) */
+  bool pool_live; /* an MPI pool exists (one at a time) */
 } mpi_state;
 
 extern mpi_state mp__mpi;
@@ -48,7 +48,7 @@ void mp__mpi_rank_lost(int rank, const char *why);
 /* ---- wire.c: a chunk and its reply ---- */
 #define WIRE_MAGIC 0x6d706d31u /* "mpm1" */
 #define WIRE_RAW (UINT64_C(1) << 63) /* in a length word: raw bytes, not an encoding */
-#define WIRE_NONE UINT64_MAX         /* in a reply's length word: no result stored */
+#define WIRE_NONE UINT64_MAX /* in a reply's length word: no result stored */
 
 /* The fixed part of a chunk message; then name_len bytes of the task's name (no NUL); then,
  * generic: count length words and the bytes; array: count * in_size bytes.  Small on purpose:
@@ -72,7 +72,7 @@ typedef struct wire_reply {
   uint16_t msg_len;
   uint64_t seq;
   int32_t code, status; /* 0, or the chunk's error */
-  uint64_t count;       /* items that follow (generic: all of the chunk or 0; array: 0 or all) */
+  uint64_t count; /* items that follow (generic: all of the chunk or 0; array: 0 or all) */
 } wire_reply;
 
 /* A reply taken apart (the message copied and terminated). */

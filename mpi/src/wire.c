@@ -23,9 +23,15 @@ int mp__wire_reserve(wire_buf *b, size_t cap) {
 
 int mp__wire_pack_task(wire_buf *b, const mp_pool_chunk *c, int lane, uint64_t seq) {
   size_t name_len = c->task_name ? strlen(c->task_name) : 0;
-  wire_task h = {.magic = WIRE_MAGIC, .array = c->array, .lane = (uint16_t)lane, .seq = seq,
-                 .first = c->first, .count = c->count, .in_size = c->in_size,
-                 .out_size = c->out_size, .name_len = (uint32_t)name_len};
+  wire_task h = {.magic = WIRE_MAGIC,
+                 .array = c->array,
+                 .lane = (uint16_t)lane,
+                 .seq = seq,
+                 .first = c->first,
+                 .count = c->count,
+                 .in_size = c->in_size,
+                 .out_size = c->out_size,
+                 .name_len = (uint32_t)name_len};
   size_t need = sizeof h + name_len;
   if (c->array) {
     need += c->count * c->in_size;
@@ -73,8 +79,13 @@ static size_t reply_begin(wire_buf *out, int lane, uint64_t seq, int code, int s
                           uint64_t count, const char *message, size_t body_room) {
   size_t mlen = message ? strnlen(message, MP_TASK_MSG_MAX - 1) : 0;
   if (mp__wire_reserve(out, sizeof(wire_reply) + mlen + body_room)) return 0;
-  wire_reply r = {.magic = WIRE_MAGIC, .lane = (uint16_t)lane, .msg_len = (uint16_t)mlen,
-                  .seq = seq, .code = code, .status = status, .count = count};
+  wire_reply r = {.magic = WIRE_MAGIC,
+                  .lane = (uint16_t)lane,
+                  .msg_len = (uint16_t)mlen,
+                  .seq = seq,
+                  .code = code,
+                  .status = status,
+                  .count = count};
   memcpy(out->p, &r, sizeof r);
   memcpy(out->p + sizeof r, message, mlen);
   out->len = sizeof r + mlen;
@@ -93,8 +104,8 @@ static void (*lookup(const char *name, bool array))(void) {
   static bool last_array;
   static void (*last_fn)(void);
   if (last_fn && last_array == array && strcmp(last, name) == 0) return last_fn;
-  void (*fn)(void) = array ? (void (*)(void))mp_map_task_named(name)
-                           : (void (*)(void))mp_task_named(name);
+  void (*fn)(void) =
+      array ? (void (*)(void))mp_map_task_named(name) : (void (*)(void))mp_task_named(name);
   if (fn) {
     snprintf(last, sizeof last, "%s", name);
     last_array = array;
@@ -107,8 +118,8 @@ static int error_for(wire_buf *out, const wire_task *h, int code, const char *me
   return mp__wire_error_reply(out, h->lane, h->seq, code, 0, message);
 }
 
-static int run_array(const wire_task *h, const char *name, const unsigned char *in,
-                     size_t avail, wire_buf *out) {
+static int run_array(const wire_task *h, const char *name, const unsigned char *in, size_t avail,
+                     wire_buf *out) {
   char msg[MP_TASK_MSG_MAX];
   if (h->in_size == 0 || h->count > avail / h->in_size || h->count * h->in_size != avail ||
       (h->out_size && h->count > (SIZE_MAX / 2) / h->out_size))
@@ -213,7 +224,8 @@ static int run_generic(const wire_task *h, const char *name, const unsigned char
 int mp__wire_run_task(const void *msg, size_t len, wire_buf *out) {
   wire_task h;
   char name[MP_TASK_NAME_MAX];
-  if (len < sizeof h) return mp__wire_error_reply(out, 0, 0, MP_ECORRUPT, 0, "a short chunk message");
+  if (len < sizeof h)
+    return mp__wire_error_reply(out, 0, 0, MP_ECORRUPT, 0, "a short chunk message");
   memcpy(&h, msg, sizeof h);
   if (h.magic != WIRE_MAGIC || h.name_len >= sizeof name || h.name_len > len - sizeof h)
     return error_for(out, &h, MP_ECORRUPT, "a corrupt chunk message");
@@ -271,7 +283,8 @@ int mp__wire_store_reply(mp_pool *p, int slot, mp_pool_chunk *c, const wire_repl
         message = "a reply of the wrong size from a rank";
         break;
       }
-      int rc = mp_pool_backend_set_result(p, slot, c, c->first + i, data, n, (word & WIRE_RAW) != 0);
+      int rc =
+          mp_pool_backend_set_result(p, slot, c, c->first + i, data, n, (word & WIRE_RAW) != 0);
       if (rc != 0 && code == 0) {
         code = MP_ETASK;
         status = rc;

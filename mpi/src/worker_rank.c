@@ -154,8 +154,8 @@ int mp__mpi_worker_main(bool *finalize) {
         char msg[MP_TASK_MSG_MAX];
         (void)mp_async_result_error(fl[k].r, NULL, NULL, &why);
         snprintf(msg, sizeof msg, "on MPI rank %d: %s", mp__mpi.rank, why ? why : mp_strerror(rc));
-        (void)mp__wire_error_reply(&reply, fl[k].lane, fl[k].seq, rc == MP_ETASK ? MP_ETASK : MP_EWORKER,
-                                   0, msg);
+        (void)mp__wire_error_reply(&reply, fl[k].lane, fl[k].seq,
+                                   rc == MP_ETASK ? MP_ETASK : MP_EWORKER, 0, msg);
       }
       mp_async_result_free(fl[k].r);
       fl[k--] = fl[--nfl];
@@ -190,7 +190,9 @@ int mp__mpi_worker_main(bool *finalize) {
      * only then does it sleep, in growing steps, so an idle job costs little CPU. */
     int64_t idle = now - idle_since;
     if (idle < IDLE_POLL_NS) continue;
-    struct timespec ts = {0, idle < 10 * IDLE_POLL_NS ? 50000 : idle < 100 * IDLE_POLL_NS ? 200000 : 1000000};
+    struct timespec ts = {0, idle < 10 * IDLE_POLL_NS    ? 50000
+                             : idle < 100 * IDLE_POLL_NS ? 200000
+                                                         : 1000000};
     nanosleep(&ts, NULL);
   }
   if (local) {
@@ -202,7 +204,8 @@ int mp__mpi_worker_main(bool *finalize) {
   free(fl);
   free(in.p);
   free(reply.p);
-  if (status == 0 && *finalize && snd.req != MPI_REQUEST_NULL) MPI_Wait(&snd.req, MPI_STATUS_IGNORE);
+  if (status == 0 && *finalize && snd.req != MPI_REQUEST_NULL)
+    MPI_Wait(&snd.req, MPI_STATUS_IGNORE);
   free(snd.buf.p);
   return status;
 }

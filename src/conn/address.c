@@ -33,16 +33,11 @@ static int resolve_error(int e) {
     case EAI_NODATA:
 #endif
     case EAI_FAIL:
-    case EAI_ADDRFAMILY:
-      return -ENXIO;
-    case EAI_AGAIN:
-      return -EAGAIN;
-    case EAI_MEMORY:
-      return -ENOMEM;
-    case EAI_SYSTEM:
-      return errno > 0 ? -errno : -EIO;
-    default:
-      return -EINVAL;
+    case EAI_ADDRFAMILY: return -ENXIO;
+    case EAI_AGAIN: return -EAGAIN;
+    case EAI_MEMORY: return -ENOMEM;
+    case EAI_SYSTEM: return errno > 0 ? -errno : -EIO;
+    default: return -EINVAL;
   }
 }
 
@@ -64,7 +59,8 @@ static int split_host_port(const char *s, char *host, size_t cap, char *port, in
     if (colon == NULL)
       return mp__fail(-EINVAL,
                       "address \"%s\" has no port: expected \"host:port\", \"[v6addr]:port\", "
-                      "a path with a '/' or \"@name\"", s);
+                      "a path with a '/' or \"@name\"",
+                      s);
     hlen = (size_t)(colon - s);
     if (memchr(s, ':', hlen) != NULL) /* a bare IPv6 address needs brackets */
       return mp__fail(-EINVAL, "address \"%s\": an IPv6 address is \"[addr]:port\"", s);
@@ -99,7 +95,8 @@ int mp__addr_resolve(const char *address, bool passive, mp__sockaddr *out, int m
   int family = AF_UNSPEC;
   int rc = split_host_port(address, host, sizeof host, port, &family);
   if (rc < 0) return rc;
-  struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM,
+  struct addrinfo hints = {.ai_family = family,
+                           .ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0)};
   struct addrinfo *res = NULL;
   /* An empty host: every interface for a listener, the loopback address for a client. */
@@ -146,8 +143,7 @@ int mp__addr_format(const mp__sockaddr *a, char *buf) {
       n = snprintf(buf, MP_ADDRESS_MAX, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
       break;
     }
-    default:
-      return -EINVAL;
+    default: return -EINVAL;
   }
   return n < 0 || n >= MP_ADDRESS_MAX ? -ENAMETOOLONG : 0;
 }

@@ -9,11 +9,11 @@
  * Which form a message is in is told by its length: 20 bytes (a challenge) or 16 (a response)
  * is the bare form, anything else must start with "{name}".  Every message of the handshake
  * is received with a 256-byte limit, checked before anything is allocated. */
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,9 +28,9 @@
 
 #define LEGACY_MSG_LEN 20 /* Python <= 3.11: bytes of a challenge, and the shortest accepted */
 #define MODERN_MSG_LEN 40 /* Python >= 3.12: random bytes after the "{name}" prefix */
-#define MD5_LEN 16        /* a bare HMAC-MD5 response */
+#define MD5_LEN 16 /* a bare HMAC-MD5 response */
 #define HANDSHAKE_MAX 256 /* the size limit of every handshake message, as Python's */
-#define NAME_MAX_LEN 8    /* the longest digest name ("sha3_256") */
+#define NAME_MAX_LEN 8 /* the longest digest name ("sha3_256") */
 
 typedef struct {
   const char *name;
@@ -161,8 +161,8 @@ int mp__auth_challenge_make(const char *digest, mp__challenge *ch) {
   return 0;
 }
 
-int mp__auth_challenge_verify(mp_conn *c, const void *key, size_t keylen,
-                              const mp__challenge *ch, mp__deadline d) {
+int mp__auth_challenge_verify(mp_conn *c, const void *key, size_t keylen, const mp__challenge *ch,
+                              mp__deadline d) {
   void *resp;
   size_t rlen;
   int rc = recv_msg(c, &resp, &rlen, d);
@@ -177,8 +177,7 @@ int mp__auth_challenge_verify(mp_conn *c, const void *key, size_t keylen,
   if (dg != NULL) {
     uint8_t want[EVP_MAX_MD_SIZE];
     unsigned wlen = hmac(dg, key, keylen, challenge, clen, want);
-    ok = wlen > 0 && wlen == rlen - off &&
-         CRYPTO_memcmp(want, (uint8_t *)resp + off, wlen) == 0;
+    ok = wlen > 0 && wlen == rlen - off && CRYPTO_memcmp(want, (uint8_t *)resp + off, wlen) == 0;
   }
   free(resp);
   if (ok) return 0;

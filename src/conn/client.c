@@ -10,14 +10,11 @@
  * not speak it; one that left is an end of file. */
 static int client_error(int rc) {
   switch (rc) {
-    case MP_ETOOBIG:
-      return MP_ECORRUPT;
+    case MP_ETOOBIG: return MP_ECORRUPT;
     case MP_EBROKEN:
     case -EPIPE:
-    case -ECONNRESET:
-      return MP_EOF;
-    default:
-      return rc;
+    case -ECONNRESET: return MP_EOF;
+    default: return rc;
   }
 }
 

@@ -18,10 +18,10 @@
 #define MP__CONN_SHORT_MAX 0x7fffffffu
 
 struct mp_conn {
-  int fd;        /* the socket; -1 once closed */
+  int fd; /* the socket; -1 once closed */
   bool readable; /* may receive (false for the sending end of a one-way pipe) */
   bool writable; /* may send (false for the receiving end of a one-way pipe) */
-  int broken;    /* 0, or the error that put the byte stream out of step (then MP_EBROKEN) */
+  int broken; /* 0, or the error that put the byte stream out of step (then MP_EBROKEN) */
 
   /* Received bytes not yet consumed: rbuf[rpos, rend).  Allocated at the first receive. */
   uint8_t *rbuf;

@@ -12,8 +12,8 @@
 
 enum {
   HS_WANT_ANSWER = 1, /* our challenge is out; waiting for the client's HMAC */
-  HS_WANT_CHALLENGE,  /* the client is welcome; waiting for its challenge (Python's clients) */
-  HS_WANT_VERDICT,    /* our answer is out; waiting for #WELCOME# */
+  HS_WANT_CHALLENGE, /* the client is welcome; waiting for its challenge (Python's clients) */
+  HS_WANT_VERDICT, /* our answer is out; waiting for #WELCOME# */
 };
 
 int mp__hs_begin(mp__handshake *h, mp_conn *c, const char *digest) {
@@ -61,10 +61,8 @@ int mp__hs_step(mp__handshake *h, const void *key, size_t keylen) {
         if (rc != 0) return rc;
         h->state = HS_WANT_VERDICT;
         break;
-      case HS_WANT_VERDICT:
-        return later(mp__auth_answer_result(c, now));
-      default:
-        return -EINVAL;
+      case HS_WANT_VERDICT: return later(mp__auth_answer_result(c, now));
+      default: return -EINVAL;
     }
   }
 }

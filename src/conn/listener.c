@@ -20,8 +20,8 @@ struct mp_listener {
   int family;
   uint8_t *key; /* copy of the auth key; NULL: no authentication */
   size_t keylen;
-  const char *digest;       /* the challenge form: NULL (bare MD5) or a digest name */
-  mp__pending pending;      /* handshakes in progress (keyed listeners only) */
+  const char *digest; /* the challenge form: NULL (bare MD5) or a digest name */
+  mp__pending pending; /* handshakes in progress (keyed listeners only) */
   bool has_pending;
   char address[MP_ADDRESS_MAX];
   /* A socket file this process created: unlinked at close if it is still the same file, and

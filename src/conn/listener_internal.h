@@ -69,8 +69,8 @@ int mp__auth_challenge_make(const char *digest, mp__challenge *ch);
 /* Receives the answer to ch and checks it -- in either form, as CPython 3.12+ does: a bare
  * 16-byte HMAC-MD5 or "{name}" + HMAC with that digest.  Returns 0 (the caller then sends
  * mp__auth_welcome), or MP_EAUTH after sending #FAILURE# (a wrong or malformed answer). */
-int mp__auth_challenge_verify(mp_conn *c, const void *key, size_t keylen,
-                              const mp__challenge *ch, mp__deadline d);
+int mp__auth_challenge_verify(mp_conn *c, const void *key, size_t keylen, const mp__challenge *ch,
+                              mp__deadline d);
 
 /* An answer to a challenge, ready to send. */
 typedef struct mp__answer {
@@ -123,23 +123,23 @@ int mp__hs_step(mp__handshake *h, const void *key, size_t keylen);
 typedef struct mp__pending_slot {
   mp__handshake hs;
   int64_t expires_ns; /* CLOCK_MONOTONIC; -1: never */
-  bool done;          /* the handshake is complete: the connection waits to be handed out */
-  uint64_t done_seq;  /* completion order, so the first to complete is handed out first */
+  bool done; /* the handshake is complete: the connection waits to be handed out */
+  uint64_t done_seq; /* completion order, so the first to complete is handed out first */
 } mp__pending_slot;
 
 /* Failed handshakes kept for accept() to report, one per call. */
 #define MP__PENDING_ERRS 16
 
 typedef struct mp__pending {
-  int epfd;             /* the listening socket (data 0) and each slot in use (index + 1) */
-  _Atomic pid_t owner;  /* the process these handshakes belong to (0 while one adopts them) */
-  pthread_mutex_t mu;   /* one accept() at a time moves the handshakes */
+  int epfd; /* the listening socket (data 0) and each slot in use (index + 1) */
+  _Atomic pid_t owner; /* the process these handshakes belong to (0 while one adopts them) */
+  pthread_mutex_t mu; /* one accept() at a time moves the handshakes */
   mp__pending_slot *slots;
-  int max, used;            /* slots, and slots in use (in handshake or done) */
-  uint64_t seq;             /* the next done_seq */
+  int max, used; /* slots, and slots in use (in handshake or done) */
+  uint64_t seq; /* the next done_seq */
   int errs[MP__PENDING_ERRS]; /* a ring of errors not reported yet */
   int errhead, nerrs;
-  mp_timeout_ms handshake;  /* each client's bound; negative: none */
+  mp_timeout_ms handshake; /* each client's bound; negative: none */
 } mp__pending;
 
 /* Sets p up for the listening socket lfd: at most max (>= 1) handshakes at once, each bounded

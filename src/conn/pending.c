@@ -67,14 +67,11 @@ static void drop(mp__pending *p, int i) {
 static int accept_error(int rc) {
   switch (rc) {
     case MP_ETOOBIG:
-    case MP_ECORRUPT:
-      return MP_EAUTH;
+    case MP_ECORRUPT: return MP_EAUTH;
     case MP_EBROKEN:
     case -EPIPE:
-    case -ECONNRESET:
-      return MP_EOF;
-    default:
-      return rc;
+    case -ECONNRESET: return MP_EOF;
+    default: return rc;
   }
 }
 
@@ -162,8 +159,10 @@ static int64_t expire(mp__pending *p, int64_t now) {
   for (int i = 0; i < p->max; i++) {
     mp__pending_slot *s = &p->slots[i];
     if (s->hs.conn == NULL || s->done || s->expires_ns < 0) continue;
-    if (s->expires_ns <= now) fail(p, i, MP_ETIMEDOUT);
-    else if (next < 0 || s->expires_ns < next) next = s->expires_ns;
+    if (s->expires_ns <= now)
+      fail(p, i, MP_ETIMEDOUT);
+    else if (next < 0 || s->expires_ns < next)
+      next = s->expires_ns;
   }
   return next;
 }

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "conn/conn_internal.h"
-#include "os/wait.h"
 #include "os/os.h"
 #include "os/sock.h"
+#include "os/wait.h"
 
 /* The most one recv() is asked for. */
 #define RECV_CHUNK ((size_t)1 << 30)
@@ -43,8 +43,10 @@ static ssize_t recv_spin(int fd, void *buf, size_t len) {
     ssize_t r = mp__sock_recv(fd, buf, len, true);
     if (r != -EAGAIN) return r;
     int64_t now = mp__now_ns();
-    if (end == 0) end = now + CONN_SPIN_NS;
-    else if (now >= end) return -EAGAIN;
+    if (end == 0)
+      end = now + CONN_SPIN_NS;
+    else if (now >= end)
+      return -EAGAIN;
     /* Give way to anything runnable: on a busy machine that may be the sender. */
     sched_yield();
   }
@@ -158,8 +160,7 @@ keep:
   return rc;
 }
 
-int mp_conn_recv_bytes(mp_conn *c, void **buf, size_t *len, size_t maxsize,
-                       mp_timeout_ms timeout) {
+int mp_conn_recv_bytes(mp_conn *c, void **buf, size_t *len, size_t maxsize, mp_timeout_ms timeout) {
   if (buf == NULL || len == NULL) return -EINVAL;
   *buf = NULL;
   *len = 0;
@@ -184,8 +185,8 @@ int mp_conn_recv_bytes(mp_conn *c, void **buf, size_t *len, size_t maxsize,
   return 0;
 }
 
-int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t bufsize, size_t offset,
-                            size_t *msg_len, mp_timeout_ms timeout) {
+int mp_conn_recv_bytes_into(mp_conn *c, void *buf, size_t bufsize, size_t offset, size_t *msg_len,
+                            mp_timeout_ms timeout) {
   if (buf == NULL || msg_len == NULL || offset > bufsize) return -EINVAL;
   *msg_len = 0;
   int rc = mp__conn_check_recv(c);

@@ -17,19 +17,18 @@
 static int item_fd(const mp_wait_item *it, bool *now) {
   *now = false;
   switch (it->kind) {
-  case MP_WAIT_CONN: {
-    const mp_conn *c = it->u.conn;
-    if (c == NULL) return -EINVAL;
-    if (c->fd < 0) return MP_ECLOSED;
-    if (!c->readable) return MP_ESTATE;
-    if (c->broken || c->rend > c->rpos) *now = true;
-    return c->fd;
-  }
-  case MP_WAIT_PROCESS:
-    if (it->u.process == NULL) return -EINVAL;
-    return mp_process_sentinel(it->u.process);
-  case MP_WAIT_FD:
-    return it->u.fd >= 0 ? it->u.fd : -EINVAL;
+    case MP_WAIT_CONN: {
+      const mp_conn *c = it->u.conn;
+      if (c == NULL) return -EINVAL;
+      if (c->fd < 0) return MP_ECLOSED;
+      if (!c->readable) return MP_ESTATE;
+      if (c->broken || c->rend > c->rpos) *now = true;
+      return c->fd;
+    }
+    case MP_WAIT_PROCESS:
+      if (it->u.process == NULL) return -EINVAL;
+      return mp_process_sentinel(it->u.process);
+    case MP_WAIT_FD: return it->u.fd >= 0 ? it->u.fd : -EINVAL;
   }
   return -EINVAL;
 }

@@ -28,13 +28,13 @@ int mp_log_level(void) { return mp__log_threshold; }
 
 const char *mp_log_level_name(int level) {
   switch (level) {
-  case MP_LOG_SUBDEBUG: return "SUBDEBUG";
-  case MP_LOG_DEBUG: return "DEBUG";
-  case MP_LOG_INFO: return "INFO";
-  case MP_LOG_SUBWARNING: return "SUBWARNING";
-  case MP_LOG_WARNING: return "WARNING";
-  case MP_LOG_ERROR: return "ERROR";
-  default: return NULL;
+    case MP_LOG_SUBDEBUG: return "SUBDEBUG";
+    case MP_LOG_DEBUG: return "DEBUG";
+    case MP_LOG_INFO: return "INFO";
+    case MP_LOG_SUBWARNING: return "SUBWARNING";
+    case MP_LOG_WARNING: return "WARNING";
+    case MP_LOG_ERROR: return "ERROR";
+    default: return NULL;
   }
 }
 

@@ -54,16 +54,29 @@ static int env_size(size_t *out) {
   unsigned long long v = strtoull(s, &end, 10);
   unsigned shift = 0;
   switch (*end) {
-  case 'k': case 'K': shift = 10; end++; break;
-  case 'm': case 'M': shift = 20; end++; break;
-  case 'g': case 'G': shift = 30; end++; break;
-  default: break;
+    case 'k':
+    case 'K':
+      shift = 10;
+      end++;
+      break;
+    case 'm':
+    case 'M':
+      shift = 20;
+      end++;
+      break;
+    case 'g':
+    case 'G':
+      shift = 30;
+      end++;
+      break;
+    default: break;
   }
   if (end == s || *end != 0 || errno != 0 || s[0] == '-' || v > (~0ULL >> shift) ||
       !size_ok((size_t)(v << shift)))
     return mp__fail(-EINVAL,
                     "MP_HEAP_SIZE=\"%s\" is not a heap size: a number of bytes, or of K, M or G, "
-                    "from 1M to 1024G", s);
+                    "from 1M to 1024G",
+                    s);
   *out = (size_t)(v << shift);
   return 0;
 }
@@ -165,8 +178,8 @@ int mp_heap_stats_get(mp_heap_stats *out) {
   if (mp__heap_ensure() != 0) return -ENOMEM;
   heap_hdr *h = hdr();
   mp__heap_lock(h);
-  *out = (mp_heap_stats){.size = h->size, .used = h->peak, .allocated = h->allocated,
-                         .recoveries = h->recoveries};
+  *out = (mp_heap_stats){
+      .size = h->size, .used = h->peak, .allocated = h->allocated, .recoveries = h->recoveries};
   mp__heap_unlock(h);
   return 0;
 }
@@ -192,4 +205,3 @@ int mp__heap_check(uint64_t *large_bytes) {
   mp__heap_unlock(h);
   return r;
 }
-

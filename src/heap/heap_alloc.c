@@ -17,9 +17,9 @@
 
 #include "heap/heap_internal.h"
 
-static const uint32_t class_size[HEAP_NCLASSES] = {
-    16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224,  256,
-    320, 384, 448, 512, 640,  768,  896,  1024, 1280, 1536, 1792, 2048};
+static const uint32_t class_size[HEAP_NCLASSES] = {16,  32,  48,  64,   80,   96,   112,  128,
+                                                   160, 192, 224, 256,  320,  384,  448,  512,
+                                                   640, 768, 896, 1024, 1280, 1536, 1792, 2048};
 
 static int class_of(size_t n) {
   if (n <= 128) return (int)((n + 15) / 16) - 1;
@@ -37,10 +37,12 @@ static uint64_t small_refill(heap_hdr *h, int c) {
   mp__heap_txn_begin(&t);
   uint64_t chunk = mp__pages_take(&t, h, HEAP_CHUNK_PAGES, HEAP_KIND_CHUNK);
   if (chunk == 0) return 0;
-  mp__heap_txn_set(&t, HEAP_HDR_OFF(cls) + (uint64_t)c * sizeof(heap_class) +
-                      offsetof(heap_class, carve), chunk + class_size[c]);
-  mp__heap_txn_set(&t, HEAP_HDR_OFF(cls) + (uint64_t)c * sizeof(heap_class) +
-                      offsetof(heap_class, carve_end), chunk + HEAP_CHUNK);
+  mp__heap_txn_set(
+      &t, HEAP_HDR_OFF(cls) + (uint64_t)c * sizeof(heap_class) + offsetof(heap_class, carve),
+      chunk + class_size[c]);
+  mp__heap_txn_set(
+      &t, HEAP_HDR_OFF(cls) + (uint64_t)c * sizeof(heap_class) + offsetof(heap_class, carve_end),
+      chunk + HEAP_CHUNK);
   mp__heap_txn_set(&t, HEAP_HDR_OFF(allocated), h->allocated + class_size[c]);
   return mp__heap_txn_commit(h, &t) == 0 ? chunk : 0;
 }

@@ -32,7 +32,7 @@
 /* One small size class.  All values are offsets from the heap base; 0 means none. */
 typedef struct {
   uint64_t free_head; /* singly linked list of freed blocks; the link is a block's first word */
-  uint64_t carve;     /* next never-used block in the current chunk */
+  uint64_t carve; /* next never-used block in the current chunk */
   uint64_t carve_end; /* end of the current chunk */
 } heap_class;
 
@@ -40,7 +40,7 @@ typedef struct {
  * and last pages mean anything (boundary tags, kept outside the pages so that a free run's
  * pages stay punched out and a freed neighbour is found without touching its memory). */
 typedef struct {
-  uint64_t tag;   /* npages | kind << 32 | HEAP_TAG_FIRST on the first page's entry */
+  uint64_t tag; /* npages | kind << 32 | HEAP_TAG_FIRST on the first page's entry */
   uint64_t links; /* free runs, first page: next | prev << 32, page indices in the bin, 0 = end */
 } heap_page;
 
@@ -50,10 +50,10 @@ typedef struct {
 #define HEAP_TAG_FIRST (UINT64_C(1) << 40)
 
 enum {
-  HEAP_KIND_NONE = 0,  /* never tagged, or a freed block's stale first page */
-  HEAP_KIND_USED = 1,  /* a large block a caller holds */
+  HEAP_KIND_NONE = 0, /* never tagged, or a freed block's stale first page */
+  HEAP_KIND_USED = 1, /* a large block a caller holds */
   HEAP_KIND_CHUNK = 2, /* a small class's chunk: never given back */
-  HEAP_KIND_FREE = 3,  /* a free run, listed in its bin */
+  HEAP_KIND_FREE = 3, /* a free run, listed in its bin */
 };
 
 /* One word a page-run operation will write: offset from the heap base and its new value. */
@@ -71,16 +71,16 @@ typedef struct {
 /* The first pages of the heap mapping. */
 typedef struct {
   uint64_t magic;
-  uint64_t size;               /* bytes in the mapping */
-  mp__olock lock;              /* notices a holder that died, see mp__heap_lock() in heap.c */
-  uint64_t map;                /* offset of the page map (heap_page per page of the mapping) */
-  uint64_t data;               /* offset of the first page blocks are made of */
-  uint64_t top;                /* offset of the first byte of the untouched tail */
-  uint64_t peak;               /* the highest top ever: stats' "used" */
-  uint64_t allocated;          /* bytes currently allocated */
-  uint64_t recoveries;         /* lock take-overs from dead holders */
+  uint64_t size; /* bytes in the mapping */
+  mp__olock lock; /* notices a holder that died, see mp__heap_lock() in heap.c */
+  uint64_t map; /* offset of the page map (heap_page per page of the mapping) */
+  uint64_t data; /* offset of the first page blocks are made of */
+  uint64_t top; /* offset of the first byte of the untouched tail */
+  uint64_t peak; /* the highest top ever: stats' "used" */
+  uint64_t allocated; /* bytes currently allocated */
+  uint64_t recoveries; /* lock take-overs from dead holders */
   uint64_t bin_mask[HEAP_NBINS / 64]; /* bit b set: bin b is not empty */
-  uint64_t bin[HEAP_NBINS];    /* page index of each bin's first free run, 0 = empty */
+  uint64_t bin[HEAP_NBINS]; /* page index of each bin's first free run, 0 = empty */
   heap_class cls[HEAP_NCLASSES];
   heap_log log;
 } heap_hdr;

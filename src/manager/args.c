@@ -37,8 +37,8 @@ const mp_obj *mp__mgr_arg(const mp_obj *args, size_t i) {
 int mp__mgr_need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what) {
   size_t n = mp_obj_len(args);
   if (n < lo || n > hi)
-    return mp_manager_error(c, -EINVAL, "%s takes %zu to %zu arguments (%zu given)", what, lo,
-                            hi, n);
+    return mp_manager_error(c, -EINVAL, "%s takes %zu to %zu arguments (%zu given)", what, lo, hi,
+                            n);
   return 0;
 }
 

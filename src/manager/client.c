@@ -197,8 +197,7 @@ static int transport_new(mp_manager *m, mgr_client *cl, mgr_transport **out,
       return -ENOMEM;
     }
     mgr_shared *sh = m->sh;
-    if (mp__olock_acquire(&sh->lock, MP_FOREVER) == MP_EOWNERDEAD)
-      mp__olock_consistent(&sh->lock);
+    if (mp__olock_acquire(&sh->lock, MP_FOREVER) == MP_EOWNERDEAD) mp__olock_consistent(&sh->lock);
     t->chan->next = sh->pending;
     sh->pending = t->chan;
     mp__olock_release(&sh->lock);
@@ -252,8 +251,8 @@ static int cli_check(void *arg) {
   return 0;
 }
 
-static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void *req,
-                     size_t len, void **rep, size_t *replen, mp_timeout_ms timeout) {
+static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void *req, size_t len,
+                     void **rep, size_t *replen, mp_timeout_ms timeout) {
   mgr_chan *c = t->chan;
   int rc = mp__mgr_chan_put(c, req, len);
   if (rc != 0) return rc;
@@ -261,8 +260,8 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   mp__mgr_chan_post(&c->req_seq, &c->srv_sleep, seq);
   cli_wait w = {m, cl, c};
   int64_t t0 = mp__now_ns();
-  rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, t->spin_ns,
-                         mp__deadline_in(timeout), cli_check, &w);
+  rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, t->spin_ns, mp__deadline_in(timeout),
+                         cli_check, &w);
   t->spin_ns = mp__mgr_spin_next(t->spin_ns, mp__now_ns() - t0, MGR_CLI_CHAN_SPIN_NS);
   if (rc != 0) {
     /* Its answer may still come: never reuse it.  cancel makes a method still blocked on the
@@ -279,8 +278,8 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   return *rep != NULL ? 0 : -ENOMEM;
 }
 
-static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
-                     size_t *replen, mp_timeout_ms timeout) {
+static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep, size_t *replen,
+                     mp_timeout_ms timeout) {
   mp__deadline d = mp__deadline_in(timeout);
   int rc = mp__mgr_frame_send(t->conn, req, len, timeout);
   if (rc == 0) {
@@ -298,7 +297,7 @@ static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep,
 /* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
  * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
 static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
-                     size_t *replen, mp_timeout_ms timeout) {
+                       size_t *replen, mp_timeout_ms timeout) {
   if (m->role == MGR_NEW) return MP_ESTATE;
   if (m->shut || (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING))
     return MP_ECLOSED;
@@ -311,8 +310,7 @@ static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void
   size_t len;
   int rc = mp__mgr_req_build(&rq, args, &req, &len);
   if (rc != 0) return rc;
-  if (m->role == MGR_SERVING && m->srv != NULL && !m->serving &&
-      m->owner_pid == mp__self_pid()) {
+  if (m->role == MGR_SERVING && m->srv != NULL && !m->serving && m->owner_pid == mp__self_pid()) {
     /* Between get_server() and serve_forever() nothing serves this process's channels yet (a
      * call through them would wait for ever): the server's table is here, so the request is
      * handled on it directly, as BaseManager's server-side objects are made before serving. */
@@ -333,8 +331,8 @@ static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void
 
 int mp__mgr_request(mp_manager *m, const mgr_request *rq, mgr_reply *out) {
   if (out != NULL) *out = (mgr_reply){0};
-  mgr_req r = {.op = rq->op, .id = rq->id, .name = rq->name,
-               .name_len = rq->name ? strlen(rq->name) : 0};
+  mgr_req r = {
+      .op = rq->op, .id = rq->id, .name = rq->name, .name_len = rq->name ? strlen(rq->name) : 0};
   if (r.name_len > 255) return fail(-EINVAL);
   void *rep;
   size_t replen;
@@ -371,7 +369,9 @@ int mp__mgr_request(mp_manager *m, const mgr_request *rq, mgr_reply *out) {
     mp_obj_decref(v);
     return 0;
   }
-  if (out != NULL) out->result = v != NULL ? v : mp_obj_none();
-  else mp_obj_decref(v);
+  if (out != NULL)
+    out->result = v != NULL ? v : mp_obj_none();
+  else
+    mp_obj_decref(v);
   return 0;
 }

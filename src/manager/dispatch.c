@@ -35,8 +35,8 @@ static int do_call(mgr_server *s, mgr_call *c, const mgr_req *r, const mp_obj *a
   if (t->custom != NULL) {
     const mp_manager_method *mm = find_custom(t->custom, r->name, r->name_len);
     if (mm == NULL) {
-      rc = mp_manager_error(c, MP_EREMOTE, "method '%.*s' of '%s' is not exposed",
-                            (int)r->name_len, r->name, t->name);
+      rc = mp_manager_error(c, MP_EREMOTE, "method '%.*s' of '%s' is not exposed", (int)r->name_len,
+                            r->name, t->name);
     } else {
       if (!t->custom->concurrent) pthread_mutex_lock(&o->mu);
       rc = mm->fn(c, o->data, args, result);
@@ -114,8 +114,7 @@ static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_re
                      const mp_obj *args, const char **typeid, uint64_t *id) {
   const mgr_type *t = mp__mgr_type_find(s, r->name, r->name_len);
   if (t == NULL)
-    return mp_manager_error(c, MP_EREMOTE, "unknown type id '%.*s'", (int)r->name_len,
-                            r->name);
+    return mp_manager_error(c, MP_EREMOTE, "unknown type id '%.*s'", (int)r->name_len, r->name);
   void *data = NULL;
   int rc;
   if (t->custom != NULL && t->custom->shares != NULL) return share(s, c, sess, t, typeid, id);
@@ -138,8 +137,7 @@ static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_re
     }
     const mgr_type *vt;
     rc = mp__mgr_wrap_value(v, &vt, &data);
-    if (rc != 0)
-      return mp_manager_error(c, -EINVAL, "%s() must return a list or a dict", t->name);
+    if (rc != 0) return mp_manager_error(c, -EINVAL, "%s() must return a list or a dict", t->name);
     t = vt;
   } else if (t->custom != NULL) {
     rc = t->custom->create(c, args, t->custom->arg, &data);
@@ -150,8 +148,10 @@ static int do_create(mgr_server *s, mgr_call *c, mgr_session *sess, const mgr_re
   }
   rc = mp__mgr_obj_add(s, t, data, sess, id);
   if (rc != 0) {
-    if (t->custom != NULL && t->custom->destroy != NULL) t->custom->destroy(data, t->custom->arg);
-    else if (t->custom == NULL && t->destroy != NULL) t->destroy(data);
+    if (t->custom != NULL && t->custom->destroy != NULL)
+      t->custom->destroy(data, t->custom->arg);
+    else if (t->custom == NULL && t->destroy != NULL)
+      t->destroy(data);
     return rc;
   }
   *typeid = t->name;
@@ -169,7 +169,7 @@ static int reply_value(const mp_obj *v, void **rep, size_t *replen) {
 }
 
 int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
-                int (*gone)(void *), void *gone_arg, void **rep, size_t *replen) {
+                   int (*gone)(void *), void *gone_arg, void **rep, size_t *replen) {
   mgr_call c = {.srv = s, .gone = gone, .gone_arg = gone_arg};
   mgr_req r;
   mp_obj *args = NULL, *result = NULL;
@@ -198,31 +198,31 @@ int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t le
     goto out;
   }
   switch (r.op) {
-  case MGR_OP_CALL: rc = do_call(s, &c, &r, args, &result); break;
-  case MGR_OP_CREATE: rc = do_create(s, &c, *sess, &r, args, &typeid, &newid); break;
-  case MGR_OP_INCREF:
-    rc = mp__mgr_obj_incref(s, *sess, r.id);
-    if (rc == -ENOENT)
-      mp_manager_error(&c, rc, "no object with id %llu", (unsigned long long)r.id);
-    break;
-  case MGR_OP_DECREF: rc = mp__mgr_obj_decref(s, *sess, r.id); break;
-  case MGR_OP_SHUTDOWN: mp__mgr_server_stop(s); break;
-  case MGR_OP_NOBJECTS:
-    result = mp_obj_int(mp__mgr_obj_count(s));
-    if (result == NULL) rc = -ENOMEM;
-    break;
-  case MGR_OP_TYPEOF: {
-    mgr_obj *o = mp__mgr_obj_pin(s, r.id);
-    if (o == NULL) {
-      rc = mp_manager_error(&c, -ENOENT, "no object with id %llu", (unsigned long long)r.id);
+    case MGR_OP_CALL: rc = do_call(s, &c, &r, args, &result); break;
+    case MGR_OP_CREATE: rc = do_create(s, &c, *sess, &r, args, &typeid, &newid); break;
+    case MGR_OP_INCREF:
+      rc = mp__mgr_obj_incref(s, *sess, r.id);
+      if (rc == -ENOENT)
+        mp_manager_error(&c, rc, "no object with id %llu", (unsigned long long)r.id);
+      break;
+    case MGR_OP_DECREF: rc = mp__mgr_obj_decref(s, *sess, r.id); break;
+    case MGR_OP_SHUTDOWN: mp__mgr_server_stop(s); break;
+    case MGR_OP_NOBJECTS:
+      result = mp_obj_int(mp__mgr_obj_count(s));
+      if (result == NULL) rc = -ENOMEM;
+      break;
+    case MGR_OP_TYPEOF: {
+      mgr_obj *o = mp__mgr_obj_pin(s, r.id);
+      if (o == NULL) {
+        rc = mp_manager_error(&c, -ENOENT, "no object with id %llu", (unsigned long long)r.id);
+        break;
+      }
+      result = mp_obj_str(o->type->name);
+      mp__mgr_obj_unpin(s, o);
+      if (result == NULL) rc = -ENOMEM;
       break;
     }
-    result = mp_obj_str(o->type->name);
-    mp__mgr_obj_unpin(s, o);
-    if (result == NULL) rc = -ENOMEM;
-    break;
-  }
-  default: rc = mp_manager_error(&c, MP_ECORRUPT, "unknown request %d", r.op); break;
+    default: rc = mp_manager_error(&c, MP_ECORRUPT, "unknown request %d", r.op); break;
   }
 out:
   mp_obj_decref(args);

@@ -21,8 +21,8 @@ int mp_manager_start(mp_manager *m) {
   int rc = mp__mgr_shared_new(m);
   if (rc != 0) return rc;
   mp_process *p;
-  mp_process_opts po = {.name = "SyncManager", .daemon = true,
-                        .start_method = (mp_start_method)m->method};
+  mp_process_opts po = {
+      .name = "SyncManager", .daemon = true, .start_method = (mp_start_method)m->method};
   rc = m->method == MP_START_FORK ? mp_process_new(&p, mp__mgr_server_main, m, &po)
                                   : mp__mgr_server_process(m, &po, &p);
   if (rc == 0 && (rc = mp_process_start(p)) != 0) mp_process_free(p);

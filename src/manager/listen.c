@@ -40,7 +40,8 @@ static void accept_loop(mgr_server *s, void *arg) {
 int mp__mgr_listen_start(mgr_server *s) {
   mp_manager *m = s->m;
   mp_listener *l;
-  mp_listener_opts o = {.authkey = m->authkey, .authkey_len = m->authkey_len,
+  mp_listener_opts o = {.authkey = m->authkey,
+                        .authkey_len = m->authkey_len,
                         .handshake_timeout = m->listen.handshake_timeout,
                         .max_pending = m->listen.max_pending};
   int rc = mp_listener_new(&l, m->has_address ? m->address : NULL, &o);

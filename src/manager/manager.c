@@ -13,7 +13,8 @@ int mp_manager_new(mp_manager **out, const mp_manager_opts *opts) {
   if (out == NULL) return -EINVAL;
   *out = NULL;
   mp_manager_opts o = opts ? *opts : (mp_manager_opts){0};
-  if (o.address != NULL && (o.address[0] == '\0' || strlen(o.address) >= sizeof(((mp_manager *)0)->address)))
+  if (o.address != NULL &&
+      (o.address[0] == '\0' || strlen(o.address) >= sizeof(((mp_manager *)0)->address)))
     return -EINVAL;
   if (o.authkey_len > MP_MANAGER_AUTHKEY_MAX || (o.authkey == NULL && o.authkey_len != 0))
     return -EINVAL;
@@ -184,8 +185,7 @@ void mp_manager_free(mp_manager *m) {
     m->srv = NULL;
     mp__mgr_shared_free(m);
   }
-  if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut)
-    mp_manager_shutdown(m);
+  if (m->role == MGR_STARTED && m->owner_pid == mp__self_pid() && !m->shut) mp_manager_shutdown(m);
   mp__mgr_client_close(m);
   if (m->role == MGR_SERVING && m->serving && m->serving_pid == mp__self_pid()) {
     /* serve_forever() returned: what it left for this */

@@ -30,13 +30,13 @@
  *              reference to.
  * The same bytes travel in a shared-memory channel or as one frame of a connection. */
 enum {
-  MGR_OP_CALL = 1,     /* method of object id */
-  MGR_OP_CREATE = 2,   /* name is a type id; reply MGR_PROXY */
-  MGR_OP_INCREF = 3,   /* the session takes one more reference to id */
-  MGR_OP_DECREF = 4,   /* the session drops one reference to id */
+  MGR_OP_CALL = 1, /* method of object id */
+  MGR_OP_CREATE = 2, /* name is a type id; reply MGR_PROXY */
+  MGR_OP_INCREF = 3, /* the session takes one more reference to id */
+  MGR_OP_DECREF = 4, /* the session drops one reference to id */
   MGR_OP_SHUTDOWN = 5, /* stop the server */
   MGR_OP_NOBJECTS = 6, /* how many objects the server holds */
-  MGR_OP_TYPEOF = 7    /* the type id of object id (for tokens) */
+  MGR_OP_TYPEOF = 7 /* the type id of object id (for tokens) */
 };
 enum { MGR_OK = 0, MGR_ERR = 1, MGR_PROXY = 2 };
 
@@ -58,10 +58,10 @@ int mp__mgr_req_build(const mgr_req *r, const mp_obj *args, void **buf, size_t *
 int mp__mgr_req_parse(const void *buf, size_t len, mgr_req *r);
 /* Builds a reply: status, code, and payload (result value or message bytes). */
 int mp__mgr_rep_build(int status, int code, const void *payload, size_t plen, void **buf,
-                   size_t *len);
+                      size_t *len);
 /* Parses a reply into status, code and a pointer/length to the payload inside buf. */
 int mp__mgr_rep_parse(const void *buf, size_t len, int *status, int *code, const void **payload,
-                   size_t *plen);
+                      size_t *plen);
 
 /* ---- shared-memory channels (chan.c) ----
  * One request/reply ring between one client thread's call and one server thread, in the
@@ -73,17 +73,17 @@ int mp__mgr_rep_parse(const void *buf, size_t len, int *status, int *code, const
 
 typedef struct mgr_chan {
   _Alignas(64) _Atomic uint32_t req_seq; /* bumped by the client per request */
-  _Atomic uint32_t srv_sleep;            /* the server sleeps on req_seq */
-  _Atomic uint32_t closed;               /* the client is done with the channel */
-  _Atomic uint32_t srv_done;             /* the server thread has let go of the channel */
-  _Atomic uint32_t cancel;               /* the client gave up waiting: cancel the call */
+  _Atomic uint32_t srv_sleep; /* the server sleeps on req_seq */
+  _Atomic uint32_t closed; /* the client is done with the channel */
+  _Atomic uint32_t srv_done; /* the server thread has let go of the channel */
+  _Atomic uint32_t cancel; /* the client gave up waiting: cancel the call */
   _Alignas(64) _Atomic uint32_t rep_seq; /* set by the server to the request answered */
-  _Atomic uint32_t cli_sleep;            /* the client sleeps on rep_seq */
+  _Atomic uint32_t cli_sleep; /* the client sleeps on rep_seq */
   _Alignas(64) pid_t client_pid;
   uint64_t session;
   struct mgr_chan *next; /* link in the server's list of channels to attach */
-  uint64_t len;          /* length of the message in the channel */
-  void *big;             /* heap block holding it when len > MGR_CHAN_INLINE */
+  uint64_t len; /* length of the message in the channel */
+  void *big; /* heap block holding it when len > MGR_CHAN_INLINE */
   uint64_t bigcap;
   _Alignas(64) unsigned char buf[MGR_CHAN_INLINE];
 } mgr_chan;
@@ -92,11 +92,11 @@ typedef struct mgr_chan {
 enum { MGR_ST_STARTING, MGR_ST_RUNNING, MGR_ST_STOPPING, MGR_ST_STOPPED };
 typedef struct mgr_shared {
   uint64_t magic;
-  uint64_t nonce;                /* random: lets a token check it names this manager */
-  _Atomic uint32_t state;        /* futex: MGR_ST_* */
-  _Atomic uint32_t attach_seq;   /* futex: bumped when a channel is queued for attaching */
-  mp__olock lock;                /* guards pending */
-  mgr_chan *pending;             /* channels waiting for a server thread */
+  uint64_t nonce; /* random: lets a token check it names this manager */
+  _Atomic uint32_t state; /* futex: MGR_ST_* */
+  _Atomic uint32_t attach_seq; /* futex: bumped when a channel is queued for attaching */
+  mp__olock lock; /* guards pending */
+  mgr_chan *pending; /* channels waiting for a server thread */
   _Atomic int32_t server_pid;
   int32_t start_err;
   char address[128];
@@ -121,7 +121,7 @@ void mp__mgr_chan_release(mgr_chan *c);
  * result of check ends the wait with that code.  Returns 0 when the word changed,
  * MP_ETIMEDOUT at the deadline. */
 int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
-                   long spins, mp__deadline d, int (*check)(void *), void *arg);
+                      long spins, mp__deadline d, int (*check)(void *), void *arg);
 /* The adaptive spin of a waiter: after a wait that took elapsed_ns, the spin for the next one.
  * A wait shorter than max_ns means spinning that long would have caught the change without
  * a sleep: spin max_ns next time.  A longer one means the spin was burnt for nothing (the
@@ -168,8 +168,8 @@ struct mgr_type {
   void (*destroy)(void *data);
   const mgr_method *methods;
   size_t nmethods;
-  bool self_locking;               /* methods take o->mu themselves (blocking types) */
-  const mp_manager_type *custom;   /* a registered type (methods come from it) */
+  bool self_locking; /* methods take o->mu themselves (blocking types) */
+  const mp_manager_type *custom; /* a registered type (methods come from it) */
   uint64_t shared_id; /* custom->shares: the one object made so far, or 0 (dispatch.c) */
 };
 
@@ -180,7 +180,7 @@ struct mgr_obj {
   int64_t refs; /* references held by sessions, plus pins of calls in flight */
   pthread_mutex_t mu;
   pthread_cond_t cv; /* CLOCK_MONOTONIC; broadcast on every change of a blocking type */
-  mgr_obj *next;     /* hash chain */
+  mgr_obj *next; /* hash chain */
 };
 
 /* Sessions: the references one client process holds, dropped when its last transport goes. */
@@ -216,22 +216,22 @@ typedef struct mgr_waker {
 
 struct mgr_server {
   mp_manager *m;
-  mgr_shared *sh;             /* heap clients' state (NULL: none) */
-  void *listener;             /* mp_listener * when listening */
-  int wake_fd;                /* eventfd, readable once stopping: ends the fd waits */
-  pthread_mutex_t mu;         /* objects and sessions */
+  mgr_shared *sh; /* heap clients' state (NULL: none) */
+  void *listener; /* mp_listener * when listening */
+  int wake_fd; /* eventfd, readable once stopping: ends the fd waits */
+  pthread_mutex_t mu; /* objects and sessions */
   mgr_obj *buckets[MGR_BUCKETS];
   int64_t nobjs;
   uint64_t next_id;
   mgr_session *sessions;
-  mgr_type *custom;           /* the manager's registered types (borrowed) */
+  mgr_type *custom; /* the manager's registered types (borrowed) */
   size_t ncustom;
   _Atomic bool stop;
-  _Atomic uint32_t stopseq;   /* futex: bumped by mp__mgr_server_stop */
-  pthread_mutex_t thr_mu;     /* threads and wakers */
+  _Atomic uint32_t stopseq; /* futex: bumped by mp__mgr_server_stop */
+  pthread_mutex_t thr_mu; /* threads and wakers */
   mgr_thread *threads;
   mgr_waker *wakers;
-  _Atomic int nconns;         /* connections being served (mp__mgr_server_add_conn) */
+  _Atomic int nconns; /* connections being served (mp__mgr_server_add_conn) */
 };
 
 /* The server's state (server.c): made by mp__mgr_server_new over the manager's registered
@@ -281,7 +281,7 @@ int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data);
  * (bound at its first request).  Never fails: errors become error replies; only -ENOMEM when
  * not even the error reply could be built. */
 int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t len,
-                int (*gone)(void *), void *gone_arg, void **rep, size_t *replen);
+                   int (*gone)(void *), void *gone_arg, void **rep, size_t *replen);
 /* A transport closed: its session loses one transport, and its references with the last. */
 void mp__mgr_session_detach(mgr_server *s, mgr_session *sess);
 
@@ -300,10 +300,10 @@ void mp__mgr_objects_free_all(mgr_server *s);
 void mp__mgr_objects_wake_all(mgr_server *s);
 
 /* Built-in types (types_*.c). */
-extern const mgr_type mp__mgr_type_dict, mp__mgr_type_list, mp__mgr_type_namespace, mp__mgr_type_value,
-    mp__mgr_type_array, mp__mgr_type_queue, mp__mgr_type_joinable_queue, mp__mgr_type_lock,
-    mp__mgr_type_rlock, mp__mgr_type_semaphore, mp__mgr_type_bounded_semaphore, mp__mgr_type_condition,
-    mp__mgr_type_event, mp__mgr_type_barrier;
+extern const mgr_type mp__mgr_type_dict, mp__mgr_type_list, mp__mgr_type_namespace,
+    mp__mgr_type_value, mp__mgr_type_array, mp__mgr_type_queue, mp__mgr_type_joinable_queue,
+    mp__mgr_type_lock, mp__mgr_type_rlock, mp__mgr_type_semaphore, mp__mgr_type_bounded_semaphore,
+    mp__mgr_type_condition, mp__mgr_type_event, mp__mgr_type_barrier;
 
 /* Argument helpers for methods (args.c): the i-th argument (borrowed) or NULL; checked conversions
  * that record a TypeError-like error. */
@@ -339,16 +339,16 @@ bool mp__mgr_conn_hung_up(mp_conn *c);
 
 /* ---- client (client.c) ---- */
 typedef struct mgr_transport {
-  mgr_chan *chan;  /* heap channel, or */
-  mp_conn *conn;   /* a connection */
+  mgr_chan *chan; /* heap channel, or */
+  mp_conn *conn; /* a connection */
   bool busy;
-  bool broken;     /* abandoned after a timeout: never used again, closed with the session */
+  bool broken; /* abandoned after a timeout: never used again, closed with the session */
   int64_t spin_ns; /* the adaptive spin of a channel's reply wait (mp__mgr_spin_next) */
   struct mgr_transport *next;
 } mgr_transport;
 
 typedef struct mgr_client {
-  pid_t pid;       /* the process this session belongs to */
+  pid_t pid; /* the process this session belongs to */
   uint64_t key;
   int server_pidfd; /* -1 until opened (heap clients watch the server through it) */
   pthread_mutex_t mu;
@@ -360,17 +360,17 @@ typedef struct mgr_client {
 enum { MGR_NEW, MGR_STARTED, MGR_SERVING, MGR_CONNECTED, MGR_LOCAL };
 
 struct mp_manager {
-  _Atomic int role;     /* MGR_*: read by every thread calling through the handle */
-  pid_t owner_pid;      /* the process that made the handle */
-  mgr_shared *sh;       /* heap state (NULL for a connected client) */
+  _Atomic int role; /* MGR_*: read by every thread calling through the handle */
+  pid_t owner_pid; /* the process that made the handle */
+  mgr_shared *sh; /* heap state (NULL for a connected client) */
   char address[128];
   bool has_address;
   unsigned char authkey[MP_MANAGER_AUTHKEY_MAX];
   size_t authkey_len;
-  mgr_type *types;      /* registered types */
+  mgr_type *types; /* registered types */
   size_t ntypes;
-  mp_process *server;   /* the server child, when started */
-  mgr_server *srv;      /* the server, when serving in this process */
+  mp_process *server; /* the server child, when started */
+  mgr_server *srv; /* the server, when serving in this process */
   /* The session of calls this process makes on its own server before serve_forever() runs,
    * which are handled directly (client.c). */
   struct mgr_session *direct_sess;
@@ -379,10 +379,10 @@ struct mp_manager {
    * only their memory is left (a racing thread may still read their pid), freed by
    * mp__mgr_client_close. */
   mgr_client *retired;
-  _Atomic bool shut;    /* shut down: calls give MP_ECLOSED */
+  _Atomic bool shut; /* shut down: calls give MP_ECLOSED */
   bool serving; /* serve_forever() has been entered */
   pid_t serving_pid; /* the process that entered it (which frees what it leaves) */
-  int method;   /* start method of mp_manager_start() (resolved) */
+  int method; /* start method of mp_manager_start() (resolved) */
   mp_manager_listen_opts listen; /* the server listener's limits (listen.c) */
 };
 
@@ -398,10 +398,10 @@ void mp__mgr_client_close(mp_manager *m);
 
 /* One call from a client (wire.c's mgr_req is its form as bytes). */
 typedef struct mgr_request {
-  int op;               /* MGR_OP_* */
-  uint64_t id;          /* the object, for CALL, INCREF, DECREF and TYPEOF */
-  const char *name;     /* CALL: the method; CREATE: the type id; NUL-terminated (NULL: none) */
-  const mp_obj *args;   /* a tuple or list, borrowed; NULL: no arguments */
+  int op; /* MGR_OP_* */
+  uint64_t id; /* the object, for CALL, INCREF, DECREF and TYPEOF */
+  const char *name; /* CALL: the method; CREATE: the type id; NUL-terminated (NULL: none) */
+  const mp_obj *args; /* a tuple or list, borrowed; NULL: no arguments */
   mp_timeout_ms timeout;
 } mgr_request;
 /* What it gave: a call's result (MGR_OK), or the object a CREATE made (MGR_PROXY). */

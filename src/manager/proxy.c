@@ -62,8 +62,8 @@ int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args, mp_obj **
     return -EINVAL;
   int rc = ensure_ref(p);
   if (rc != 0) return rc;
-  mgr_request rq = {.op = MGR_OP_CALL, .id = p->id, .name = method, .args = args,
-                    .timeout = timeout};
+  mgr_request rq = {
+      .op = MGR_OP_CALL, .id = p->id, .name = method, .args = args, .timeout = timeout};
   mgr_reply rep;
   rc = mp__mgr_request(p->m, &rq, result != NULL ? &rep : NULL);
   if (rc == 0 && result != NULL) *result = rep.result;
@@ -115,7 +115,7 @@ int mp_proxy_to_obj(const mp_proxy *p, mp_obj **out) {
   if (p == NULL || out == NULL) return -EINVAL;
   const mp_manager *m = p->m;
   mp_obj *hint = m->sh != NULL ? mp_obj_tuple2_steal(mp_obj_int((int64_t)(uintptr_t)m->sh),
-                                                   mp_obj_int((int64_t)m->sh->nonce))
+                                                     mp_obj_int((int64_t)m->sh->nonce))
                                : mp_obj_none();
   mp_obj *items[6] = {mp_obj_str(TOKEN_TAG),
                       mp_obj_str(p->typeid),
@@ -141,7 +141,7 @@ static int local_handle(mgr_shared *sh, const mp_obj *tok, mp_manager **out) {
   }
   size_t al;
   const char *addr = mp_obj_str_data(mp_obj_item(tok, 3), &al);
-  if (addr != NULL && al < sizeof (*out)->address) {
+  if (addr != NULL && al < sizeof(*out)->address) {
     memcpy((*out)->address, addr, al + 1);
     (*out)->has_address = true;
   }
@@ -157,8 +157,8 @@ int mp_proxy_from_obj(mp_proxy **out, const mp_obj *tok, mp_manager *m_hint,
   const char *tag = mp_obj_str_data(mp_obj_item(tok, 0), &tl);
   const char *typeid = mp_obj_str_data(mp_obj_item(tok, 1), &tl);
   int64_t id;
-  if (tag == NULL || strcmp(tag, TOKEN_TAG) != 0 || typeid == NULL ||
-      tl >= MP_MANAGER_TYPEID_MAX || mp_obj_get_int(mp_obj_item(tok, 2), &id) != 0)
+  if (tag == NULL || strcmp(tag, TOKEN_TAG) != 0 || typeid == NULL || tl >= MP_MANAGER_TYPEID_MAX ||
+      mp_obj_get_int(mp_obj_item(tok, 2), &id) != 0)
     return -EINVAL;
   /* The heap hint: (address of the shared state, nonce).  Followed only when the address lies
    * in our heap and the nonce there matches, so a token from an unrelated process (another
@@ -188,8 +188,8 @@ int mp_proxy_from_obj(mp_proxy **out, const mp_obj *tok, mp_manager *m_hint,
     const char *address = mp_obj_str_data(mp_obj_item(tok, 3), &al);
     const void *key = mp_obj_bytes_data(mp_obj_item(tok, 4), &kl);
     if (address == NULL) return MP_ESTATE;
-    rc = mp_manager_new(&m, &(mp_manager_opts){.address = address, .authkey = key,
-                                               .authkey_len = kl});
+    rc = mp_manager_new(&m,
+                        &(mp_manager_opts){.address = address, .authkey = key, .authkey_len = kl});
     if (rc == 0 && (rc = mp_manager_connect(m, timeout)) != 0) {
       mp_manager_free(m);
       m = NULL;

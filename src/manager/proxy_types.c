@@ -345,8 +345,7 @@ int mp_manager_array(mp_manager *m, char tc, const mp_obj *seq, mp_proxy **out) 
    * any); asked before any round trip, and the server checks again for remote clients. */
   if (tc == 0 || strchr(MP__MGR_ARRAY_TYPECODES, tc) == NULL)
     return mp__fail(-EINVAL, "Array: '%c' (0x%02x) is not an array typecode (one of \"%s\")",
-                    tc >= 0x20 && tc < 0x7f ? tc : '?', (unsigned char)tc,
-                    MP__MGR_ARRAY_TYPECODES);
+                    tc >= 0x20 && tc < 0x7f ? tc : '?', (unsigned char)tc, MP__MGR_ARRAY_TYPECODES);
   return create_tc(m, "Array", tc, seq, out);
 }
 int mp_manager_queue(mp_manager *m, size_t maxsize, mp_proxy **out) {

@@ -113,8 +113,10 @@ static void attach_pending(mgr_server *s) {
      * of resources (srv_done tells the waiting client that no thread will answer). */
     mp__close(fd);
     free(cs);
-    if (fd < 0) mp__mgr_chan_free(c);
-    else atomic_store(&c->srv_done, 1);
+    if (fd < 0)
+      mp__mgr_chan_free(c);
+    else
+      atomic_store(&c->srv_done, 1);
   }
 }
 
@@ -125,8 +127,10 @@ static void attach_loop(mgr_server *s, void *arg) {
    * wait needs no short time-out: mp__wait's growing slices only cover a client that died
    * between queueing and waking. */
   while (!mp__mgr_server_stopping(s)) {
-    mp__waiter w = {.word = &sh->attach_seq, .old = atomic_load(&sh->attach_seq),
-                    .check = mp__mgr_stop_check, .arg = s};
+    mp__waiter w = {.word = &sh->attach_seq,
+                    .old = atomic_load(&sh->attach_seq),
+                    .check = mp__mgr_stop_check,
+                    .arg = s};
     attach_pending(s);
     (void)mp__wait(&w, mp__deadline_in(MP_FOREVER));
   }

@@ -6,10 +6,20 @@
 #include "manager/mgr_internal.h"
 
 static const mgr_type *const builtins[] = {
-    &mp__mgr_type_dict,  &mp__mgr_type_list,          &mp__mgr_type_namespace, &mp__mgr_type_value,
-    &mp__mgr_type_array, &mp__mgr_type_queue,         &mp__mgr_type_joinable_queue, &mp__mgr_type_lock,
-    &mp__mgr_type_rlock, &mp__mgr_type_semaphore,     &mp__mgr_type_bounded_semaphore,
-    &mp__mgr_type_condition, &mp__mgr_type_event,     &mp__mgr_type_barrier,
+    &mp__mgr_type_dict,
+    &mp__mgr_type_list,
+    &mp__mgr_type_namespace,
+    &mp__mgr_type_value,
+    &mp__mgr_type_array,
+    &mp__mgr_type_queue,
+    &mp__mgr_type_joinable_queue,
+    &mp__mgr_type_lock,
+    &mp__mgr_type_rlock,
+    &mp__mgr_type_semaphore,
+    &mp__mgr_type_bounded_semaphore,
+    &mp__mgr_type_condition,
+    &mp__mgr_type_event,
+    &mp__mgr_type_barrier,
 };
 
 bool mp__mgr_builtin_name(const char *name) {
@@ -29,9 +39,12 @@ const mgr_type *mp__mgr_type_find(mgr_server *s, const char *name, size_t len) {
 }
 
 int mp__mgr_wrap_value(mp_obj *v, const mgr_type **t, void **data) {
-  if (mp_obj_type_of(v) == MP_OBJ_DICT) *t = &mp__mgr_type_dict;
-  else if (mp_obj_type_of(v) == MP_OBJ_LIST) *t = &mp__mgr_type_list;
-  else return -EINVAL;
+  if (mp_obj_type_of(v) == MP_OBJ_DICT)
+    *t = &mp__mgr_type_dict;
+  else if (mp_obj_type_of(v) == MP_OBJ_LIST)
+    *t = &mp__mgr_type_list;
+  else
+    return -EINVAL;
   *data = mp_obj_incref(v);
   return 0;
 }

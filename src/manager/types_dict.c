@@ -42,8 +42,10 @@ static int update_from(mgr_call *c, mp_obj *d, const mp_obj *src) {
     const mp_obj *pair = mp_obj_item(src, i);
     if ((mp_obj_type_of(pair) != MP_OBJ_TUPLE && mp_obj_type_of(pair) != MP_OBJ_LIST) ||
         mp_obj_len(pair) != 2)
-      return mp_manager_error(c, -EINVAL, "ValueError: dictionary update sequence element "
-                                          "#%zu has the wrong length", i);
+      return mp_manager_error(c, -EINVAL,
+                              "ValueError: dictionary update sequence element "
+                              "#%zu has the wrong length",
+                              i);
     int rc = set_checked(c, d, mp_obj_item(pair, 0), mp_obj_item(pair, 1));
     if (rc != 0) return rc;
   }
@@ -132,7 +134,7 @@ static int listing(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res, int w
   size_t pos = 0;
   mp_obj *k, *v;
   while (l != NULL && mp_obj_dict_next(D(o), &pos, &k, &v)) {
-    mp_obj *item = what == 0 ? mp_obj_incref(k)
+    mp_obj *item = what == 0   ? mp_obj_incref(k)
                    : what == 1 ? mp_obj_incref(v)
                                : mp_obj_tuple2_steal(mp_obj_incref(k), mp_obj_incref(v));
     if (mp_obj_list_append_steal(l, item) != 0) {
@@ -143,9 +145,15 @@ static int listing(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res, int w
   *res = l;
   return l ? 0 : -ENOMEM;
 }
-static int d_keys(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { return listing(c, o, a, r, 0); }
-static int d_values(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { return listing(c, o, a, r, 1); }
-static int d_items(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { return listing(c, o, a, r, 2); }
+static int d_keys(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  return listing(c, o, a, r, 0);
+}
+static int d_values(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  return listing(c, o, a, r, 1);
+}
+static int d_items(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  return listing(c, o, a, r, 2);
+}
 
 static int d_update(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   (void)res;
@@ -215,17 +223,30 @@ static int d_clear(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 
 static const mgr_method dict_methods[] = {
-    {"__setitem__", d_setitem}, {"__getitem__", d_getitem}, {"get", d_get},
-    {"__delitem__", d_delitem}, {"__len__", d_len},         {"__contains__", d_contains},
-    {"keys", d_keys},           {"values", d_values},       {"items", d_items},
-    {"update", d_update},       {"pop", d_pop},             {"popitem", d_popitem},
-    {"setdefault", d_setdefault}, {"copy", d_copy},         {"_getvalue", d_copy},
-    {"clear", d_clear},         {"has_key", d_contains},
+    {"__setitem__", d_setitem},
+    {"__getitem__", d_getitem},
+    {"get", d_get},
+    {"__delitem__", d_delitem},
+    {"__len__", d_len},
+    {"__contains__", d_contains},
+    {"keys", d_keys},
+    {"values", d_values},
+    {"items", d_items},
+    {"update", d_update},
+    {"pop", d_pop},
+    {"popitem", d_popitem},
+    {"setdefault", d_setdefault},
+    {"copy", d_copy},
+    {"_getvalue", d_copy},
+    {"clear", d_clear},
+    {"has_key", d_contains},
 };
 
-const mgr_type mp__mgr_type_dict = {.name = "dict", .create = dict_create, .destroy = dict_destroy,
-                                 .methods = dict_methods,
-                                 .nmethods = MP__ARRAY_LEN(dict_methods)};
+const mgr_type mp__mgr_type_dict = {.name = "dict",
+                                    .create = dict_create,
+                                    .destroy = dict_destroy,
+                                    .methods = dict_methods,
+                                    .nmethods = MP__ARRAY_LEN(dict_methods)};
 
 /* ---- Namespace: attributes in a dict of str keys ---- */
 
@@ -269,10 +290,14 @@ static int ns_del(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 
 static const mgr_method ns_methods[] = {
-    {"__getattribute__", ns_get}, {"__setattr__", ns_set}, {"__delattr__", ns_del},
+    {"__getattribute__", ns_get},
+    {"__setattr__", ns_set},
+    {"__delattr__", ns_del},
     {"_getvalue", d_copy},
 };
 
-const mgr_type mp__mgr_type_namespace = {.name = "Namespace", .create = ns_create,
-                                      .destroy = dict_destroy, .methods = ns_methods,
-                                      .nmethods = MP__ARRAY_LEN(ns_methods)};
+const mgr_type mp__mgr_type_namespace = {.name = "Namespace",
+                                         .create = ns_create,
+                                         .destroy = dict_destroy,
+                                         .methods = ns_methods,
+                                         .nmethods = MP__ARRAY_LEN(ns_methods)};

@@ -130,7 +130,8 @@ static int l_pop(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t i;
   int rc = mp__mgr_need_args(c, a, 0, 1, "pop");
   if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, -1, &v);
-  if (rc == 0 && mp_obj_len(L(o)) == 0) return mp_manager_error(c, -ERANGE, "IndexError: pop from empty list");
+  if (rc == 0 && mp_obj_len(L(o)) == 0)
+    return mp_manager_error(c, -ERANGE, "IndexError: pop from empty list");
   if (rc == 0) rc = mp__mgr_norm_index(c, v, mp_obj_len(L(o)), &i);
   return rc ? rc : mp_obj_list_pop(L(o), i, res);
 }
@@ -171,7 +172,8 @@ static int l_count(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   int rc = mp__mgr_need_args(c, a, 1, 1, "count");
   if (rc != 0) return rc;
   int64_t n = 0;
-  for (size_t i = 0; i < mp_obj_len(L(o)); i++) n += mp_obj_equal(mp_obj_item(L(o), i), mp__mgr_arg(a, 0));
+  for (size_t i = 0; i < mp_obj_len(L(o)); i++)
+    n += mp_obj_equal(mp_obj_item(L(o), i), mp__mgr_arg(a, 0));
   *res = mp_obj_int(n);
   return *res ? 0 : -ENOMEM;
 }
@@ -187,7 +189,9 @@ static int l_insert(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   size_t i;
   int rc = mp__mgr_need_args(c, a, 2, 2, "insert");
   if (rc == 0) rc = bound(c, a, 0, 0, mp_obj_len(L(o)), &i);
-  return rc ? rc : mp_obj_list_insert_steal(L(o), i, mp_obj_incref((mp_obj *)(uintptr_t)mp__mgr_arg(a, 1)));
+  return rc ? rc
+            : mp_obj_list_insert_steal(L(o), i,
+                                       mp_obj_incref((mp_obj *)(uintptr_t)mp__mgr_arg(a, 1)));
 }
 
 static int l_reverse(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
@@ -205,7 +209,9 @@ static int l_reverse(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 
 /* ---- sort ---- */
 
-static bool is_num(mp_obj_type t) { return t == MP_OBJ_BOOL || t == MP_OBJ_INT || t == MP_OBJ_FLOAT; }
+static bool is_num(mp_obj_type t) {
+  return t == MP_OBJ_BOOL || t == MP_OBJ_INT || t == MP_OBJ_FLOAT;
+}
 
 /* Python's <, as -1/0/1, or -2 when the two values do not compare. */
 static int cmp(const mp_obj *x, const mp_obj *y) {
@@ -284,18 +290,32 @@ static int l_sort(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   if (!bad) memcpy(L(o)->u.seq.items, copy, n * sizeof *copy);
   free(copy);
   free(tmp);
-  return bad ? mp_manager_error(c, -EINVAL, "TypeError: '<' not supported between these values") : 0;
+  return bad ? mp_manager_error(c, -EINVAL, "TypeError: '<' not supported between these values")
+             : 0;
 }
 
 static const mgr_method list_methods[] = {
-    {"append", l_append},     {"extend", l_extend},     {"__getitem__", l_getitem},
-    {"__setitem__", l_setitem}, {"__delitem__", l_delitem}, {"__len__", l_len},
-    {"__getslice__", l_getslice}, {"_getvalue", l_copy}, {"pop", l_pop},
-    {"remove", l_remove},     {"index", l_index},       {"count", l_count},
-    {"__contains__", l_contains}, {"insert", l_insert}, {"reverse", l_reverse},
-    {"sort", l_sort},         {"__iadd__", l_extend},
+    {"append", l_append},
+    {"extend", l_extend},
+    {"__getitem__", l_getitem},
+    {"__setitem__", l_setitem},
+    {"__delitem__", l_delitem},
+    {"__len__", l_len},
+    {"__getslice__", l_getslice},
+    {"_getvalue", l_copy},
+    {"pop", l_pop},
+    {"remove", l_remove},
+    {"index", l_index},
+    {"count", l_count},
+    {"__contains__", l_contains},
+    {"insert", l_insert},
+    {"reverse", l_reverse},
+    {"sort", l_sort},
+    {"__iadd__", l_extend},
 };
 
-const mgr_type mp__mgr_type_list = {.name = "list", .create = list_create, .destroy = list_destroy,
-                                 .methods = list_methods,
-                                 .nmethods = MP__ARRAY_LEN(list_methods)};
+const mgr_type mp__mgr_type_list = {.name = "list",
+                                    .create = list_create,
+                                    .destroy = list_destroy,
+                                    .methods = list_methods,
+                                    .nmethods = MP__ARRAY_LEN(list_methods)};

@@ -47,8 +47,10 @@ static int put_common(mgr_call *c, mgr_obj *o, const mp_obj *item, bool block, m
   pthread_mutex_lock(&o->mu);
   int rc = 0;
   while (full(q) && rc == 0) {
-    if (!block) rc = MP_ETIMEDOUT;
-    else rc = mp__mgr_obj_wait(c, o, d);
+    if (!block)
+      rc = MP_ETIMEDOUT;
+    else
+      rc = mp__mgr_obj_wait(c, o, d);
   }
   if (rc == 0) rc = mp_obj_list_append(q->items, (mp_obj *)(uintptr_t)item);
   if (rc == 0) {
@@ -81,8 +83,10 @@ static int get_common(mgr_call *c, mgr_obj *o, bool block, mp__deadline d, mp_ob
   pthread_mutex_lock(&o->mu);
   int rc = 0;
   while (mp_obj_len(q->items) == 0 && rc == 0) {
-    if (!block) rc = MP_ETIMEDOUT;
-    else rc = mp__mgr_obj_wait(c, o, d);
+    if (!block)
+      rc = MP_ETIMEDOUT;
+    else
+      rc = mp__mgr_obj_wait(c, o, d);
   }
   if (rc == 0) {
     rc = mp_obj_list_pop(q->items, 0, res);
@@ -157,28 +161,44 @@ static int q_join(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   pthread_mutex_lock(&o->mu);
   while (Q(o)->unfinished > 0 && rc == 0) rc = mp__mgr_obj_wait(c, o, d);
   pthread_mutex_unlock(&o->mu);
-  if (rc == MP_ETIMEDOUT) rc = 0, *res = mp_obj_bool(false);
-  else if (rc == 0) *res = mp_obj_bool(true);
+  if (rc == MP_ETIMEDOUT)
+    rc = 0, *res = mp_obj_bool(false);
+  else if (rc == 0)
+    *res = mp_obj_bool(true);
   return rc;
 }
 
 static const mgr_method queue_methods[] = {
-    {"put", q_put},     {"get", q_get},     {"put_nowait", q_put_nowait},
-    {"get_nowait", q_get_nowait}, {"qsize", q_qsize}, {"empty", q_empty},
+    {"put", q_put},
+    {"get", q_get},
+    {"put_nowait", q_put_nowait},
+    {"get_nowait", q_get_nowait},
+    {"qsize", q_qsize},
+    {"empty", q_empty},
     {"full", q_full},
 };
 
 static const mgr_method jqueue_methods[] = {
-    {"put", q_put},     {"get", q_get},     {"put_nowait", q_put_nowait},
-    {"get_nowait", q_get_nowait}, {"qsize", q_qsize}, {"empty", q_empty},
-    {"full", q_full},   {"task_done", q_task_done}, {"join", q_join},
+    {"put", q_put},
+    {"get", q_get},
+    {"put_nowait", q_put_nowait},
+    {"get_nowait", q_get_nowait},
+    {"qsize", q_qsize},
+    {"empty", q_empty},
+    {"full", q_full},
+    {"task_done", q_task_done},
+    {"join", q_join},
 };
 
-const mgr_type mp__mgr_type_queue = {.name = "Queue", .create = queue_create,
-                                  .destroy = queue_destroy, .methods = queue_methods,
-                                  .nmethods = MP__ARRAY_LEN(queue_methods),
-                                  .self_locking = true};
-const mgr_type mp__mgr_type_joinable_queue = {.name = "JoinableQueue", .create = jqueue_create,
-                                           .destroy = queue_destroy, .methods = jqueue_methods,
-                                           .nmethods = MP__ARRAY_LEN(jqueue_methods),
-                                           .self_locking = true};
+const mgr_type mp__mgr_type_queue = {.name = "Queue",
+                                     .create = queue_create,
+                                     .destroy = queue_destroy,
+                                     .methods = queue_methods,
+                                     .nmethods = MP__ARRAY_LEN(queue_methods),
+                                     .self_locking = true};
+const mgr_type mp__mgr_type_joinable_queue = {.name = "JoinableQueue",
+                                              .create = jqueue_create,
+                                              .destroy = queue_destroy,
+                                              .methods = jqueue_methods,
+                                              .nmethods = MP__ARRAY_LEN(jqueue_methods),
+                                              .self_locking = true};

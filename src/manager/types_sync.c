@@ -14,15 +14,15 @@ typedef struct waiter {
 } waiter;
 
 typedef struct msync {
-  int64_t value;   /* Lock: 1 locked; Semaphore: the value; Event: the flag */
+  int64_t value; /* Lock: 1 locked; Semaphore: the value; Event: the flag */
   int64_t initial; /* BoundedSemaphore: the bound; Barrier: the parties */
   bool bounded;
-  uint64_t owner;  /* RLock/Condition: the owning caller, 0 when free */
-  int64_t count;   /* RLock/Condition: depth; Barrier: arrivals this cycle */
+  uint64_t owner; /* RLock/Condition: the owning caller, 0 when free */
+  int64_t count; /* RLock/Condition: depth; Barrier: arrivals this cycle */
   waiter *waiters; /* Condition: oldest first */
-  uint64_t gen;    /* Barrier: trips so far */
+  uint64_t gen; /* Barrier: trips so far */
   uint64_t resets; /* Barrier: resets so far */
-  bool broken;     /* Barrier */
+  bool broken; /* Barrier */
 } msync;
 
 #define S(o) ((msync *)(o)->data)
@@ -71,7 +71,10 @@ static int lock_create(mgr_call *c, const mp_obj *a, void **d) {
   int rc = mp__mgr_need_args(c, a, 0, 0, "Lock()");
   return rc ? rc : sync_new(d, 0, 0, false);
 }
-static bool lock_free(msync *s, mgr_call *c) { (void)c; return s->value == 0; }
+static bool lock_free(msync *s, mgr_call *c) {
+  (void)c;
+  return s->value == 0;
+}
 static int lk_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
   int rc = acquire_args(c, a, &d);
@@ -94,8 +97,12 @@ static int lk_release(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   return rc;
 }
 static const mgr_method lock_methods[] = {{"acquire", lk_acquire}, {"release", lk_release}};
-const mgr_type mp__mgr_type_lock = {.name = "Lock", .create = lock_create, .destroy = sync_destroy,
-                                 .methods = lock_methods, .nmethods = 2, .self_locking = true};
+const mgr_type mp__mgr_type_lock = {.name = "Lock",
+                                    .create = lock_create,
+                                    .destroy = sync_destroy,
+                                    .methods = lock_methods,
+                                    .nmethods = 2,
+                                    .self_locking = true};
 
 /* ---- RLock (and the lock half of Condition) ---- */
 static bool rlock_free(msync *s, mgr_call *c) { return s->owner == 0 || s->owner == c->caller; }
@@ -131,21 +138,28 @@ static int rlock_create(mgr_call *c, const mp_obj *a, void **d) {
   return rc ? rc : sync_new(d, 0, 0, false);
 }
 static const mgr_method rlock_methods[] = {{"acquire", rl_acquire}, {"release", rl_release}};
-const mgr_type mp__mgr_type_rlock = {.name = "RLock", .create = rlock_create,
-                                  .destroy = sync_destroy, .methods = rlock_methods,
-                                  .nmethods = 2, .self_locking = true};
+const mgr_type mp__mgr_type_rlock = {.name = "RLock",
+                                     .create = rlock_create,
+                                     .destroy = sync_destroy,
+                                     .methods = rlock_methods,
+                                     .nmethods = 2,
+                                     .self_locking = true};
 
 /* ---- Semaphore, BoundedSemaphore ---- */
 static int sem_make(mgr_call *c, const mp_obj *a, void **d, bool bounded) {
   int64_t v;
   int rc = mp__mgr_need_args(c, a, 0, 1, "Semaphore()");
   if (rc == 0) rc = mp__mgr_arg_int(c, a, 0, 1, &v);
-  if (rc == 0 && v < 0) rc = mp_manager_error(c, -EINVAL, "ValueError: semaphore initial value must be >= 0");
+  if (rc == 0 && v < 0)
+    rc = mp_manager_error(c, -EINVAL, "ValueError: semaphore initial value must be >= 0");
   return rc ? rc : sync_new(d, v, v, bounded);
 }
 static int sem_create(mgr_call *c, const mp_obj *a, void **d) { return sem_make(c, a, d, false); }
 static int bsem_create(mgr_call *c, const mp_obj *a, void **d) { return sem_make(c, a, d, true); }
-static bool sem_ready(msync *s, mgr_call *c) { (void)c; return s->value > 0; }
+static bool sem_ready(msync *s, mgr_call *c) {
+  (void)c;
+  return s->value > 0;
+}
 static int sem_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
   int rc = acquire_args(c, a, &d);
@@ -183,21 +197,31 @@ static int sem_value(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static const mgr_method sem_methods[] = {
     {"acquire", sem_acquire}, {"release", sem_release}, {"get_value", sem_value}};
-const mgr_type mp__mgr_type_semaphore = {.name = "Semaphore", .create = sem_create,
-                                      .destroy = sync_destroy, .methods = sem_methods,
-                                      .nmethods = 3, .self_locking = true};
-const mgr_type mp__mgr_type_bounded_semaphore = {.name = "BoundedSemaphore", .create = bsem_create,
-                                              .destroy = sync_destroy, .methods = sem_methods,
-                                              .nmethods = 3, .self_locking = true};
+const mgr_type mp__mgr_type_semaphore = {.name = "Semaphore",
+                                         .create = sem_create,
+                                         .destroy = sync_destroy,
+                                         .methods = sem_methods,
+                                         .nmethods = 3,
+                                         .self_locking = true};
+const mgr_type mp__mgr_type_bounded_semaphore = {.name = "BoundedSemaphore",
+                                                 .create = bsem_create,
+                                                 .destroy = sync_destroy,
+                                                 .methods = sem_methods,
+                                                 .nmethods = 3,
+                                                 .self_locking = true};
 
 /* ---- Condition: an RLock plus a queue of waiters, notified oldest first ---- */
 static int cond_create(mgr_call *c, const mp_obj *a, void **d) {
   int rc = mp__mgr_need_args(c, a, 0, 1, "Condition()");
   if (rc == 0 && mp__mgr_arg(a, 0) != NULL && mp_obj_type_of(mp__mgr_arg(a, 0)) != MP_OBJ_NONE)
-    rc = mp_manager_error(c, -EINVAL, "Condition(lock): only the Condition's own RLock is supported");
+    rc = mp_manager_error(c, -EINVAL,
+                          "Condition(lock): only the Condition's own RLock is supported");
   return rc ? rc : sync_new(d, 0, 0, false);
 }
-static bool cond_lock_free(msync *s, mgr_call *c) { (void)c; return s->owner == 0; }
+static bool cond_lock_free(msync *s, mgr_call *c) {
+  (void)c;
+  return s->owner == 0;
+}
 static int cv_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
   int rc = mp__mgr_need_args(c, a, 0, 1, "wait");
@@ -285,12 +309,17 @@ static int cv_acquire(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   pthread_mutex_unlock(&o->mu);
   return bool_result(r, res);
 }
-static const mgr_method cond_methods[] = {
-    {"acquire", cv_acquire}, {"release", rl_release}, {"wait", cv_wait},
-    {"notify", cv_notify},   {"notify_all", cv_notify_all}};
-const mgr_type mp__mgr_type_condition = {.name = "Condition", .create = cond_create,
-                                      .destroy = sync_destroy, .methods = cond_methods,
-                                      .nmethods = 5, .self_locking = true};
+static const mgr_method cond_methods[] = {{"acquire", cv_acquire},
+                                          {"release", rl_release},
+                                          {"wait", cv_wait},
+                                          {"notify", cv_notify},
+                                          {"notify_all", cv_notify_all}};
+const mgr_type mp__mgr_type_condition = {.name = "Condition",
+                                         .create = cond_create,
+                                         .destroy = sync_destroy,
+                                         .methods = cond_methods,
+                                         .nmethods = 5,
+                                         .self_locking = true};
 
 /* ---- Event ---- */
 static int event_create(mgr_call *c, const mp_obj *a, void **d) {
@@ -306,8 +335,14 @@ static int ev_setflag(mgr_call *c, mgr_obj *o, const mp_obj *a, int64_t v) {
   pthread_mutex_unlock(&o->mu);
   return 0;
 }
-static int ev_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { (void)r; return ev_setflag(c, o, a, 1); }
-static int ev_clear(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { (void)r; return ev_setflag(c, o, a, 0); }
+static int ev_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  (void)r;
+  return ev_setflag(c, o, a, 1);
+}
+static int ev_clear(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  (void)r;
+  return ev_setflag(c, o, a, 0);
+}
 static int ev_is_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   int rc = mp__mgr_need_args(c, a, 0, 0, "is_set");
   if (rc != 0) return rc;
@@ -316,7 +351,10 @@ static int ev_is_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   pthread_mutex_unlock(&o->mu);
   return 0;
 }
-static bool ev_ready(msync *s, mgr_call *c) { (void)c; return s->value != 0; }
+static bool ev_ready(msync *s, mgr_call *c) {
+  (void)c;
+  return s->value != 0;
+}
 static int ev_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
   mp__deadline d;
   int rc = mp__mgr_need_args(c, a, 0, 1, "wait");
@@ -329,9 +367,12 @@ static int ev_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 }
 static const mgr_method event_methods[] = {
     {"set", ev_set}, {"clear", ev_clear}, {"is_set", ev_is_set}, {"wait", ev_wait}};
-const mgr_type mp__mgr_type_event = {.name = "Event", .create = event_create,
-                                  .destroy = sync_destroy, .methods = event_methods,
-                                  .nmethods = 4, .self_locking = true};
+const mgr_type mp__mgr_type_event = {.name = "Event",
+                                     .create = event_create,
+                                     .destroy = sync_destroy,
+                                     .methods = event_methods,
+                                     .nmethods = 4,
+                                     .self_locking = true};
 
 /* ---- Barrier ---- */
 static int barrier_create(mgr_call *c, const mp_obj *a, void **d) {
@@ -363,8 +404,10 @@ static int br_wait(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
       uint64_t gen = s->gen, resets = s->resets;
       while (rc == 0 && s->gen == gen && s->resets == resets && !s->broken)
         rc = mp__mgr_obj_wait(c, o, d);
-      if (s->gen != gen) rc = 0; /* tripped, even if the deadline passed meanwhile */
-      else if (rc == 0) rc = MP_EBROKEN; /* broken or reset while waiting */
+      if (s->gen != gen)
+        rc = 0; /* tripped, even if the deadline passed meanwhile */
+      else if (rc == 0)
+        rc = MP_EBROKEN; /* broken or reset while waiting */
       else { /* this caller's timeout (or departure) breaks the barrier for everybody */
         s->broken = true;
         s->count = 0;
@@ -407,17 +450,27 @@ static int br_int(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res, int wh
   if (rc != 0) return rc;
   pthread_mutex_lock(&o->mu);
   msync *s = S(o);
-  *res = what == 0 ? mp_obj_int(s->broken ? 0 : s->count)
-         : what == 1 ? mp_obj_int(s->initial) : mp_obj_bool(s->broken);
+  *res = what == 0   ? mp_obj_int(s->broken ? 0 : s->count)
+         : what == 1 ? mp_obj_int(s->initial)
+                     : mp_obj_bool(s->broken);
   pthread_mutex_unlock(&o->mu);
   return *res ? 0 : -ENOMEM;
 }
-static int br_n_waiting(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { return br_int(c, o, a, r, 0); }
-static int br_parties(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { return br_int(c, o, a, r, 1); }
-static int br_broken(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) { return br_int(c, o, a, r, 2); }
-static const mgr_method barrier_methods[] = {
-    {"wait", br_wait},         {"abort", br_abort},     {"reset", br_reset},
-    {"n_waiting", br_n_waiting}, {"parties", br_parties}, {"broken", br_broken}};
-const mgr_type mp__mgr_type_barrier = {.name = "Barrier", .create = barrier_create,
-                                    .destroy = sync_destroy, .methods = barrier_methods,
-                                    .nmethods = 6, .self_locking = true};
+static int br_n_waiting(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  return br_int(c, o, a, r, 0);
+}
+static int br_parties(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  return br_int(c, o, a, r, 1);
+}
+static int br_broken(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **r) {
+  return br_int(c, o, a, r, 2);
+}
+static const mgr_method barrier_methods[] = {{"wait", br_wait},       {"abort", br_abort},
+                                             {"reset", br_reset},     {"n_waiting", br_n_waiting},
+                                             {"parties", br_parties}, {"broken", br_broken}};
+const mgr_type mp__mgr_type_barrier = {.name = "Barrier",
+                                       .create = barrier_create,
+                                       .destroy = sync_destroy,
+                                       .methods = barrier_methods,
+                                       .nmethods = 6,
+                                       .self_locking = true};

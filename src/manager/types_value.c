@@ -22,9 +22,9 @@ static mp_obj *checked(mgr_call *c, char tc, const mp_obj *v, int *rc) {
     char tc;
     int64_t lo;
     uint64_t hi;
-  } ints[] = {{'b', SCHAR_MIN, SCHAR_MAX},   {'B', 0, UCHAR_MAX},  {'h', SHRT_MIN, SHRT_MAX},
-              {'H', 0, USHRT_MAX},           {'i', INT_MIN, INT_MAX}, {'I', 0, UINT_MAX},
-              {'l', INT64_MIN, INT64_MAX},   {'L', 0, INT64_MAX},  {'q', INT64_MIN, INT64_MAX},
+  } ints[] = {{'b', SCHAR_MIN, SCHAR_MAX}, {'B', 0, UCHAR_MAX},     {'h', SHRT_MIN, SHRT_MAX},
+              {'H', 0, USHRT_MAX},         {'i', INT_MIN, INT_MAX}, {'I', 0, UINT_MAX},
+              {'l', INT64_MIN, INT64_MAX}, {'L', 0, INT64_MAX},     {'q', INT64_MIN, INT64_MAX},
               {'Q', 0, INT64_MAX}};
   for (size_t i = 0; i < MP__ARRAY_LEN(ints); i++) {
     if (ints[i].tc != tc) continue;
@@ -110,9 +110,11 @@ static int v_set(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 
 static const mgr_method value_methods[] = {{"get", v_get}, {"set", v_set}, {"_getvalue", v_get}};
 
-const mgr_type mp__mgr_type_value = {.name = "Value", .create = value_create, .destroy = tv_destroy,
-                                  .methods = value_methods,
-                                  .nmethods = MP__ARRAY_LEN(value_methods)};
+const mgr_type mp__mgr_type_value = {.name = "Value",
+                                     .create = value_create,
+                                     .destroy = tv_destroy,
+                                     .methods = value_methods,
+                                     .nmethods = MP__ARRAY_LEN(value_methods)};
 
 /* ---- Array ---- */
 
@@ -142,7 +144,8 @@ static int array_create(mgr_call *c, const mp_obj *args, void **data) {
   size_t len = st == MP_OBJ_INT ? (size_t)n : mp_obj_len(seq);
   for (size_t i = 0; i < len; i++) {
     /* Array(tc, n) is n zeros (0.0 for floats), as ctypes arrays start */
-    mp_obj *z = st == MP_OBJ_INT ? ((tc == 'f' || tc == 'd') ? mp_obj_float(0) : mp_obj_int(0)) : NULL;
+    mp_obj *z =
+        st == MP_OBJ_INT ? ((tc == 'f' || tc == 'd') ? mp_obj_float(0) : mp_obj_int(0)) : NULL;
     mp_obj *v = checked(c, tc, st == MP_OBJ_INT ? z : mp_obj_item(seq, i), &rc);
     mp_obj_decref(z);
     if (v == NULL || mp_obj_list_append_steal(l, v) != 0) {
@@ -200,6 +203,8 @@ static int a_copy(mgr_call *c, mgr_obj *o, const mp_obj *a, mp_obj **res) {
 static const mgr_method array_methods[] = {
     {"__len__", a_len}, {"__getitem__", a_get}, {"__setitem__", a_set}, {"_getvalue", a_copy}};
 
-const mgr_type mp__mgr_type_array = {.name = "Array", .create = array_create, .destroy = tv_destroy,
-                                  .methods = array_methods,
-                                  .nmethods = MP__ARRAY_LEN(array_methods)};
+const mgr_type mp__mgr_type_array = {.name = "Array",
+                                     .create = array_create,
+                                     .destroy = tv_destroy,
+                                     .methods = array_methods,
+                                     .nmethods = MP__ARRAY_LEN(array_methods)};

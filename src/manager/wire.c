@@ -61,7 +61,7 @@ int mp__mgr_req_parse(const void *buf, size_t len, mgr_req *r) {
 }
 
 int mp__mgr_rep_build(int status, int code, const void *payload, size_t plen, void **buf,
-                   size_t *len) {
+                      size_t *len) {
   unsigned char *b = malloc(MGR_REP_HDR + plen);
   if (b == NULL) return -ENOMEM;
   memset(b, 0, MGR_REP_HDR);
@@ -75,7 +75,7 @@ int mp__mgr_rep_build(int status, int code, const void *payload, size_t plen, vo
 }
 
 int mp__mgr_rep_parse(const void *buf, size_t len, int *status, int *code, const void **payload,
-                   size_t *plen) {
+                      size_t *plen) {
   const unsigned char *b = buf;
   if (len < MGR_REP_HDR || b[0] > MGR_PROXY) return MP_ECORRUPT;
   uint32_t c;

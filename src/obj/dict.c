@@ -28,8 +28,7 @@ void mp__dict_clear(mp_obj *o) {
 static size_t slots_for(size_t n) {
   size_t s = MIN_SLOTS;
   while (s / 3 * 2 < n) {
-    if (s > SIZE_MAX / 4)
-      return 0;
+    if (s > SIZE_MAX / 4) return 0;
     s *= 2;
   }
   return s;
@@ -39,11 +38,9 @@ static size_t slots_for(size_t n) {
 static int rebuild(mp__dict *d, size_t want) {
   size_t slots = slots_for(want);
   size_t cap = slots / 3 * 2;
-  if (!slots || cap > SIZE_MAX / sizeof(mp__dict_entry))
-    return -ENOMEM;
+  if (!slots || cap > SIZE_MAX / sizeof(mp__dict_entry)) return -ENOMEM;
   size_t *index = malloc(slots * sizeof(size_t));
-  if (!index)
-    return -ENOMEM;
+  if (!index) return -ENOMEM;
   mp__dict_entry *e = malloc(cap * sizeof(mp__dict_entry));
   if (!e) {
     free(index);
@@ -51,8 +48,7 @@ static int rebuild(mp__dict *d, size_t want) {
   }
   size_t n = 0;
   for (size_t i = 0; i < d->nentries; i++)
-    if (d->entries[i].key)
-      e[n++] = d->entries[i];
+    if (d->entries[i].key) e[n++] = d->entries[i];
   free(d->entries);
   d->entries = e;
   d->cap = cap;
@@ -61,8 +57,7 @@ static int rebuild(mp__dict *d, size_t want) {
   size_t mask = slots - 1;
   for (size_t i = 0; i < n; i++) {
     size_t j = (size_t)d->entries[i].hash & mask;
-    while (index[j] != EMPTY)
-      j = (j + 1) & mask;
+    while (index[j] != EMPTY) j = (j + 1) & mask;
     index[j] = i;
   }
   free(d->index);
@@ -86,16 +81,13 @@ mp_obj *mp_obj_dict(void) { return mp__dict_with_capacity(0); }
 /* The index slot holding key (a live entry) or the EMPTY slot where it would go; NULL when
  * the dict has no index yet.  Probing walks past slots of deleted entries. */
 static size_t *find_slot(const mp__dict *d, const mp_obj *key, uint64_t h) {
-  if (!d->index)
-    return NULL;
+  if (!d->index) return NULL;
   size_t j = (size_t)h & d->mask;
   for (;;) {
     size_t *slot = &d->index[j];
-    if (*slot == EMPTY)
-      return slot;
+    if (*slot == EMPTY) return slot;
     const mp__dict_entry *e = &d->entries[*slot];
-    if (e->key && e->hash == h && (e->key == key || mp_obj_equal(e->key, key)))
-      return slot;
+    if (e->key && e->hash == h && (e->key == key || mp_obj_equal(e->key, key))) return slot;
     j = (j + 1) & d->mask;
   }
 }
@@ -109,8 +101,7 @@ int mp_obj_dict_set_steal(mp_obj *dict, mp_obj *key, mp_obj *value) {
     rc = -EINVAL;
   else
     rc = mp__obj_hash(key, &h);
-  if (rc)
-    goto fail;
+  if (rc) goto fail;
   mp__dict *d = &dict->u.d;
   size_t *slot = find_slot(d, key, h);
   if (slot && *slot != EMPTY) { /* existing key: Python keeps the first key object */
@@ -123,8 +114,7 @@ int mp_obj_dict_set_steal(mp_obj *dict, mp_obj *key, mp_obj *value) {
   }
   if (d->nentries == d->cap) {
     rc = rebuild(d, d->used + 1 > d->used * 2 ? d->used + 1 : d->used * 2);
-    if (rc)
-      goto fail;
+    if (rc) goto fail;
     slot = find_slot(d, key, h);
   }
   *slot = d->nentries;
@@ -138,28 +128,24 @@ fail:
 }
 
 int mp_obj_dict_set(mp_obj *dict, mp_obj *key, mp_obj *value) {
-  if (!key || !value)
-    return -EINVAL;
+  if (!key || !value) return -EINVAL;
   return mp_obj_dict_set_steal(dict, mp_obj_incref(key), mp_obj_incref(value));
 }
 
 mp_obj *mp_obj_dict_get(const mp_obj *dict, const mp_obj *key) {
   uint64_t h;
-  if (!dict || dict->type != MP_OBJ_DICT || !key || mp__obj_hash(key, &h))
-    return NULL;
+  if (!dict || dict->type != MP_OBJ_DICT || !key || mp__obj_hash(key, &h)) return NULL;
   size_t *slot = find_slot(&dict->u.d, key, h);
   return slot && *slot != EMPTY ? dict->u.d.entries[*slot].value : NULL;
 }
 
 mp_obj *mp_obj_dict_get_str(const mp_obj *dict, const char *key) {
-  if (!dict || dict->type != MP_OBJ_DICT || !key || !dict->u.d.index)
-    return NULL;
+  if (!dict || dict->type != MP_OBJ_DICT || !key || !dict->u.d.index) return NULL;
   const mp__dict *d = &dict->u.d;
   size_t len = strlen(key);
   uint64_t h = mp__hash_str(key, len);
   for (size_t j = (size_t)h & d->mask;; j = (j + 1) & d->mask) {
-    if (d->index[j] == EMPTY)
-      return NULL;
+    if (d->index[j] == EMPTY) return NULL;
     const mp__dict_entry *e = &d->entries[d->index[j]];
     if (e->key && e->hash == h && e->key->type == MP_OBJ_STR && e->key->u.s.len == len &&
         memcmp(e->key->u.s.data, key, len) == 0)
@@ -169,12 +155,10 @@ mp_obj *mp_obj_dict_get_str(const mp_obj *dict, const char *key) {
 
 int mp_obj_dict_del(mp_obj *dict, const mp_obj *key) {
   uint64_t h;
-  if (!dict || dict->type != MP_OBJ_DICT || !key || mp__obj_hash(key, &h))
-    return -EINVAL;
+  if (!dict || dict->type != MP_OBJ_DICT || !key || mp__obj_hash(key, &h)) return -EINVAL;
   mp__dict *d = &dict->u.d;
   size_t *slot = find_slot(d, key, h);
-  if (!slot || *slot == EMPTY)
-    return -ENOENT;
+  if (!slot || *slot == EMPTY) return -ENOENT;
   mp__dict_entry *e = &d->entries[*slot];
   mp_obj *k = e->key, *v = e->value;
   e->key = e->value = NULL; /* the slot keeps pointing here, so probe chains stay intact */
@@ -185,16 +169,13 @@ int mp_obj_dict_del(mp_obj *dict, const mp_obj *key) {
 }
 
 bool mp_obj_dict_next(const mp_obj *dict, size_t *pos, mp_obj **key, mp_obj **value) {
-  if (!dict || dict->type != MP_OBJ_DICT || !pos)
-    return false;
+  if (!dict || dict->type != MP_OBJ_DICT || !pos) return false;
   const mp__dict *d = &dict->u.d;
   while (*pos < d->nentries) {
     const mp__dict_entry *e = &d->entries[(*pos)++];
     if (e->key) {
-      if (key)
-        *key = e->key;
-      if (value)
-        *value = e->value;
+      if (key) *key = e->key;
+      if (value) *value = e->value;
       return true;
     }
   }

@@ -22,8 +22,7 @@ typedef struct {
 static int enc_write(void *data, const char *s, size_t n) {
   enc *e = data;
   if (e->buf) {
-    if (n > e->cap - e->len)
-      return -1; /* cannot happen: both passes pack the same calls */
+    if (n > e->cap - e->len) return -1; /* cannot happen: both passes pack the same calls */
     memcpy(e->buf + e->len, s, n);
   }
   e->len += n;
@@ -31,81 +30,59 @@ static int enc_write(void *data, const char *s, size_t n) {
 }
 
 static int pack(msgpack_packer *pk, enc *e, const mp_obj *o, size_t depth) {
-  if (!o)
-    return -EINVAL;
-  if (depth > MP__OBJ_DEPTH_CEILING)
-    return MP_ETOOBIG;
+  if (!o) return -EINVAL;
+  if (depth > MP__OBJ_DEPTH_CEILING) return MP_ETOOBIG;
   int rc = 0;
   switch (o->type) {
-  case MP_OBJ_NONE:
-    rc = msgpack_pack_nil(pk);
-    break;
-  case MP_OBJ_BOOL:
-    rc = o->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    break;
-  case MP_OBJ_INT:
-    rc = msgpack_pack_int64(pk, o->u.i);
-    break;
-  case MP_OBJ_FLOAT:
-    rc = msgpack_pack_double(pk, o->u.f);
-    break;
-  case MP_OBJ_STR:
-    rc = msgpack_pack_str_with_body(pk, o->u.s.data, o->u.s.len);
-    break;
-  case MP_OBJ_BYTES:
-    rc = msgpack_pack_bin_with_body(pk, o->u.s.data, o->u.s.len);
-    break;
-  case MP_OBJ_TUPLE:
-  case MP_OBJ_LIST: {
-    size_t n = o->u.seq.len, slot = 0, start = 0;
-    if (n > UINT32_MAX)
-      return MP_ETOOBIG;
-    if (o->type == MP_OBJ_TUPLE) {
-      if (!e->buf) { /* counting: reserve this tuple's slot before its inner tuples' */
-        if (e->ntuples == e->tcap) {
-          size_t cap = e->tcap ? e->tcap * 2 : 16;
-          size_t *t = realloc(e->tsize, cap * sizeof(size_t));
-          if (!t)
-            return -ENOMEM;
-          e->tsize = t;
-          e->tcap = cap;
+    case MP_OBJ_NONE: rc = msgpack_pack_nil(pk); break;
+    case MP_OBJ_BOOL: rc = o->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
+    case MP_OBJ_INT: rc = msgpack_pack_int64(pk, o->u.i); break;
+    case MP_OBJ_FLOAT: rc = msgpack_pack_double(pk, o->u.f); break;
+    case MP_OBJ_STR: rc = msgpack_pack_str_with_body(pk, o->u.s.data, o->u.s.len); break;
+    case MP_OBJ_BYTES: rc = msgpack_pack_bin_with_body(pk, o->u.s.data, o->u.s.len); break;
+    case MP_OBJ_TUPLE:
+    case MP_OBJ_LIST: {
+      size_t n = o->u.seq.len, slot = 0, start = 0;
+      if (n > UINT32_MAX) return MP_ETOOBIG;
+      if (o->type == MP_OBJ_TUPLE) {
+        if (!e->buf) { /* counting: reserve this tuple's slot before its inner tuples' */
+          if (e->ntuples == e->tcap) {
+            size_t cap = e->tcap ? e->tcap * 2 : 16;
+            size_t *t = realloc(e->tsize, cap * sizeof(size_t));
+            if (!t) return -ENOMEM;
+            e->tsize = t;
+            e->tcap = cap;
+          }
+          slot = e->ntuples++;
+          start = e->len;
+        } else {
+          size_t body = e->tsize[e->tnext++];
+          if (body > UINT32_MAX) return MP_ETOOBIG;
+          rc = msgpack_pack_ext(pk, body, MP__OBJ_EXT_TUPLE);
         }
-        slot = e->ntuples++;
-        start = e->len;
-      } else {
-        size_t body = e->tsize[e->tnext++];
-        if (body > UINT32_MAX)
-          return MP_ETOOBIG;
-        rc = msgpack_pack_ext(pk, body, MP__OBJ_EXT_TUPLE);
       }
+      if (!rc) rc = msgpack_pack_array(pk, n);
+      for (size_t i = 0; !rc && i < n; i++) rc = pack(pk, e, o->u.seq.items[i], depth + 1);
+      if (rc) return rc < 0 && rc != -1 ? rc : -ENOMEM;
+      if (o->type == MP_OBJ_TUPLE && !e->buf) {
+        size_t body = e->len - start;
+        e->tsize[slot] = body;
+        /* counts the extension header (its position does not matter to a count) */
+        rc = msgpack_pack_ext(pk, body > UINT32_MAX ? 0 : body, MP__OBJ_EXT_TUPLE);
+      }
+      break;
     }
-    if (!rc)
-      rc = msgpack_pack_array(pk, n);
-    for (size_t i = 0; !rc && i < n; i++)
-      rc = pack(pk, e, o->u.seq.items[i], depth + 1);
-    if (rc)
-      return rc < 0 && rc != -1 ? rc : -ENOMEM;
-    if (o->type == MP_OBJ_TUPLE && !e->buf) {
-      size_t body = e->len - start;
-      e->tsize[slot] = body;
-      /* counts the extension header (its position does not matter to a count) */
-      rc = msgpack_pack_ext(pk, body > UINT32_MAX ? 0 : body, MP__OBJ_EXT_TUPLE);
+    case MP_OBJ_DICT: {
+      if (o->u.d.used > UINT32_MAX) return MP_ETOOBIG;
+      rc = msgpack_pack_map(pk, o->u.d.used);
+      size_t pos = 0;
+      mp_obj *k, *v;
+      while (!rc && mp_obj_dict_next(o, &pos, &k, &v)) {
+        rc = pack(pk, e, k, depth + 1);
+        if (!rc) rc = pack(pk, e, v, depth + 1);
+      }
+      break;
     }
-    break;
-  }
-  case MP_OBJ_DICT: {
-    if (o->u.d.used > UINT32_MAX)
-      return MP_ETOOBIG;
-    rc = msgpack_pack_map(pk, o->u.d.used);
-    size_t pos = 0;
-    mp_obj *k, *v;
-    while (!rc && mp_obj_dict_next(o, &pos, &k, &v)) {
-      rc = pack(pk, e, k, depth + 1);
-      if (!rc)
-        rc = pack(pk, e, v, depth + 1);
-    }
-    break;
-  }
   }
   if (rc == -1) /* msgpack-c's failure from the write callback */
     return -ENOMEM;
@@ -113,8 +90,7 @@ static int pack(msgpack_packer *pk, enc *e, const mp_obj *o, size_t depth) {
 }
 
 int mp_obj_encode(const mp_obj *o, void **buf, size_t *len) {
-  if (!o || !buf || !len)
-    return -EINVAL;
+  if (!o || !buf || !len) return -EINVAL;
   enc e = {0};
   msgpack_packer pk;
   msgpack_packer_init(&pk, &e, enc_write);
@@ -128,8 +104,7 @@ int mp_obj_encode(const mp_obj *o, void **buf, size_t *len) {
       rc = -ENOMEM;
     else
       rc = pack(&pk, &e, o, 0);
-    if (!rc && e.len != total)
-      rc = -EIO; /* cannot happen */
+    if (!rc && e.len != total) rc = -EIO; /* cannot happen */
   }
   free(e.tsize);
   if (rc) {

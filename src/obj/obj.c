@@ -34,15 +34,13 @@ mp_obj *mp_obj_bool(bool v) { return v ? &true_obj : &false_obj; }
 
 mp_obj *mp_obj_int(int64_t v) {
   mp_obj *o = mp__obj_alloc(MP_OBJ_INT, 0);
-  if (o)
-    o->u.i = v;
+  if (o) o->u.i = v;
   return o;
 }
 
 mp_obj *mp_obj_float(double v) {
   mp_obj *o = mp__obj_alloc(MP_OBJ_FLOAT, 0);
-  if (o)
-    o->u.f = v;
+  if (o) o->u.f = v;
   return o;
 }
 
@@ -56,20 +54,17 @@ ptrdiff_t mp__utf8_count(const char *str, size_t len) {
     if (c < 0x80) {
       s++;
     } else if (c >= 0xc2 && c <= 0xdf) {
-      if (end - s < 2 || (s[1] & 0xc0) != 0x80)
-        return -1;
+      if (end - s < 2 || (s[1] & 0xc0) != 0x80) return -1;
       s += 2;
     } else if (c >= 0xe0 && c <= 0xef) {
-      if (end - s < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-        return -1;
+      if (end - s < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) return -1;
       if (c == 0xe0 && s[1] < 0xa0) /* overlong */
         return -1;
       if (c == 0xed && s[1] >= 0xa0) /* surrogate */
         return -1;
       s += 3;
     } else if (c >= 0xf0 && c <= 0xf4) {
-      if (end - s < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-          (s[3] & 0xc0) != 0x80)
+      if (end - s < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
         return -1;
       if (c == 0xf0 && s[1] < 0x90) /* overlong */
         return -1;
@@ -110,11 +105,9 @@ static mp_obj *bytes_like(mp_obj_type t, const void *data, size_t len) {
     return NULL;
   }
   mp_obj *o = mp__obj_alloc(t, len + 1);
-  if (!o)
-    return NULL;
+  if (!o) return NULL;
   o->u.s.data = (char *)(o + 1);
-  if (len)
-    memcpy(o->u.s.data, data, len);
+  if (len) memcpy(o->u.s.data, data, len);
   o->u.s.data[len] = '\0';
   o->u.s.len = len;
   o->u.s.ncp = len;
@@ -123,8 +116,7 @@ static mp_obj *bytes_like(mp_obj_type t, const void *data, size_t len) {
 
 mp_obj *mp__obj_str_trusted(const char *s, size_t len, size_t ncp) {
   mp_obj *o = bytes_like(MP_OBJ_STR, s, len);
-  if (o)
-    o->u.s.ncp = ncp;
+  if (o) o->u.s.ncp = ncp;
   return o;
 }
 
@@ -133,8 +125,7 @@ mp_obj *mp_obj_strn(const char *utf8, size_t len) {
     errno = EINVAL;
     return NULL;
   }
-  if (!utf8)
-    utf8 = "";
+  if (!utf8) utf8 = "";
   ptrdiff_t n = mp__utf8_count(utf8, len);
   if (n < 0) {
     errno = EILSEQ;
@@ -162,26 +153,18 @@ mp_obj *mp_obj_bytes(const void *data, size_t len) {
 /* ---- references ---- */
 
 mp_obj *mp_obj_incref(mp_obj *o) {
-  if (o && !o->immortal)
-    atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
+  if (o && !o->immortal) atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
   return o;
 }
 
 void mp_obj_decref(mp_obj *o) {
-  if (!o || o->immortal)
-    return;
-  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
-    return;
+  if (!o || o->immortal) return;
+  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1) return;
   switch (o->type) {
-  case MP_OBJ_LIST:
-  case MP_OBJ_TUPLE:
-    mp__list_clear(o);
-    break;
-  case MP_OBJ_DICT:
-    mp__dict_clear(o);
-    break;
-  default:
-    break;
+    case MP_OBJ_LIST:
+    case MP_OBJ_TUPLE: mp__list_clear(o); break;
+    case MP_OBJ_DICT: mp__dict_clear(o); break;
+    default: break;
   }
   free(o);
 }
@@ -197,15 +180,13 @@ const char *mp_obj_type_name(mp_obj_type t) {
 }
 
 int mp_obj_get_bool(const mp_obj *o, bool *out) {
-  if (!o || !out || o->type != MP_OBJ_BOOL)
-    return -EINVAL;
+  if (!o || !out || o->type != MP_OBJ_BOOL) return -EINVAL;
   *out = o->u.b;
   return 0;
 }
 
 int mp_obj_get_int(const mp_obj *o, int64_t *out) {
-  if (!o || !out)
-    return -EINVAL;
+  if (!o || !out) return -EINVAL;
   if (o->type == MP_OBJ_INT)
     *out = o->u.i;
   else if (o->type == MP_OBJ_BOOL)
@@ -216,8 +197,7 @@ int mp_obj_get_int(const mp_obj *o, int64_t *out) {
 }
 
 int mp_obj_get_float(const mp_obj *o, double *out) {
-  if (!o || !out)
-    return -EINVAL;
+  if (!o || !out) return -EINVAL;
   if (o->type == MP_OBJ_FLOAT)
     *out = o->u.f;
   else if (o->type == MP_OBJ_INT)
@@ -230,35 +210,25 @@ int mp_obj_get_float(const mp_obj *o, double *out) {
 }
 
 const char *mp_obj_str_data(const mp_obj *o, size_t *len) {
-  if (!o || o->type != MP_OBJ_STR)
-    return NULL;
-  if (len)
-    *len = o->u.s.len;
+  if (!o || o->type != MP_OBJ_STR) return NULL;
+  if (len) *len = o->u.s.len;
   return o->u.s.data;
 }
 
 const void *mp_obj_bytes_data(const mp_obj *o, size_t *len) {
-  if (!o || o->type != MP_OBJ_BYTES)
-    return NULL;
-  if (len)
-    *len = o->u.s.len;
+  if (!o || o->type != MP_OBJ_BYTES) return NULL;
+  if (len) *len = o->u.s.len;
   return o->u.s.data;
 }
 
 size_t mp_obj_len(const mp_obj *o) {
-  if (!o)
-    return 0;
+  if (!o) return 0;
   switch (o->type) {
-  case MP_OBJ_STR:
-    return o->u.s.ncp;
-  case MP_OBJ_BYTES:
-    return o->u.s.len;
-  case MP_OBJ_LIST:
-  case MP_OBJ_TUPLE:
-    return o->u.seq.len;
-  case MP_OBJ_DICT:
-    return o->u.d.used;
-  default:
-    return 0;
+    case MP_OBJ_STR: return o->u.s.ncp;
+    case MP_OBJ_BYTES: return o->u.s.len;
+    case MP_OBJ_LIST:
+    case MP_OBJ_TUPLE: return o->u.seq.len;
+    case MP_OBJ_DICT: return o->u.d.used;
+    default: return 0;
   }
 }

@@ -25,11 +25,11 @@ typedef struct mp__dict_entry {
 
 typedef struct mp__dict {
   mp__dict_entry *entries; /* insertion order, deleted ones included */
-  size_t nentries;         /* entries used so far, deleted ones included */
-  size_t cap;              /* entries allocated */
-  size_t used;             /* live entries: len(d) */
-  size_t *index;           /* open addressing (linear probing): entry number or EMPTY */
-  size_t mask;             /* index slots - 1 (a power of two minus one); index NULL: 0 */
+  size_t nentries; /* entries used so far, deleted ones included */
+  size_t cap; /* entries allocated */
+  size_t used; /* live entries: len(d) */
+  size_t *index; /* open addressing (linear probing): entry number or EMPTY */
+  size_t mask; /* index slots - 1 (a power of two minus one); index NULL: 0 */
 } mp__dict;
 
 struct mp_obj {

@@ -17,8 +17,7 @@ typedef struct {
 } sbuf;
 
 static void put(sbuf *b, const char *s, size_t n) {
-  if (b->oom)
-    return;
+  if (b->oom) return;
   if (n >= b->cap - b->len) {
     size_t cap = b->cap ? b->cap : 64;
     while (n >= cap - b->len) {
@@ -44,8 +43,7 @@ static void put(sbuf *b, const char *s, size_t n) {
 static void puts_(sbuf *b, const char *s) { put(b, s, strlen(s)); }
 
 static bool printable(uint32_t c) {
-  if (c < 0x80)
-    return c >= 0x20 && c < 0x7f;
+  if (c < 0x80) return c >= 0x20 && c < 0x7f;
   size_t lo = 0, hi = MP__ARRAY_LEN(mp__unprintable);
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -67,25 +65,17 @@ static char pick_quote(const char *s, size_t len) {
 /* Escapes shared by str and bytes; false when c needs the caller's own treatment. */
 static bool put_simple_escape(sbuf *b, uint32_t c, char quote) {
   switch (c) {
-  case '\\':
-    puts_(b, "\\\\");
-    return true;
-  case '\t':
-    puts_(b, "\\t");
-    return true;
-  case '\n':
-    puts_(b, "\\n");
-    return true;
-  case '\r':
-    puts_(b, "\\r");
-    return true;
-  default:
-    if (c == (unsigned char)quote) {
-      char e[2] = {'\\', quote};
-      put(b, e, 2);
-      return true;
-    }
-    return false;
+    case '\\': puts_(b, "\\\\"); return true;
+    case '\t': puts_(b, "\\t"); return true;
+    case '\n': puts_(b, "\\n"); return true;
+    case '\r': puts_(b, "\\r"); return true;
+    default:
+      if (c == (unsigned char)quote) {
+        char e[2] = {'\\', quote};
+        put(b, e, 2);
+        return true;
+      }
+      return false;
   }
 }
 
@@ -96,8 +86,7 @@ static void repr_str(sbuf *b, const char *s, size_t len) {
   while (s < end) {
     const char *start = s;
     uint32_t c = mp__utf8_next(&s);
-    if (put_simple_escape(b, c, q))
-      continue;
+    if (put_simple_escape(b, c, q)) continue;
     if (printable(c)) {
       put(b, start, (size_t)(s - start));
     } else {
@@ -119,8 +108,7 @@ static void repr_bytes(sbuf *b, const unsigned char *s, size_t len) {
   put(b, "b", 1);
   put(b, &q, 1);
   for (size_t i = 0; i < len; i++) {
-    if (put_simple_escape(b, s[i], q))
-      continue;
+    if (put_simple_escape(b, s[i], q)) continue;
     if (s[i] >= 0x20 && s[i] < 0x7f) {
       put(b, (const char *)&s[i], 1);
     } else {
@@ -146,8 +134,7 @@ static void repr_float(sbuf *b, double v) {
   char sci[40];
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
-    if (strtod(sci, NULL) == v)
-      break;
+    if (strtod(sci, NULL) == v) break;
   }
   /* sci is [-]d[.ddd]e[+-]XX */
   const char *p = sci;
@@ -158,11 +145,9 @@ static void repr_float(sbuf *b, double v) {
     p++;
   }
   for (; *p != 'e'; p++)
-    if (*p != '.')
-      digits[nd++] = *p;
+    if (*p != '.') digits[nd++] = *p;
   int exp = atoi(p + 1);
-  while (nd > 1 && digits[nd - 1] == '0')
-    nd--;
+  while (nd > 1 && digits[nd - 1] == '0') nd--;
   char out[64];
   size_t n = 0;
   if (exp >= 16 || exp < -4) {
@@ -175,8 +160,7 @@ static void repr_float(sbuf *b, double v) {
     n += (size_t)snprintf(out + n, sizeof out - n, "e%c%02d", exp < 0 ? '-' : '+',
                           exp < 0 ? -exp : exp);
   } else if (exp >= 0) {
-    for (int i = 0; i <= exp; i++)
-      out[n++] = (size_t)i < nd ? digits[i] : '0';
+    for (int i = 0; i <= exp; i++) out[n++] = (size_t)i < nd ? digits[i] : '0';
     out[n++] = '.';
     if (nd > (size_t)exp + 1) {
       memcpy(out + n, digits + exp + 1, nd - (size_t)exp - 1);
@@ -187,8 +171,7 @@ static void repr_float(sbuf *b, double v) {
   } else {
     out[n++] = '0';
     out[n++] = '.';
-    for (int i = 0; i < -exp - 1; i++)
-      out[n++] = '0';
+    for (int i = 0; i < -exp - 1; i++) out[n++] = '0';
     memcpy(out + n, digits, nd);
     n += nd;
   }
@@ -206,55 +189,42 @@ static void repr_obj(sbuf *b, const mp_obj *o, size_t depth) {
     return;
   }
   switch (o->type) {
-  case MP_OBJ_NONE:
-    puts_(b, "None");
-    break;
-  case MP_OBJ_BOOL:
-    puts_(b, o->u.b ? "True" : "False");
-    break;
-  case MP_OBJ_INT:
-    snprintf(num, sizeof num, "%lld", (long long)o->u.i);
-    puts_(b, num);
-    break;
-  case MP_OBJ_FLOAT:
-    repr_float(b, o->u.f);
-    break;
-  case MP_OBJ_STR:
-    repr_str(b, o->u.s.data, o->u.s.len);
-    break;
-  case MP_OBJ_BYTES:
-    repr_bytes(b, (const unsigned char *)o->u.s.data, o->u.s.len);
-    break;
-  case MP_OBJ_LIST:
-  case MP_OBJ_TUPLE: {
-    bool list = o->type == MP_OBJ_LIST;
-    put(b, list ? "[" : "(", 1);
-    for (size_t i = 0; i < o->u.seq.len; i++) {
-      if (i)
-        put(b, ", ", 2);
-      repr_obj(b, o->u.seq.items[i], depth + 1);
+    case MP_OBJ_NONE: puts_(b, "None"); break;
+    case MP_OBJ_BOOL: puts_(b, o->u.b ? "True" : "False"); break;
+    case MP_OBJ_INT:
+      snprintf(num, sizeof num, "%lld", (long long)o->u.i);
+      puts_(b, num);
+      break;
+    case MP_OBJ_FLOAT: repr_float(b, o->u.f); break;
+    case MP_OBJ_STR: repr_str(b, o->u.s.data, o->u.s.len); break;
+    case MP_OBJ_BYTES: repr_bytes(b, (const unsigned char *)o->u.s.data, o->u.s.len); break;
+    case MP_OBJ_LIST:
+    case MP_OBJ_TUPLE: {
+      bool list = o->type == MP_OBJ_LIST;
+      put(b, list ? "[" : "(", 1);
+      for (size_t i = 0; i < o->u.seq.len; i++) {
+        if (i) put(b, ", ", 2);
+        repr_obj(b, o->u.seq.items[i], depth + 1);
+      }
+      if (!list && o->u.seq.len == 1) put(b, ",", 1);
+      put(b, list ? "]" : ")", 1);
+      break;
     }
-    if (!list && o->u.seq.len == 1)
-      put(b, ",", 1);
-    put(b, list ? "]" : ")", 1);
-    break;
-  }
-  case MP_OBJ_DICT: {
-    size_t pos = 0;
-    mp_obj *k, *v;
-    bool first = true;
-    put(b, "{", 1);
-    while (mp_obj_dict_next(o, &pos, &k, &v)) {
-      if (!first)
-        put(b, ", ", 2);
-      first = false;
-      repr_obj(b, k, depth + 1);
-      put(b, ": ", 2);
-      repr_obj(b, v, depth + 1);
+    case MP_OBJ_DICT: {
+      size_t pos = 0;
+      mp_obj *k, *v;
+      bool first = true;
+      put(b, "{", 1);
+      while (mp_obj_dict_next(o, &pos, &k, &v)) {
+        if (!first) put(b, ", ", 2);
+        first = false;
+        repr_obj(b, k, depth + 1);
+        put(b, ": ", 2);
+        repr_obj(b, v, depth + 1);
+      }
+      put(b, "}", 1);
+      break;
     }
-    put(b, "}", 1);
-    break;
-  }
   }
 }
 
@@ -270,11 +240,9 @@ char *mp_obj_repr(const mp_obj *o) {
 }
 
 int mp_obj_fprint(FILE *f, const mp_obj *o) {
-  if (!f)
-    return -EINVAL;
+  if (!f) return -EINVAL;
   char *s = mp_obj_repr(o);
-  if (!s)
-    return -ENOMEM;
+  if (!s) return -ENOMEM;
   int rc = fputs(s, f) == EOF ? -EIO : 0;
   free(s);
   return rc;

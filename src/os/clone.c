@@ -11,9 +11,9 @@
  * which is found once by looking for the thread's own tid in it and checked in a test child;
  * and the library's cached thread identity is reset (mp__self_forget). */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>

@@ -18,8 +18,8 @@ typedef void (*init_fn)(int, char **, char **);
 
 typedef struct exe_init {
   bool found;
-  init_fn init;         /* DT_INIT, or NULL */
-  init_fn *array;       /* DT_INIT_ARRAY */
+  init_fn init; /* DT_INIT, or NULL */
+  init_fn *array; /* DT_INIT_ARRAY */
   size_t n;
 } exe_init;
 
@@ -31,9 +31,12 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *data) {
     const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     for (; d->d_tag != DT_NULL; d++) {
       /* ld.so adjusts some tags of the dynamic section in place, but not these two. */
-      if (d->d_tag == DT_INIT) e->init = (init_fn)(info->dlpi_addr + d->d_un.d_ptr);
-      else if (d->d_tag == DT_INIT_ARRAY) e->array = (init_fn *)(info->dlpi_addr + d->d_un.d_ptr);
-      else if (d->d_tag == DT_INIT_ARRAYSZ) e->n = d->d_un.d_val / sizeof(init_fn);
+      if (d->d_tag == DT_INIT)
+        e->init = (init_fn)(info->dlpi_addr + d->d_un.d_ptr);
+      else if (d->d_tag == DT_INIT_ARRAY)
+        e->array = (init_fn *)(info->dlpi_addr + d->d_un.d_ptr);
+      else if (d->d_tag == DT_INIT_ARRAYSZ)
+        e->n = d->d_un.d_val / sizeof(init_fn);
     }
   }
   e->found = true;

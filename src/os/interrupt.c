@@ -69,7 +69,8 @@ bool mp_interrupt_clear(void) {
 }
 
 int mp__poll_readable_interruptible(int fd, mp__deadline d) {
-  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = atomic_load(&intr_fd), .events = POLLIN}};
+  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+                          {.fd = atomic_load(&intr_fd), .events = POLLIN}};
   for (;;) {
     if (mp__interrupt_pending()) return -EINTR;
     int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, mp__deadline_poll_ms(d));

@@ -70,8 +70,10 @@ int mp__net_connect(const mp__sockaddr *a, mp__deadline d) {
       int p;
       do p = poll(&pfd, 1, mp__deadline_poll_ms(d));
       while (p < 0 && errno == EINTR);
-      if (p < 0) err = errno;
-      else if (p == 0) err = ETIMEDOUT;
+      if (p < 0)
+        err = errno;
+      else if (p == 0)
+        err = ETIMEDOUT;
       else {
         socklen_t len = sizeof err;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;

@@ -74,7 +74,6 @@ static inline uint64_t mp__owner_id(pid_t pid, pid_t tid, uint32_t stamp) {
 #define MP__SPINS 100
 #endif
 
-
 /* ---- the calling thread's identity (os/owner.c) ---- */
 
 /* The calling thread's owner id (pid, tid and stamp), cached per thread.  The cache of the

@@ -121,7 +121,7 @@ void mp__close(int fd);
 int mp__memfd_new(const char *name);
 
 #define MP__MAP_NORESERVE 1u /* only touched pages count against memory accounting */
-#define MP__MAP_EXACT 2u     /* at exactly `at`, never over an existing mapping */
+#define MP__MAP_EXACT 2u /* at exactly `at`, never over an existing mapping */
 /* Maps size bytes of fd shared and read-write into *out, at `at` (a hint, or exact with
  * MP__MAP_EXACT: -EEXIST when something is there).  0 or -errno. */
 int mp__map_shared(int fd, size_t size, void *at, unsigned flags, void **out);

@@ -83,8 +83,7 @@ static int sleep_until(const mp__waiter *w, mp__deadline d) {
         break;
       }
     }
-    if (mp__futex_wait(w->word, v, w->whole ? d : mp__slice_after(d, slept)) == -ETIMEDOUT)
-      slept++;
+    if (mp__futex_wait(w->word, v, w->whole ? d : mp__slice_after(d, slept)) == -ETIMEDOUT) slept++;
     if (w->interruptible) {
       mp__interrupt_awake();
       if (mp__interrupt_pending() && !is_done(w)) {

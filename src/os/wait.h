@@ -52,7 +52,7 @@ typedef struct mp__spin {
 
 /* What one wait waits for.  Fields left zero get the defaults named. */
 typedef struct mp__waiter {
-  _Atomic uint32_t *word;     /* the futex; every waker changes it before waking */
+  _Atomic uint32_t *word; /* the futex; every waker changes it before waking */
   _Atomic uint32_t *sleepers; /* NULL, or counted around the sleeps so wakers can skip the wake */
   /* The condition that ends the wait, looked at without any lock (may take a lock, or act, as
    * a semaphore's try-take does: it is called until it returns true, then never again).
@@ -65,10 +65,10 @@ typedef struct mp__waiter {
    * wait with it (the peer died, the object was closed). */
   int (*check)(void *arg);
   void *arg;
-  uint32_t old;    /* with done == NULL: the word's value at the start */
+  uint32_t old; /* with done == NULL: the word's value at the start */
   int64_t spin_ns; /* the longest spin that can pay off here; 0 or less: none */
-  bool whole;      /* sleep to the deadline instead of in slices (every waker always wakes) */
-  mp__spin *spin;  /* the learned budget to use and update; NULL: the calling thread's own */
+  bool whole; /* sleep to the deadline instead of in slices (every waker always wakes) */
+  mp__spin *spin; /* the learned budget to use and update; NULL: the calling thread's own */
   bool interruptible; /* a public blocking call: mp_interrupt() ends it with -EINTR */
 } mp__waiter;
 
@@ -90,8 +90,7 @@ int64_t mp__wait_spin_budget(const mp__spin *s, int64_t max_ns);
 
 /* The waker's half for a word that is the state (or was bumped with it), with a sleeper count:
  * after the change, wakes up to n sleepers on word if any counted themselves. */
-static inline void mp__wake_if_sleepers(_Atomic uint32_t *word, _Atomic uint32_t *sleepers,
-                                        int n) {
+static inline void mp__wake_if_sleepers(_Atomic uint32_t *word, _Atomic uint32_t *sleepers, int n) {
   atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load_explicit(sleepers, memory_order_relaxed) != 0) (void)mp__futex_wake(word, n);
 }

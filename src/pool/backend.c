@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "multiproc/pool_backend.h"
 #include "os/os.h"
 #include "os/wait.h"
-#include "multiproc/pool_backend.h"
 #include "pool/pool_internal.h"
 #include "pool/task_internal.h"
 
@@ -97,15 +97,15 @@ int mp_pool_backend_item_arg(const mp_pool_chunk *c, size_t i, const void **data
   return 0;
 }
 
-int mp_pool_backend_set_result(mp_pool *p, int slot, mp_pool_chunk *c, size_t i,
-                               const void *data, size_t len, bool raw) {
+int mp_pool_backend_set_result(mp_pool *p, int slot, mp_pool_chunk *c, size_t i, const void *data,
+                               size_t len, bool raw) {
   if (bad_slot(p, slot) || c == NULL || c->array || i < c->first || i >= c->first + c->count ||
       (data == NULL && len > 0))
     return -EINVAL;
   pool_shared *sh = p->sh;
   mp__pool_lock(sh);
-  int rc = still_held(&sh->slots[slot], c) ? mp__job_set_result(c->job_, i, data, len, raw)
-                                           : MP_ESTATE;
+  int rc =
+      still_held(&sh->slots[slot], c) ? mp__job_set_result(c->job_, i, data, len, raw) : MP_ESTATE;
   mp__pool_unlock(sh);
   return rc;
 }

@@ -18,9 +18,7 @@
 #include "os/os.h"
 #include "pool/pool_internal.h"
 
-static bool ready_now(mp_async_result *r) {
-  return mp_async_result_ready(r);
-}
+static bool ready_now(mp_async_result *r) { return mp_async_result_ready(r); }
 
 void mp__result_notify(mp_async_result *r) {
   uint64_t one = 1;

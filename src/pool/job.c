@@ -71,7 +71,8 @@ void mp__job_free(pool_job *j) {
   if (j->kind == JOB_GENERIC) {
     for (uint64_t i = 0; i < j->n; i++) {
       pool_res *r = &j->res[i];
-      if (!(r->flags & RES_INLINE) && r->u.heap.block) mp__shared_free(r->u.heap.block, r->u.heap.cap);
+      if (!(r->flags & RES_INLINE) && r->u.heap.block)
+        mp__shared_free(r->u.heap.block, r->u.heap.cap);
     }
   }
   if (j->bulk_error) mp__shared_free(j->bulk_error, sizeof *j->bulk_error);
@@ -94,7 +95,8 @@ int mp__job_set_result(pool_job *j, uint64_t i, const void *buf, size_t len, boo
     return 0;
   }
   if ((r->flags & RES_INLINE) || r->u.heap.block == NULL || r->u.heap.cap < len) {
-    if (!(r->flags & RES_INLINE) && r->u.heap.block) mp__shared_free(r->u.heap.block, r->u.heap.cap);
+    if (!(r->flags & RES_INLINE) && r->u.heap.block)
+      mp__shared_free(r->u.heap.block, r->u.heap.cap);
     r->flags = 0;
     r->u.heap.block = NULL;
     void *b = mp__shared_alloc(len);

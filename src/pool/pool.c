@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "heap/heap.h"
+#include "multiproc/pool_backend.h"
 #include "os/olock.h"
 #include "os/os.h"
-#include "multiproc/pool_backend.h"
 #include "pool/pool_internal.h"
 
 /* ---- pools still open at exit are terminated, as Python's finalizers do ---- */
@@ -215,8 +215,7 @@ static int join(mp_pool *p, mp_timeout_ms timeout, bool interruptible) {
   if (p == NULL) return -EINVAL;
   if (foreign(p)) return MP_ESTATE;
   if (atomic_load(&p->sh->state) == POOL_RUN) return MP_ESTATE;
-  if (p->result_thread_started && pthread_equal(pthread_self(), p->result_thread))
-    return MP_ESTATE;
+  if (p->result_thread_started && pthread_equal(pthread_self(), p->result_thread)) return MP_ESTATE;
   mp__deadline d = mp__deadline_in(timeout);
   struct timespec ts;
   int rc = 0;
@@ -229,7 +228,8 @@ static int join(mp_pool *p, mp_timeout_ms timeout, bool interruptible) {
     mp__deadline step = interruptible ? mp__deadline_in(JOIN_INTERRUPT_LOOK_MS) : d;
     if (!mp__deadline_forever(d) && (mp__deadline_forever(step) || d.at_ns < step.at_ns)) step = d;
     const struct timespec *abs = mp__deadline_abs(step, &ts);
-    if (abs == NULL) pthread_cond_wait(&p->cond, &p->mu);
+    if (abs == NULL)
+      pthread_cond_wait(&p->cond, &p->mu);
     else if (pthread_cond_timedwait(&p->cond, &p->mu, abs) == ETIMEDOUT && !p->result_thread_done &&
              mp__deadline_passed(d))
       rc = MP_ETIMEDOUT;

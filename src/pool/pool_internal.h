@@ -38,15 +38,15 @@
 
 /* The error of a failed chunk, in the heap (freed with its job). */
 typedef struct pool_error {
-  int32_t code;   /* MP_ETASK, MP_EWORKER, MP_ETIMEDOUT, MP_ECLOSED */
+  int32_t code; /* MP_ETASK, MP_EWORKER, MP_ETIMEDOUT, MP_ECLOSED */
   int32_t status; /* task status, worker exit code (-signal), or 0 */
   char message[MP_TASK_MSG_MAX];
 } pool_error;
 
 /* ---- results of generic tasks: one descriptor per item ---- */
 #define RES_INLINE_MAX 16
-#define RES_SET 1u    /* the task stored a result */
-#define RES_RAW 2u    /* raw bytes rather than a MessagePack encoding */
+#define RES_SET 1u /* the task stored a result */
+#define RES_RAW 2u /* raw bytes rather than a MessagePack encoding */
 #define RES_INLINE 4u /* the bytes sit in inline_ rather than in a heap block */
 #define RES_RELEASED 8u /* the caller gave it back (mp_async_result_item_release) */
 typedef struct pool_res {
@@ -65,10 +65,11 @@ typedef struct pool_res {
 typedef enum { JOB_GENERIC, JOB_ARRAY } pool_job_kind;
 
 /* Job flags */
-#define JOB_CALLBACK 1u  /* completion goes onto the pool's done list for the result thread */
+#define JOB_CALLBACK 1u /* completion goes onto the pool's done list for the result thread */
 #define JOB_UNORDERED 2u /* keep the completion order of chunks (imap_unordered) */
-#define JOB_ORPHAN 4u    /* the caller freed the result early: the result thread frees the job */
-#define JOB_NOTIFY 8u    /* completion goes onto the done list: the result thread makes the
+#define JOB_ORPHAN 4u /* the caller freed the result early: the result thread frees the job */
+#define JOB_NOTIFY                                                                                 \
+  8u /* completion goes onto the done list: the result thread makes the
                           * result's fd readable (mp_async_result_fd) */
 /* The done list holds one reference to the result: JOB_CALLBACK's (taken at submission), or
  * else JOB_NOTIFY's, or else JOB_ORPHAN's; whichever flag comes first takes it. */
@@ -78,29 +79,29 @@ typedef enum { JOB_GENERIC, JOB_ARRAY } pool_job_kind;
 typedef struct pool_job {
   uint32_t kind;
   uint32_t flags;
-  uint64_t n;         /* items */
+  uint64_t n; /* items */
   uint64_t chunksize; /* items per chunk */
   uint64_t nchunks;
   union {
     mp_task_fn task;
     mp_map_fn elem;
-  } fn;              /* valid in the pool's image: fork workers call it */
-  mp__task_ref ref;  /* its name: forkserver and spawn workers look it up in their image */
+  } fn; /* valid in the pool's image: fork workers call it */
+  mp__task_ref ref; /* its name: forkserver and spawn workers look it up in their image */
   int64_t timeout_ns; /* its own task timeout (mp_async_opts.task_timeout), or 0 */
 
-  uint64_t next_chunk;  /* [lock] first chunk nobody claimed */
+  uint64_t next_chunk; /* [lock] first chunk nobody claimed */
   uint64_t done_chunks; /* [lock] chunks finished; the futex of waiters is its low half */
-  uint64_t done_items;  /* [lock] progress */
+  uint64_t done_items; /* [lock] progress */
   uint64_t first_error; /* [lock] the first chunk to fail, + 1 (0: none) */
-  uint64_t order_n;     /* [lock] JOB_UNORDERED: entries in order[] */
+  uint64_t order_n; /* [lock] JOB_UNORDERED: entries in order[] */
   uint64_t next_active; /* [lock] link in the pool's list of jobs with unclaimed chunks */
-  uint64_t next_done;   /* [lock] link in the pool's list of finished callback jobs */
+  uint64_t next_done; /* [lock] link in the pool's list of finished callback jobs */
   _Atomic uint32_t waiters; /* somebody in the pool's process sleeps on done_chunks ... */
   _Atomic uint64_t wake_at; /* ... and wants a wake-up once it reaches this (the least asked) */
   _Atomic uint32_t delivered; /* JOB_CALLBACK: the callback has returned (futex of get/wait) */
 
   uint64_t *chunk_state; /* nchunks words */
-  uint64_t *order;       /* JOB_UNORDERED: chunk indices in completion order, else NULL */
+  uint64_t *order; /* JOB_UNORDERED: chunk indices in completion order, else NULL */
 
   /* JOB_GENERIC: the arguments, packed: item i is args[arg_off[i] .. arg_off[i + 1]), raw when
    * bit 63 of arg_off[i] is set.  res[i] is its result. */
@@ -120,7 +121,7 @@ typedef struct pool_job {
   uint64_t in_owned, out_owned; /* bytes of the copies of in/out made at submission, or 0 */
   pool_error *bulk_error; /* the one record of chunks failed together (terminate), or NULL */
   struct pool_stage *stage; /* where in_owned/out_owned blocks go back to (parent only) */
-  void *owner;         /* the mp_async_result in the pool's process (never read by workers) */
+  void *owner; /* the mp_async_result in the pool's process (never read by workers) */
 } pool_job;
 
 #define ARG_RAW (UINT64_C(1) << 63)
@@ -142,13 +143,13 @@ typedef struct pool_slot {
   /* [lock] what the worker holds: job (0 none) and chunk index */
   uint64_t job;
   uint64_t chunk;
-  uint64_t tasks;     /* [lock] chunks completed by the current occupant */
+  uint64_t tasks; /* [lock] chunks completed by the current occupant */
   uint64_t claim_seq; /* [lock] bumped at every claim, to match a timeout to its claim */
-  _Atomic int64_t started_ns;  /* when the held chunk was claimed (task_timeout only) */
+  _Atomic int64_t started_ns; /* when the held chunk was claimed (task_timeout only) */
   _Atomic uint64_t killed_seq; /* claim_seq the result thread killed the worker for (timeout) */
-  _Atomic uint32_t init_done;  /* the occupant got through the initializer */
-  _Atomic uint32_t exited;     /* a thread worker has left its loop */
-  _Atomic uint32_t sleeping;   /* counted in idle_sleepers */
+  _Atomic uint32_t init_done; /* the occupant got through the initializer */
+  _Atomic uint32_t exited; /* a thread worker has left its loop */
+  _Atomic uint32_t sleeping; /* counted in idle_sleepers */
   pool_txn txn;
 } __attribute__((aligned(64))) pool_slot;
 
@@ -157,21 +158,21 @@ enum { POOL_RUN = 0, POOL_CLOSE = 1, POOL_TERMINATE = 2, POOL_BROKEN = 3 };
 
 typedef struct pool_shared {
   mp__olock lock;
-  _Atomic uint32_t state;    /* POOL_* */
+  _Atomic uint32_t state; /* POOL_* */
   _Atomic uint32_t work_seq; /* futex: bumped when work appears or the state changes */
   _Atomic uint32_t idle_sleepers;
-  _Atomic uint32_t spinner;        /* slot + 1 of the one idle worker spinning for work, or 0 */
+  _Atomic uint32_t spinner; /* slot + 1 of the one idle worker spinning for work, or 0 */
   _Atomic uint32_t result_sleeping; /* the result thread sleeps in poll(): write efd to wake */
-  _Atomic uint32_t kicks;           /* bumped by every mp__result_thread_kick() */
-  int efd;                          /* eventfd of the result thread */
+  _Atomic uint32_t kicks; /* bumped by every mp__result_thread_kick() */
+  int efd; /* eventfd of the result thread */
   uint32_t nslots;
   uint32_t maxtasks;
   uint32_t by_ref; /* the workers run another image: they find functions by their refs */
   int64_t task_timeout_ns; /* 0: none */
   _Atomic uint32_t any_timeouts; /* some job has its own timeout: workers note claim times */
-  _Atomic uint32_t notify_any;   /* mp_pool_fd() was asked for: every job's end kicks */
+  _Atomic uint32_t notify_any; /* mp_pool_fd() was asked for: every job's end kicks */
   uint64_t active_head, active_tail; /* [lock] jobs with unclaimed chunks, oldest first */
-  uint64_t done_head, done_tail;     /* [lock] finished callback jobs, oldest first */
+  uint64_t done_head, done_tail; /* [lock] finished callback jobs, oldest first */
   pool_slot slots[];
 } pool_shared;
 
@@ -179,7 +180,7 @@ typedef struct pool_shared {
 #define STAGE_BLOCKS 4
 typedef struct pool_stage {
   pthread_mutex_t mu;
-  int refs;  /* the pool's, plus one per block handed out */
+  int refs; /* the pool's, plus one per block handed out */
   bool open; /* the pool still exists: given blocks are kept */
   struct {
     void *ptr;
@@ -223,8 +224,8 @@ struct mp_pool {
   bool result_thread_started;
   pthread_mutex_t mu; /* guards the fields below */
   pthread_cond_t cond;
-  bool started;  /* the result thread has started the first workers ... */
-  int start_rc;  /* ... with this result */
+  bool started; /* the result thread has started the first workers ... */
+  int start_rc; /* ... with this result */
   bool result_thread_done;
   struct mp_pool *next_live; /* the list of pools terminated at exit (pool.c) */
   bool joined;
@@ -243,7 +244,7 @@ struct mp_async_result {
   bool copied;
   int notify_fd; /* mp_async_result_fd()'s eventfd, or -1 */
   /* next(): the cursor */
-  uint64_t next_item;  /* ordered: the next item index */
+  uint64_t next_item; /* ordered: the next item index */
   uint64_t next_order; /* unordered: position in completion order (chunks) */
   uint64_t next_in_chunk;
 };
@@ -301,7 +302,7 @@ int mp__txn_commit(pool_txn *t);
  * and this is its last chunk.  Pool lock held; t applied by the caller.  Returns COMPLETE_*
  * flags. */
 #define COMPLETE_FINISHED 1 /* the job's last chunk */
-#define COMPLETE_KICK 2     /* the job went onto the done list: wake the result thread */
+#define COMPLETE_KICK 2 /* the job went onto the done list: wake the result thread */
 int mp__complete_log(pool_shared *sh, pool_txn *t, pool_job *j, uint64_t c, uint64_t state);
 /* Wakes whoever waits for j in the pool's process, and the result thread when how has
  * COMPLETE_KICK.  Best called after the pool lock is released (under it, it is correct but

@@ -21,8 +21,8 @@ static int run_process_task(void *payload, size_t len) {
   task_payload h;
   if (len < sizeof h) return 255;
   memcpy(&h, payload, sizeof h);
-  mp_task_fn fn = h.by_ref ? (mp_task_fn)mp__task_resolve(MP__FN_TASK, h.ref)
-                           : (mp_task_fn)(uintptr_t)h.fn;
+  mp_task_fn fn =
+      h.by_ref ? (mp_task_fn)mp__task_resolve(MP__FN_TASK, h.ref) : (mp_task_fn)(uintptr_t)h.fn;
   if (fn == NULL) {
     mp_log(MP_LOG_ERROR, "this image has no registered task the parent named");
     return 255;

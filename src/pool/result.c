@@ -133,7 +133,7 @@ void mp_async_result_free(mp_async_result *r) {
     mp__pool_lock(sh);
     if (!mp__job_finished(j)) {
       atomic_fetch_add(&r->refs, 1); /* the result thread's, dropped by deliver() */
-      j->flags |= JOB_ORPHAN;        /* read by workers under the same lock */
+      j->flags |= JOB_ORPHAN; /* read by workers under the same lock */
     }
     mp__pool_unlock(sh);
   }
@@ -142,10 +142,10 @@ void mp_async_result_free(mp_async_result *r) {
 
 int mp_async_result_wait(mp_async_result *r, mp_timeout_ms timeout) {
   if (r == NULL) return -EINVAL;
-  int rc = (r->job->flags & JOB_CALLBACK)
-               ? wait_for(r->job, cond_delivered, (uint64_t)(uintptr_t)r, true,
-                          mp__deadline_in(timeout))
-               : wait_for(r->job, cond_finished, 0, true, mp__deadline_in(timeout));
+  int rc =
+      (r->job->flags & JOB_CALLBACK)
+          ? wait_for(r->job, cond_delivered, (uint64_t)(uintptr_t)r, true, mp__deadline_in(timeout))
+          : wait_for(r->job, cond_finished, 0, true, mp__deadline_in(timeout));
   if (rc == 0) mp__result_copy_out(r);
   return rc;
 }
@@ -244,9 +244,12 @@ int mp_async_result_item_obj(mp_async_result *r, size_t i, mp_obj **out) {
   int rc = mp_async_result_item(r, i, &p, &n);
   if (rc) return rc;
   uint32_t flags = r->job->res[i].flags;
-  if (!(flags & RES_SET)) *out = mp_obj_none();
-  else if (flags & RES_RAW) *out = mp_obj_bytes(p, n);
-  else return mp_obj_decode(p, n, NULL, out);
+  if (!(flags & RES_SET))
+    *out = mp_obj_none();
+  else if (flags & RES_RAW)
+    *out = mp_obj_bytes(p, n);
+  else
+    return mp_obj_decode(p, n, NULL, out);
   return *out ? 0 : -ENOMEM;
 }
 

@@ -173,8 +173,8 @@ int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t len,
   return finish_submit(p, j, opts, out);
 }
 
-int mp_pool_apply_async_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg,
-                            const mp_async_opts *opts, mp_async_result **out) {
+int mp_pool_apply_async_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, const mp_async_opts *opts,
+                            mp_async_result **out) {
   if (fn == NULL || out == NULL || arg == NULL) return -EINVAL;
   int rc = check_pool(p);
   if (rc) return rc;
@@ -235,8 +235,7 @@ int mp_pool_apply_obj(mp_pool *p, mp_task_fn fn, const mp_obj *arg, mp_obj **res
 
 /* map, map_async, imap, imap_unordered over a list or tuple of values. */
 static int map_common(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chunksize,
-                      bool unordered, const mp_async_opts *opts,
-                      mp_async_result **out) {
+                      bool unordered, const mp_async_opts *opts, mp_async_result **out) {
   if (fn == NULL || out == NULL || items == NULL) return -EINVAL;
   mp_obj_type ty = mp_obj_type_of(items);
   if (ty != MP_OBJ_LIST && ty != MP_OBJ_TUPLE) return -EINVAL;
@@ -260,8 +259,8 @@ int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chu
   return map_common(p, fn, items, chunksize, false, opts, out);
 }
 
-int mp_pool_map(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chunksize,
-                mp_obj **results, mp_timeout_ms timeout) {
+int mp_pool_map(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_t chunksize, mp_obj **results,
+                mp_timeout_ms timeout) {
   if (results == NULL) return -EINVAL;
   mp_async_result *r;
   int rc = mp_pool_map_async(p, fn, items, chunksize, NULL, &r);
@@ -285,8 +284,8 @@ int mp_pool_imap_unordered(mp_pool *p, mp_task_fn fn, const mp_obj *items, size_
 /* ---- the typed array fast path ---- */
 
 int mp_pool_map_array_async(mp_pool *p, mp_map_fn fn, const void *in, size_t n, size_t in_size,
-                            void *out, size_t out_size, size_t chunksize,
-                            const mp_async_opts *opts, mp_async_result **out_result) {
+                            void *out, size_t out_size, size_t chunksize, const mp_async_opts *opts,
+                            mp_async_result **out_result) {
   if (fn == NULL || out_result == NULL || in_size == 0 || (in == NULL && n > 0) ||
       ((out == NULL) != (out_size == 0)))
     return -EINVAL;
@@ -337,8 +336,8 @@ nomem:
   return -ENOMEM;
 }
 
-int mp_pool_map_array(mp_pool *p, mp_map_fn fn, const void *in, size_t n, size_t in_size,
-                      void *out, size_t out_size, size_t chunksize, mp_timeout_ms timeout) {
+int mp_pool_map_array(mp_pool *p, mp_map_fn fn, const void *in, size_t n, size_t in_size, void *out,
+                      size_t out_size, size_t chunksize, mp_timeout_ms timeout) {
   mp_async_result *r;
   int rc = mp_pool_map_array_async(p, fn, in, n, in_size, out, out_size, chunksize, NULL, &r);
   if (rc) return rc;

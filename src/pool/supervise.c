@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "heap/heap.h"
-#include "os/os.h"
 #include "multiproc/pool_backend.h"
+#include "os/os.h"
 #include "pool/pool_internal.h"
 #include "process/process_internal.h"
 
@@ -100,8 +100,10 @@ int mp__worker_start(mp_pool *p, uint32_t i) {
       free(a);
       return -ENOMEM;
     }
-    *fw = (foreign_worker){.sh = (uint64_t)(uintptr_t)p->sh, .index = i,
-                           .has_init = p->initializer != NULL, .init = p->init_ref,
+    *fw = (foreign_worker){.sh = (uint64_t)(uintptr_t)p->sh,
+                           .index = i,
+                           .has_init = p->initializer != NULL,
+                           .init = p->init_ref,
                            .initarg = (uint64_t)(uintptr_t)p->initarg};
     r = mp__process_new_entry(&w->proc, p->method, foreign_worker_main, fw, sizeof *fw, &o);
     if (r == 0) mp__process_set_extra_fd(w->proc, p->sh->efd);
@@ -109,7 +111,7 @@ int mp__worker_start(mp_pool *p, uint32_t i) {
   if (r == 0) {
     /* Python renames "Process-N" to "ForkPoolWorker-N" (SpawnPoolWorker, ForkServerPoolWorker). */
     static const char *const prefix[] = {"", "ForkPoolWorker", "ForkServerPoolWorker",
-                                          "SpawnPoolWorker"};
+                                         "SpawnPoolWorker"};
     char name[MP_PROCESS_NAME_MAX];
     const char *dflt = mp_process_name(w->proc);
     if (strncmp(dflt, "Process", 7) == 0) {
@@ -172,7 +174,8 @@ static void worker_ended(mp_pool *p, uint32_t i, int code, const char *name, pid
     how = mp__complete_log(sh, &t, j, s->chunk, (uint64_t)(uintptr_t)(e ? e : &mp__error_nomem));
     mp__txn_set(&t, &s->job, 0);
     (void)mp__txn_commit(&t);
-    mp__log(MP_LOG_WARNING, "pool: worker %s (pid %d) %s while running a task", name, (int)pid, why);
+    mp__log(MP_LOG_WARNING, "pool: worker %s (pid %d) %s while running a task", name, (int)pid,
+            why);
   }
   bool got_through_init = atomic_load(&s->init_done);
   mp__pool_unlock(sh);
@@ -416,12 +419,14 @@ void *mp__result_thread(void *arg) {
     if (!p->threads && !p->backend && fds)
       for (int i = 0; i < p->nworkers; i++)
         if (p->workers[i].running)
-          fds[n++] = (struct pollfd){.fd = mp_process_sentinel(p->workers[i].proc), .events = POLLIN};
+          fds[n++] =
+              (struct pollfd){.fd = mp_process_sentinel(p->workers[i].proc), .events = POLLIN};
     atomic_store(&sh->result_sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&sh->kicks) == kicks && mp__ld(&sh->done_head) == 0 && fds)
       (void)poll(fds, n, timeout);
-    else if (fds == NULL) usleep(1000); /* no memory for the poll set: poll the slow way */
+    else if (fds == NULL)
+      usleep(1000); /* no memory for the poll set: poll the slow way */
     atomic_store(&sh->result_sleeping, 0);
     uint64_t v;
     while (read(sh->efd, &v, sizeof v) > 0) {

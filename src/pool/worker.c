@@ -97,8 +97,12 @@ static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t s
   uint32_t no = 0;
   bool spinner = atomic_compare_exchange_strong(&sh->spinner, &no, me + 1);
   idle_wait iw = {sh, s, me};
-  mp__waiter w = {.word = &sh->work_seq, .old = seq, .arm = idle_arm, .arg = &iw,
-                  .spin_ns = spinner ? MP__WAIT_SPIN_LONG_NS : 0, .whole = true};
+  mp__waiter w = {.word = &sh->work_seq,
+                  .old = seq,
+                  .arm = idle_arm,
+                  .arg = &iw,
+                  .spin_ns = spinner ? MP__WAIT_SPIN_LONG_NS : 0,
+                  .whole = true};
   (void)mp__wait(&w, mp__deadline_in(100));
   if (spinner) { /* caught by the spin: the role is still ours */
     uint32_t mine = me + 1;
@@ -119,9 +123,10 @@ int mp__worker_main(pool_shared *sh, uint32_t i, int (*init)(void *), void *init
   uint64_t hc = 0, hstate = 0;
   for (;;) {
     uint32_t seq = atomic_load_explicit(&sh->work_seq, memory_order_acquire);
-    int64_t now = sh->task_timeout_ns || atomic_load_explicit(&sh->any_timeouts, memory_order_relaxed)
-                      ? mp__now_ns()
-                      : 0;
+    int64_t now =
+        sh->task_timeout_ns || atomic_load_explicit(&sh->any_timeouts, memory_order_relaxed)
+            ? mp__now_ns()
+            : 0;
     mp__pool_lock(sh);
     pool_txn *t = &s->txn;
     mp__txn_begin(t);

@@ -30,8 +30,10 @@ void mp__process_drop_payload(mp_process *p) {
 /* A new handle with its defaults and options; the caller sets what it runs. */
 static int handle_new(mp_process **out, const mp_process_opts *opts) {
   mp_process *p = mp__registry_take_spare();
-  if (p != NULL) memset(p, 0, sizeof *p);
-  else p = calloc(1, sizeof *p);
+  if (p != NULL)
+    memset(p, 0, sizeof *p);
+  else
+    p = calloc(1, sizeof *p);
   if (p == NULL) return -ENOMEM;
   p->kind = MP__PROC_CHILD;
   p->state = MP__PROC_NEW;
@@ -72,8 +74,7 @@ static int run_target(void *payload, size_t len) {
 }
 MP__ENTRY(run_target);
 
-int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
-                   const mp_process_opts *opts) {
+int mp_process_new(mp_process **out, mp_target_fn target, void *arg, const mp_process_opts *opts) {
   if (out) *out = NULL;
   if (out == NULL || target == NULL) return -EINVAL;
   int method = mp__start_method_resolve(opts ? opts->start_method : MP_START_DEFAULT);
@@ -96,8 +97,8 @@ int mp_process_new(mp_process **out, mp_target_fn target, void *arg,
   return 0;
 }
 
-int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t),
-                          void *payload, size_t len, const mp_process_opts *opts) {
+int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t), void *payload,
+                          size_t len, const mp_process_opts *opts) {
   int r = handle_new(out, opts);
   if (r != 0) {
     free(payload);
@@ -243,4 +244,3 @@ void mp_process_free(mp_process *p) {
   mp__process_drop_payload(p);
   if (!mp__registry_keep_spare(p)) free(p);
 }
-

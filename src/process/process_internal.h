@@ -12,16 +12,16 @@
 #include "internal.h"
 
 typedef enum {
-  MP__PROC_CHILD,  /* made by mp_process_new(): a child of its owner */
-  MP__PROC_SELF,   /* mp_current_process() */
+  MP__PROC_CHILD, /* made by mp_process_new(): a child of its owner */
+  MP__PROC_SELF, /* mp_current_process() */
   MP__PROC_PARENT, /* mp_parent_process() */
 } mp__proc_kind;
 
 typedef enum {
-  MP__PROC_NEW,     /* not started */
+  MP__PROC_NEW, /* not started */
   MP__PROC_RUNNING, /* started, not reaped */
-  MP__PROC_ENDED,   /* reaped; exitcode known */
-  MP__PROC_CLOSED,  /* mp_process_close() released the pidfd */
+  MP__PROC_ENDED, /* reaped; exitcode known */
+  MP__PROC_CLOSED, /* mp_process_close() released the pidfd */
 } mp__proc_state;
 
 struct mp_process {
@@ -43,11 +43,11 @@ struct mp_process {
   char name[MP_PROCESS_NAME_MAX];
   char ident[MP_PROCESS_NAME_MAX]; /* Python's _identity joined by ':' ("1:2"); "" for main */
   bool daemon;
-  pid_t pid;       /* the child's pid once started; 0 before */
+  pid_t pid; /* the child's pid once started; 0 before */
   pid_t owner_pid; /* the process that made the handle: only it may start, join or signal */
-  int pidfd;       /* owned while in the registry; -1 otherwise */
-  int exitcode;    /* valid in MP__PROC_ENDED */
-  int reap_error;  /* 0, or -ECHILD when the host program reaped the child behind our back */
+  int pidfd; /* owned while in the registry; -1 otherwise */
+  int exitcode; /* valid in MP__PROC_ENDED */
+  int reap_error; /* 0, or -ECHILD when the host program reaped the child behind our back */
 
   /* Registry links.  A handle is registered from start until close/free, i.e. exactly while it
    * owns a pidfd; the registry mutex guards state, exitcode and these fields. */
@@ -109,8 +109,8 @@ __attribute__((noreturn)) void mp__child_leave(int code);
 /* ---- process.c ---- */
 /* A handle whose child runs entry(copy of payload) under start method `method` (resolved).
  * payload (malloc'd, may be NULL with len 0) is taken over, also on error. */
-int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t),
-                          void *payload, size_t len, const mp_process_opts *opts);
+int mp__process_new_entry(mp_process **out, int method, int (*entry)(void *, size_t), void *payload,
+                          size_t len, const mp_process_opts *opts);
 /* Gives the child of a forkserver or spawn handle one more fd (borrowed: it must stay open
  * until the start). */
 void mp__process_set_extra_fd(mp_process *p, int fd);

@@ -49,8 +49,10 @@ void mp__registry_add(mp_process *p) {
 
 void mp__registry_remove(mp_process *p) {
   if (!p->registered) return;
-  if (p->reg_prev) p->reg_prev->reg_next = p->reg_next;
-  else reg_head = p->reg_next;
+  if (p->reg_prev)
+    p->reg_prev->reg_next = p->reg_next;
+  else
+    reg_head = p->reg_next;
   if (p->reg_next) p->reg_next->reg_prev = p->reg_prev;
   p->reg_prev = p->reg_next = NULL;
   p->registered = false;

@@ -113,8 +113,7 @@ static uint64_t block_cap(uint64_t len) {
 /* A block of at least len bytes: the smallest cached one that fits without wasting more than
  * half of it, else a new one from the heap (NULL when exhausted). */
 static void *block_get(mp_queue *q, uint64_t len, uint64_t *cap) {
-  if (atomic_load_explicit(&q->ncache, memory_order_relaxed) != 0 &&
-      qlock(q) == 0) {
+  if (atomic_load_explicit(&q->ncache, memory_order_relaxed) != 0 && qlock(q) == 0) {
     int best = -1;
     for (int i = 0; i < (int)q->ncache; i++) {
       uint64_t c = q->cache[i].cap;
@@ -196,8 +195,12 @@ static bool queue_wait_done(void *arg) {
 static int wait_until(mp_queue *q, bool (*ready)(mp_queue *), _Atomic uint32_t *seq,
                       _Atomic uint32_t *sleepers, mp__deadline d, int timeout_rc) {
   queue_wait qw = {q, ready};
-  mp__waiter w = {.word = seq, .sleepers = sleepers, .done = queue_wait_done, .arg = &qw,
-                  .spin_ns = MP__WAIT_SPIN_LONG_NS, .interruptible = true};
+  mp__waiter w = {.word = seq,
+                  .sleepers = sleepers,
+                  .done = queue_wait_done,
+                  .arg = &qw,
+                  .spin_ns = MP__WAIT_SPIN_LONG_NS,
+                  .interruptible = true};
   for (;;) {
     if (ready(q) || is_closed(q)) return 0;
     if (mp__deadline_passed(d)) return timeout_rc;
@@ -235,8 +238,8 @@ static int put_slot(mp_queue *q, const queue_slot *src, size_t copy_len, mp_time
   int rc = qlock(q);
   if (rc != 0) return rc;
   if (!has_room(q) && !is_closed(q))
-    rc = wait_until(q, ready_put, &q->nonfull, &q->put_sleepers, mp__deadline_in(timeout),
-                    MP_EFULL);
+    rc =
+        wait_until(q, ready_put, &q->nonfull, &q->put_sleepers, mp__deadline_in(timeout), MP_EFULL);
   if (rc == 0 && is_closed(q)) rc = MP_ECLOSED;
   if (rc == 0) rc = ring_grow(q);
   if (rc != 0) {
@@ -436,7 +439,10 @@ static bool all_done(void *arg) {
 
 int mp_queue_join(mp_queue *q, mp_timeout_ms timeout) {
   if (q == NULL || q->kind != QUEUE_JOINABLE) return -EINVAL;
-  mp__waiter w = {.word = &q->joinseq, .sleepers = &q->join_sleepers, .done = all_done, .arg = q,
+  mp__waiter w = {.word = &q->joinseq,
+                  .sleepers = &q->join_sleepers,
+                  .done = all_done,
+                  .arg = q,
                   .interruptible = true};
   int rc = mp__wait(&w, mp__deadline_in(timeout));
   if (rc != 0) return rc;

@@ -57,24 +57,23 @@ typedef struct queue_block {
 struct mp_queue {
   /* line 1: what every put and get touches */
   _Alignas(64) mp__olock lock;
-  _Atomic uint64_t head;      /* messages ever taken (under lock; read lock-free as a hint) */
-  _Atomic uint64_t tail;      /* messages ever put */
-  queue_ring *r;              /* under lock */
-  _Atomic uint32_t nonempty;  /* futex: bumped by a put (or close) when getters sleep */
-  _Atomic uint32_t nonfull;   /* futex: bumped by a get (or close) when putters sleep */
+  _Atomic uint64_t head; /* messages ever taken (under lock; read lock-free as a hint) */
+  _Atomic uint64_t tail; /* messages ever put */
+  queue_ring *r; /* under lock */
+  _Atomic uint32_t nonempty; /* futex: bumped by a put (or close) when getters sleep */
+  _Atomic uint32_t nonfull; /* futex: bumped by a get (or close) when putters sleep */
   _Atomic uint32_t get_sleepers;
   _Atomic uint32_t put_sleepers;
   _Atomic uint32_t closed;
-  uint32_t maxsize;           /* 0: unbounded */
+  uint32_t maxsize; /* 0: unbounded */
   uint32_t kind;
   /* line 2: JoinableQueue and the block cache */
   _Alignas(64) uint64_t done; /* task_done calls (under lock); unfinished = tail - done */
-  _Atomic uint32_t joinseq;   /* futex: bumped when unfinished reaches 0 */
+  _Atomic uint32_t joinseq; /* futex: bumped when unfinished reaches 0 */
   _Atomic uint32_t join_sleepers;
-  _Atomic uint32_t ncache;     /* written under lock; read lock-free as a hint */
-  uint32_t recoveries;        /* take-overs from a dead lock holder, for diagnostics */
+  _Atomic uint32_t ncache; /* written under lock; read lock-free as a hint */
+  uint32_t recoveries; /* take-overs from a dead lock holder, for diagnostics */
   queue_block cache[QUEUE_CACHE];
 };
-
 
 #endif

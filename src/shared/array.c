@@ -20,8 +20,8 @@ int mp_array_new(mp_array **out, char typecode, size_t length, const void *init,
 
 int mp_array_new_struct(mp_array **out, size_t elem_size, size_t length, const void *init,
                         const mp_shared_opts *opts) {
-  return mp__shobj_new((mp__shobj **)(void *)out, MP__SH_MAGIC_ARRAY, 0, elem_size, length,
-                       init, opts);
+  return mp__shobj_new((mp__shobj **)(void *)out, MP__SH_MAGIC_ARRAY, 0, elem_size, length, init,
+                       opts);
 }
 
 void mp_array_free(mp_array *a) { mp__shobj_free(obj(a)); }
@@ -53,8 +53,7 @@ mp_lock_t *mp_array_get_lock(mp_array *a) {
 
 mp_rlock_t *mp_array_get_rlock(mp_array *a) {
   mp__shobj *o = obj(a);
-  return o && (o->lock_kind == MP__SH_RLOCK || o->lock_kind == MP__SH_OWN_RLOCK) ? o->rlock
-                                                                                 : NULL;
+  return o && (o->lock_kind == MP__SH_RLOCK || o->lock_kind == MP__SH_OWN_RLOCK) ? o->rlock : NULL;
 }
 
 int mp_array_acquire(mp_array *a, mp_timeout_ms timeout) {
@@ -86,9 +85,7 @@ int mp_array_set_i64(mp_array *a, size_t i, int64_t x) { return mp__shobj_set_i6
 int mp_array_get_u64(mp_array *a, size_t i, uint64_t *out) {
   return mp__shobj_get_u64(obj(a), i, out);
 }
-int mp_array_set_u64(mp_array *a, size_t i, uint64_t x) {
-  return mp__shobj_set_u64(obj(a), i, x);
-}
+int mp_array_set_u64(mp_array *a, size_t i, uint64_t x) { return mp__shobj_set_u64(obj(a), i, x); }
 int mp_array_get_f64(mp_array *a, size_t i, double *out) {
   return mp__shobj_get_f64(obj(a), i, out);
 }

@@ -7,8 +7,8 @@
 #include "heap/heap.h"
 #include "shared/shared_internal.h"
 
-int mp__shobj_new(mp__shobj **out, uint32_t magic, char typecode, size_t elem_size,
-                  size_t length, const void *init, const mp_shared_opts *opts) {
+int mp__shobj_new(mp__shobj **out, uint32_t magic, char typecode, size_t elem_size, size_t length,
+                  const void *init, const mp_shared_opts *opts) {
   if (out == NULL) return -EINVAL;
   *out = NULL;
   if (typecode != 0) {
@@ -47,8 +47,10 @@ int mp__shobj_new(mp__shobj **out, uint32_t magic, char typecode, size_t elem_si
       return rc;
     }
   }
-  if (init) memcpy(ob->data, init, bytes);
-  else memset(ob->data, 0, bytes); /* mp__shared_alloc zeroes, but do not depend on it */
+  if (init)
+    memcpy(ob->data, init, bytes);
+  else
+    memset(ob->data, 0, bytes); /* mp__shared_alloc zeroes, but do not depend on it */
   *out = ob;
   return 0;
 }
@@ -63,26 +65,20 @@ void mp__shobj_free(mp__shobj *o) {
 int mp__shobj_acquire(mp__shobj *o, mp_timeout_ms timeout) {
   if (o == NULL) return -EINVAL;
   switch (o->lock_kind) {
-  case MP__SH_LOCK:
-    return mp_lock_acquire(o->lock, timeout);
-  case MP__SH_RLOCK:
-  case MP__SH_OWN_RLOCK:
-    return mp_rlock_acquire(o->rlock, timeout);
-  default:
-    return MP_ESTATE; /* raw: no lock */
+    case MP__SH_LOCK: return mp_lock_acquire(o->lock, timeout);
+    case MP__SH_RLOCK:
+    case MP__SH_OWN_RLOCK: return mp_rlock_acquire(o->rlock, timeout);
+    default: return MP_ESTATE; /* raw: no lock */
   }
 }
 
 int mp__shobj_release(mp__shobj *o) {
   if (o == NULL) return -EINVAL;
   switch (o->lock_kind) {
-  case MP__SH_LOCK:
-    return mp_lock_release(o->lock);
-  case MP__SH_RLOCK:
-  case MP__SH_OWN_RLOCK:
-    return mp_rlock_release(o->rlock);
-  default:
-    return MP_ESTATE;
+    case MP__SH_LOCK: return mp_lock_release(o->lock);
+    case MP__SH_RLOCK:
+    case MP__SH_OWN_RLOCK: return mp_rlock_release(o->rlock);
+    default: return MP_ESTATE;
   }
 }
 
@@ -91,8 +87,8 @@ int mp__shobj_lock(mp__shobj *o) {
   int rc = mp__shobj_acquire(o, MP_FOREVER);
   if (rc == MP_EOWNERDEAD) {
     /* One access cannot repair what the dead holder left; it only reports it (shared.h). */
-    int c = o->lock_kind == MP__SH_LOCK ? mp_lock_consistent(o->lock)
-                                        : mp_rlock_consistent(o->rlock);
+    int c =
+        o->lock_kind == MP__SH_LOCK ? mp_lock_consistent(o->lock) : mp_rlock_consistent(o->rlock);
     if (c < 0) {
       mp__shobj_release(o);
       return c;

@@ -23,7 +23,7 @@ typedef struct mp__shobj {
   size_t elem_size;
   size_t length;
   size_t alloc_size; /* what mp__shared_alloc was given */
-  mp_lock_t *lock;   /* MP__SH_LOCK */
+  mp_lock_t *lock; /* MP__SH_LOCK */
   mp_rlock_t *rlock; /* MP__SH_OWN_RLOCK (own_rlock) or MP__SH_RLOCK */
   mp_rlock_t own_rlock;
   alignas(16) unsigned char data[];
@@ -35,11 +35,10 @@ typedef struct mp__shobj {
 /* Element kinds for the typed accessors. */
 enum { MP__K_SIGNED, MP__K_UNSIGNED, MP__K_BOOL, MP__K_FLOAT, MP__K_OTHER };
 
-
 /* Makes an object: validates typecode/elem_size/length/opts, allocates, sets up the lock and
  * copies init (or leaves zeros).  typecode 0 means a struct of elem_size bytes. */
-int mp__shobj_new(mp__shobj **out, uint32_t magic, char typecode, size_t elem_size,
-                  size_t length, const void *init, const mp_shared_opts *opts);
+int mp__shobj_new(mp__shobj **out, uint32_t magic, char typecode, size_t elem_size, size_t length,
+                  const void *init, const mp_shared_opts *opts);
 void mp__shobj_free(mp__shobj *o);
 
 /* Lock and unlock for one access.  lock returns 0 or MP_EOWNERDEAD (lock held and already

@@ -26,17 +26,17 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "os/os.h"
 #include "multiproc/shm.h"
+#include "os/os.h"
 
 #define SHM_DIR "/dev/shm"
 
 struct mp_shm {
   char name[MP_SHM_NAME_MAX + 1];
-  int fd;     /* -1 once closed */
-  void *buf;  /* NULL once closed */
+  int fd; /* -1 once closed */
+  void *buf; /* NULL once closed */
   size_t size;
-  bool user;  /* created here or inherited from a user: holds the byte-0 lock */
+  bool user; /* created here or inherited from a user: holds the byte-0 lock */
   dev_t dev;
   ino_t ino;
   struct mp_shm *next; /* the process's list of open user handles */
@@ -160,9 +160,7 @@ static int unlink_if_same(const char *name, dev_t dev, ino_t ino) {
 
 /* ---- create, attach ---- */
 
-static int map(mp_shm *h) {
-  return mp__map_shared(h->fd, h->size, NULL, 0, &h->buf);
-}
+static int map(mp_shm *h) { return mp__map_shared(h->fd, h->size, NULL, 0, &h->buf); }
 
 static int make_segment(mp_shm *h, size_t size, bool generated) {
   int fd = open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -239,8 +237,10 @@ int mp_shm_attach(mp_shm **out, const char *name) {
   int rc = 0;
   h->fd = open(full, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   struct stat st;
-  if (h->fd < 0 || fstat(h->fd, &st) < 0) rc = -errno;
-  else if (!S_ISREG(st.st_mode) || st.st_size <= 0) rc = -EINVAL;
+  if (h->fd < 0 || fstat(h->fd, &st) < 0)
+    rc = -errno;
+  else if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+    rc = -EINVAL;
   if (rc == 0) {
     h->size = (size_t)st.st_size;
     h->dev = st.st_dev;

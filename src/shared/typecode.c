@@ -13,10 +13,10 @@ typedef struct {
   char code;
   unsigned char size;
   unsigned char kind;
-  const char *ctype;   /* Python's ctypes name */
-  const char *c_name;  /* the C type */
-  int64_t smin, smax;  /* signed kinds */
-  uint64_t umax;       /* unsigned kinds */
+  const char *ctype; /* Python's ctypes name */
+  const char *c_name; /* the C type */
+  int64_t smin, smax; /* signed kinds */
+  uint64_t umax; /* unsigned kinds */
 } tc_info;
 
 /* Sorted as Python's pprint shows typecode_to_type, then '?'. */
@@ -67,28 +67,72 @@ const char *mp_typecodes(void) { return "BHILQbcdfhilqu?"; }
 
 static int64_t load_signed(const void *p, size_t size) {
   switch (size) {
-  case 1: { int8_t x; memcpy(&x, p, 1); return x; }
-  case 2: { int16_t x; memcpy(&x, p, 2); return x; }
-  case 4: { int32_t x; memcpy(&x, p, 4); return x; }
-  default: { int64_t x; memcpy(&x, p, 8); return x; }
+    case 1: {
+      int8_t x;
+      memcpy(&x, p, 1);
+      return x;
+    }
+    case 2: {
+      int16_t x;
+      memcpy(&x, p, 2);
+      return x;
+    }
+    case 4: {
+      int32_t x;
+      memcpy(&x, p, 4);
+      return x;
+    }
+    default: {
+      int64_t x;
+      memcpy(&x, p, 8);
+      return x;
+    }
   }
 }
 
 static uint64_t load_unsigned(const void *p, size_t size) {
   switch (size) {
-  case 1: { uint8_t x; memcpy(&x, p, 1); return x; }
-  case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-  case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
-  default: { uint64_t x; memcpy(&x, p, 8); return x; }
+    case 1: {
+      uint8_t x;
+      memcpy(&x, p, 1);
+      return x;
+    }
+    case 2: {
+      uint16_t x;
+      memcpy(&x, p, 2);
+      return x;
+    }
+    case 4: {
+      uint32_t x;
+      memcpy(&x, p, 4);
+      return x;
+    }
+    default: {
+      uint64_t x;
+      memcpy(&x, p, 8);
+      return x;
+    }
   }
 }
 
 static void store_unsigned(void *p, size_t size, uint64_t v) {
   switch (size) {
-  case 1: { uint8_t x = (uint8_t)v; memcpy(p, &x, 1); break; }
-  case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-  case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-  default: memcpy(p, &v, 8); break;
+    case 1: {
+      uint8_t x = (uint8_t)v;
+      memcpy(p, &x, 1);
+      break;
+    }
+    case 2: {
+      uint16_t x = (uint16_t)v;
+      memcpy(p, &x, 2);
+      break;
+    }
+    case 4: {
+      uint32_t x = (uint32_t)v;
+      memcpy(p, &x, 4);
+      break;
+    }
+    default: memcpy(p, &v, 8); break;
   }
 }
 
@@ -105,48 +149,46 @@ typedef struct {
 
 static int load_int(const tc_info *t, const void *p, wide *w) {
   switch (t->kind) {
-  case MP__K_SIGNED: {
-    int64_t s = load_signed(p, t->size);
-    *w = (wide){s < 0, s, s < 0 ? 0 : (uint64_t)s};
-    return 0;
-  }
-  case MP__K_UNSIGNED:
-    *w = (wide){false, 0, load_unsigned(p, t->size)};
-    w->s = w->u > INT64_MAX ? INT64_MAX : (int64_t)w->u;
-    return 0;
-  case MP__K_BOOL: {
-    unsigned char b;
-    memcpy(&b, p, 1);
-    *w = (wide){false, b != 0, b != 0};
-    return 0;
-  }
-  default:
-    return -EINVAL;
+    case MP__K_SIGNED: {
+      int64_t s = load_signed(p, t->size);
+      *w = (wide){s < 0, s, s < 0 ? 0 : (uint64_t)s};
+      return 0;
+    }
+    case MP__K_UNSIGNED:
+      *w = (wide){false, 0, load_unsigned(p, t->size)};
+      w->s = w->u > INT64_MAX ? INT64_MAX : (int64_t)w->u;
+      return 0;
+    case MP__K_BOOL: {
+      unsigned char b;
+      memcpy(&b, p, 1);
+      *w = (wide){false, b != 0, b != 0};
+      return 0;
+    }
+    default: return -EINVAL;
   }
 }
 
 static int store_int(const tc_info *t, void *p, wide w) {
   switch (t->kind) {
-  case MP__K_SIGNED:
-    if (w.neg) {
-      if (w.s < t->smin) return -ERANGE;
-      store_signed(p, t->size, w.s);
-    } else {
-      if (w.u > (uint64_t)t->smax) return -ERANGE;
-      store_signed(p, t->size, (int64_t)w.u);
+    case MP__K_SIGNED:
+      if (w.neg) {
+        if (w.s < t->smin) return -ERANGE;
+        store_signed(p, t->size, w.s);
+      } else {
+        if (w.u > (uint64_t)t->smax) return -ERANGE;
+        store_signed(p, t->size, (int64_t)w.u);
+      }
+      return 0;
+    case MP__K_UNSIGNED:
+      if (w.neg || w.u > t->umax) return -ERANGE;
+      store_unsigned(p, t->size, w.u);
+      return 0;
+    case MP__K_BOOL: {
+      bool b = w.neg || w.u != 0;
+      memcpy(p, &b, sizeof b);
+      return 0;
     }
-    return 0;
-  case MP__K_UNSIGNED:
-    if (w.neg || w.u > t->umax) return -ERANGE;
-    store_unsigned(p, t->size, w.u);
-    return 0;
-  case MP__K_BOOL: {
-    bool b = w.neg || w.u != 0;
-    memcpy(p, &b, sizeof b);
-    return 0;
-  }
-  default:
-    return -EINVAL;
+    default: return -EINVAL;
   }
 }
 

@@ -13,12 +13,10 @@ int mp_value_new(mp_value **out, char typecode, const void *init, const mp_share
     if (out) *out = NULL;
     return -EINVAL;
   }
-  return mp__shobj_new((mp__shobj **)(void *)out, MP__SH_MAGIC_VALUE, typecode, 0, 1, init,
-                       opts);
+  return mp__shobj_new((mp__shobj **)(void *)out, MP__SH_MAGIC_VALUE, typecode, 0, 1, init, opts);
 }
 
-int mp_value_new_struct(mp_value **out, size_t size, const void *init,
-                        const mp_shared_opts *opts) {
+int mp_value_new_struct(mp_value **out, size_t size, const void *init, const mp_shared_opts *opts) {
   return mp__shobj_new((mp__shobj **)(void *)out, MP__SH_MAGIC_VALUE, 0, size, 1, init, opts);
 }
 
@@ -46,8 +44,7 @@ mp_lock_t *mp_value_get_lock(mp_value *v) {
 
 mp_rlock_t *mp_value_get_rlock(mp_value *v) {
   mp__shobj *o = obj(v);
-  return o && (o->lock_kind == MP__SH_RLOCK || o->lock_kind == MP__SH_OWN_RLOCK) ? o->rlock
-                                                                                 : NULL;
+  return o && (o->lock_kind == MP__SH_RLOCK || o->lock_kind == MP__SH_OWN_RLOCK) ? o->rlock : NULL;
 }
 
 int mp_value_acquire(mp_value *v, mp_timeout_ms timeout) {

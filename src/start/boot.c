@@ -50,8 +50,7 @@ void mp__boot_run(const mp__boot *b, void *payload) {
   mp__log_threshold = b->log_threshold;
   boot_extra_fd = b->extra_fd;
   if (boot_extra_fd >= 0) (void)fcntl(boot_extra_fd, F_SETFD, FD_CLOEXEC);
-  mp__identity_adopt(b->name, b->ident, b->daemon, b->parent_pid, b->parent_name,
-                     b->parent_ident);
+  mp__identity_adopt(b->name, b->ident, b->daemon, b->parent_pid, b->parent_name, b->parent_ident);
   mp__child_prelude(b->daemon, b->parent_pid);
   mp__entry_fn fn = (mp__entry_fn)mp__task_resolve(MP__FN_ENTRY, b->entry);
   if (fn == NULL) {
@@ -86,9 +85,12 @@ __attribute__((constructor)) static void boot_constructor(int argc, char **argv,
     boot_failed("the start record is missing or malformed", MP_ECORRUPT);
   void *payload = malloc(b.payload_len ? b.payload_len : 1);
   if (payload == NULL) boot_failed("no memory for the start record", -ENOMEM);
-  if (mp__read_all(fd, payload, b.payload_len) != 0) boot_failed("the start record is cut short", MP_ECORRUPT);
-  if (b.keep_socket) boot_socket = fd;
-  else close(fd);
+  if (mp__read_all(fd, payload, b.payload_len) != 0)
+    boot_failed("the start record is cut short", MP_ECORRUPT);
+  if (b.keep_socket)
+    boot_socket = fd;
+  else
+    close(fd);
   int r = mp__heap_attach(&b.heap);
   if (r != 0) boot_failed("the shared heap cannot be mapped at its address", r);
   r = mp__run_program_constructors(argc, argv, envp, (void (*)(void))boot_constructor);

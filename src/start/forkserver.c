@@ -35,8 +35,8 @@ static bool read_header(int fd, mp__boot *b) {
     char buf[CMSG_SPACE(sizeof(int))];
   } cm;
   struct iovec iov = {b, sizeof *b};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-                       .msg_controllen = sizeof cm.buf};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf};
   ssize_t n;
   do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
@@ -49,8 +49,10 @@ static bool read_header(int fd, mp__boot *b) {
     if (passed >= 0) close(passed);
     return false;
   }
-  if (b->extra_fd >= 0) b->extra_fd = passed; /* its number here */
-  else if (passed >= 0) close(passed);
+  if (b->extra_fd >= 0)
+    b->extra_fd = passed; /* its number here */
+  else if (passed >= 0)
+    close(passed);
   return true;
 }
 
@@ -84,9 +86,9 @@ MP__ENTRY(forkserver_main);
 
 typedef struct server_state {
   pthread_mutex_t mu; /* one request at a time; guards everything below */
-  pid_t owner;        /* the process this state belongs to (a fork child starts afresh) */
-  pid_t pid;          /* the server, or 0 */
-  int ctl;            /* our end of its socket, or -1 */
+  pid_t owner; /* the process this state belongs to (a fork child starts afresh) */
+  pid_t pid; /* the server, or 0 */
+  int ctl; /* our end of its socket, or -1 */
 } server_state;
 
 static server_state fs = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1};
@@ -211,8 +213,8 @@ static int send_header(int fd, const mp__boot *b) {
   } cm;
   memset(&cm, 0, sizeof cm);
   struct iovec iov = {(void *)(uintptr_t)b, sizeof *b};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-                       .msg_controllen = sizeof cm.buf};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;

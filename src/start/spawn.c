@@ -67,8 +67,10 @@ pid_t mp__spawn_launch(const mp__boot *b, const void *payload, int *keep) {
   /* The child reads the record at once; if it died first, the send fails and the caller
    * still gets a pid to reap (its exit code tells what happened). */
   if (mp__send_all(sv[0], b, sizeof *b) == 0) (void)mp__send_all(sv[0], payload, b->payload_len);
-  if (keep) *keep = sv[0];
-  else close(sv[0]);
+  if (keep)
+    *keep = sv[0];
+  else
+    close(sv[0]);
   return pid;
 out_fds:
   close(sv[0]);

@@ -43,10 +43,10 @@ int mp__register_entry(const char *name, int (*fn)(void *payload, size_t len));
  * parent gave (it may keep or free it).  Returns the child's exit code.  Registered at load
  * time, before the boot constructor looks for one, so it is known in every image. */
 typedef int (*mp__entry_fn)(void *payload, size_t len);
-#define MP__ENTRY(fn)                                                      \
-  __attribute__((constructor(150))) static void mp__register_entry_##fn(void) { \
-    (void)mp__register_entry("mp." #fn, fn);                              \
-  }                                                                        \
+#define MP__ENTRY(fn)                                                                              \
+  __attribute__((constructor(150))) static void mp__register_entry_##fn(void) {                    \
+    (void)mp__register_entry("mp." #fn, fn);                                                       \
+  }                                                                                                \
   struct mp__entry_##fn##_needs_a_semicolon
 
 /* ---- the default start method (method.c) ---- */
@@ -61,15 +61,15 @@ int mp__start_method_resolve(mp_start_method m);
 
 typedef struct mp__boot {
   uint64_t magic;
-  mp__heap_ref heap;   /* the parent's shared heap (fd valid in the child) */
-  int32_t parent_pid;  /* the process that asked for the child: its parent_process() */
+  mp__heap_ref heap; /* the parent's shared heap (fd valid in the child) */
+  int32_t parent_pid; /* the process that asked for the child: its parent_process() */
   uint32_t daemon;
   int32_t log_threshold;
-  mp__task_ref entry;  /* the library entry to run */
+  mp__task_ref entry; /* the library entry to run */
   char name[MP_PROCESS_NAME_MAX], ident[MP_PROCESS_NAME_MAX];
   char parent_name[MP_PROCESS_NAME_MAX], parent_ident[MP_PROCESS_NAME_MAX];
   uint32_t keep_socket; /* the child keeps the record's socket open (mp__boot_socket) */
-  int32_t extra_fd;      /* one more fd the child gets (its number there), or -1 */
+  int32_t extra_fd; /* one more fd the child gets (its number there), or -1 */
   uint64_t payload_len; /* bytes that follow the record */
 } mp__boot;
 

@@ -14,7 +14,7 @@
 
 #include "start/start_internal.h"
 
-#define CHUNK 64  /* entries per chunk */
+#define CHUNK 64 /* entries per chunk */
 #define CHUNKS 64 /* at most CHUNK * CHUNKS = 4096 entries */
 
 typedef struct task_entry {

@@ -22,9 +22,9 @@ typedef struct {
   mp__olock lk;
   _Atomic uint32_t gen; /* the futex */
   uint32_t parties;
-  uint32_t count;  /* arrived in this cycle */
+  uint32_t count; /* arrived in this cycle */
   uint32_t broken; /* until reset() */
-  uint64_t broke;  /* bit g % 64: cycle g ended broken */
+  uint64_t broke; /* bit g % 64: cycle g ended broken */
   void (*action)(void *);
   void *arg;
 } barrier_impl;
@@ -111,8 +111,8 @@ int mp_barrier_wait(mp_barrier_t *b, mp_timeout_ms timeout) {
   mp__olock_release(&bi->lk);
   /* Every slice the check takes the lock once, so a process that died holding it (e.g. inside
    * the action) breaks the barrier instead of leaving the others asleep. */
-  mp__waiter w = {.word = &bi->gen, .old = g, .check = check_holder, .arg = bi,
-                  .interruptible = true};
+  mp__waiter w = {
+      .word = &bi->gen, .old = g, .check = check_holder, .arg = bi, .interruptible = true};
   int wrc = mp__wait(&w, d);
   if (wrc != 0 && wrc != MP_ETIMEDOUT && wrc != -EINTR) return wrc;
   if ((rc = lock(bi)) != 0) return rc;

@@ -45,9 +45,9 @@ static inline cond_impl *impl(mp_condition_t *c) { return (cond_impl *)(void *)c
 
 static mp__olock *olock_of(cond_impl *ci) {
   switch (ci->kind) {
-  case USER_LOCK: return (mp__olock *)ci->user;
-  case USER_RLOCK: return &((mp__rlock_impl *)ci->user)->lk;
-  default: return &((mp__rlock_impl *)(void *)&ci->own)->lk;
+    case USER_LOCK: return (mp__olock *)ci->user;
+    case USER_RLOCK: return &((mp__rlock_impl *)ci->user)->lk;
+    default: return &((mp__rlock_impl *)(void *)&ci->own)->lk;
   }
 }
 

@@ -70,7 +70,11 @@ int mp_event_wait(mp_event_t *e, mp_timeout_ms timeout) {
    * wakes every sleeper, and a sleeper that dies takes no wake-up from anyone else; an untimed
    * wait (MP_FOREVER) so also spares the kernel a timer per wait, which is most of a hand-off's
    * cost beyond the two context switches. */
-  mp__waiter wt = {.word = &ei->word, .sleepers = &ei->sleepers, .old = w,
-                   .spin_ns = MP__WAIT_SPIN_SHORT_NS, .whole = true, .interruptible = true};
+  mp__waiter wt = {.word = &ei->word,
+                   .sleepers = &ei->sleepers,
+                   .old = w,
+                   .spin_ns = MP__WAIT_SPIN_SHORT_NS,
+                   .whole = true,
+                   .interruptible = true};
   return mp__wait(&wt, mp__deadline_in(timeout));
 }

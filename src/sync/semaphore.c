@@ -60,8 +60,12 @@ int mp_semaphore_acquire(mp_semaphore_t *s, mp_timeout_ms timeout) {
   if (mp__likely(try_take(si))) return 0;
   if (timeout == 0) return MP_ETIMEDOUT;
   /* The value is the futex: a release changes it, so a sleeper sees every release. */
-  mp__waiter w = {.word = &si->value, .sleepers = &si->sleepers, .done = take_for_wait,
-                  .arg = si, .spin_ns = MP__WAIT_SPIN_SHORT_NS, .interruptible = true};
+  mp__waiter w = {.word = &si->value,
+                  .sleepers = &si->sleepers,
+                  .done = take_for_wait,
+                  .arg = si,
+                  .spin_ns = MP__WAIT_SPIN_SHORT_NS,
+                  .interruptible = true};
   return mp__wait(&w, mp__deadline_in(timeout));
 }
 

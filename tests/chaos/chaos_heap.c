@@ -18,7 +18,7 @@
 #define H_WORKERS 3
 #define H_SLOTS 6
 #define H_PROGRESS 200 /* alloc/free pairs the survivors must make after the kill */
-#define H_WAIT 5000    /* ms for that progress */
+#define H_WAIT 5000 /* ms for that progress */
 
 typedef struct {
   _Atomic(void *) ptr;

@@ -106,8 +106,10 @@ int main(int argc, char **argv) {
       size_t k = 0;
       while (k < NSCENARIOS && strcmp(argv[i], scenarios[k].name)) k++;
       if (k == NSCENARIOS) {
-        fprintf(stderr, "usage: %s [--seconds S] [--iters N] [--seed X] [primitive ...]\n"
-                        "primitives:", argv[0]);
+        fprintf(stderr,
+                "usage: %s [--seconds S] [--iters N] [--seed X] [primitive ...]\n"
+                "primitives:",
+                argv[0]);
         for (size_t j = 0; j < NSCENARIOS; j++) fprintf(stderr, " %s", scenarios[j].name);
         fprintf(stderr, "\n");
         return 2;
@@ -135,8 +137,7 @@ int main(int argc, char **argv) {
            r->lost, r->duplicated, r->torn, r->hangs, r->leaks);
     fflush(stdout);
     if (r->note[0]) fprintf(stderr, "chaos: %s: %s\n", r->name, r->note);
-    if (r->lost || r->duplicated || r->torn || r->hangs || r->leaks || r->iterations == 0)
-      bad = 1;
+    if (r->lost || r->duplicated || r->torn || r->hangs || r->leaks || r->iterations == 0) bad = 1;
   }
   return bad;
 }

@@ -12,19 +12,19 @@
  * Server: the same clients, and the server process is killed instead.  Every client's call
  * in progress or made afterwards must fail (MP_EBROKEN, or MP_ETIMEDOUT) within its timeout
  * plus a margin, every client must end, and freeing the manager must leave nothing behind. */
-#include <stdatomic.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chaos.h"
 
 #define M_CLIENTS 3
-#define M_ITEMS 20000     /* per client; a client that gets through them all just ends */
-#define M_TIMEOUT 3000    /* ms, each call */
-#define M_MARGIN 2000     /* ms past it that counts as a hang */
-#define M_PROGRESS 30     /* appends the survivors must make after a client's kill */
-#define M_WAIT 10000      /* ms for that */
+#define M_ITEMS 20000 /* per client; a client that gets through them all just ends */
+#define M_TIMEOUT 3000 /* ms, each call */
+#define M_MARGIN 2000 /* ms past it that counts as a hang */
+#define M_PROGRESS 30 /* appends the survivors must make after a client's kill */
+#define M_WAIT 10000 /* ms for that */
 
 typedef struct {
   mp_proxy *list;
@@ -106,9 +106,11 @@ static void iteration(chaos_row *row, mstate *s, bool kill_server) {
       chaos_sleep_us(1000);
     if (atomic_load(&s->appended) < at_kill + M_PROGRESS &&
         atomic_load(&s->finished) < M_CLIENTS - 1) {
-      chaos_note(row, "iteration %ld: the survivors were not served after a client's kill "
-                 "(%ld appends before, %ld after, %d errors)", row->iterations, at_kill,
-                 (long)atomic_load(&s->appended), (int)atomic_load(&s->errors));
+      chaos_note(row,
+                 "iteration %ld: the survivors were not served after a client's kill "
+                 "(%ld appends before, %ld after, %d errors)",
+                 row->iterations, at_kill, (long)atomic_load(&s->appended),
+                 (int)atomic_load(&s->errors));
       hung++;
     }
   }

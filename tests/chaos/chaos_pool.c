@@ -14,8 +14,8 @@
  * at a random moment (before, during or after the pool's start).  Its workers must go (they
  * are daemons: the kernel's parent-death signal ends them), which the census after the
  * iteration checks: nothing may outlive it. */
-#include <stdatomic.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,9 +24,9 @@
 
 #define P_WORKERS 2
 #define P_TASKS 60
-#define P_AFTER 4       /* the fresh batch after the kill */
-#define P_WAIT 30000    /* ms for every result */
-#define P_RESTORE 5000  /* ms for the pool to be whole again */
+#define P_AFTER 4 /* the fresh batch after the kill */
+#define P_WAIT 30000 /* ms for every result */
+#define P_RESTORE 5000 /* ms for the pool to be whole again */
 
 typedef struct {
   _Atomic pid_t ran_in[P_TASKS];
@@ -104,8 +104,8 @@ static void workers_iteration(chaos_row *row) {
         failed++;
       } else {
         row->lost++;
-        chaos_note(row, "task %u failed with %s (status %d) in %d, victim %d", i,
-                   mp_err_name(code), status, (int)ps->ran_in[i], (int)victim);
+        chaos_note(row, "task %u failed with %s (status %d) in %d, victim %d", i, mp_err_name(code),
+                   status, (int)ps->ran_in[i], (int)victim);
       }
     }
     mp_async_result_free(res[i]);

@@ -65,8 +65,10 @@ static int putter(void *arg) {
       atomic_fetch_add(&a->s->puts, 1);
     } else {
       /* full for the whole timeout with a getter alive is a hang; anything else unexpected */
-      if (rc == MP_EFULL && chaos_now_ms() - t0 >= Q_TIMEOUT) atomic_fetch_add(&a->s->hangs, 1);
-      else atomic_fetch_add(&a->s->torn, 1);
+      if (rc == MP_EFULL && chaos_now_ms() - t0 >= Q_TIMEOUT)
+        atomic_fetch_add(&a->s->hangs, 1);
+      else
+        atomic_fetch_add(&a->s->torn, 1);
       return 1;
     }
   }

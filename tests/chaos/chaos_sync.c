@@ -19,9 +19,9 @@
 
 #define S_WORKERS 3
 #define S_PROGRESS 20 /* rounds the survivors must make after the kill */
-#define S_TIMEOUT 5000  /* ms, acquire */
+#define S_TIMEOUT 5000 /* ms, acquire */
 #define S_BTIMEOUT 1000 /* ms, barrier wait */
-#define S_MARGIN 2000   /* ms past a timeout that counts as a hang */
+#define S_MARGIN 2000 /* ms past a timeout that counts as a hang */
 #define S_SEM_VALUE 2
 
 enum { K_LOCK, K_RLOCK, K_SEMAPHORE, K_CONDITION, K_BARRIER, K_KINDS };
@@ -84,17 +84,17 @@ static bool acquire(sstate *s) {
   int64_t t0 = chaos_now_ms();
   int rc;
   switch (s->kind) {
-  case K_LOCK: rc = mp_lock_acquire(&s->lock, S_TIMEOUT); break;
-  case K_RLOCK:
-    rc = mp_rlock_acquire(&s->rlock, S_TIMEOUT);
-    if (rc == MP_EOWNERDEAD) {
-      repair(s);
-      rc = mp_rlock_consistent(&s->rlock);
-    }
-    if (rc == 0) rc = mp_rlock_acquire(&s->rlock, S_TIMEOUT); /* nested: count 2 */
-    break;
-  case K_SEMAPHORE: rc = mp_semaphore_acquire(&s->sem, S_TIMEOUT); break;
-  default: rc = mp_condition_acquire(&s->cond, S_TIMEOUT); break;
+    case K_LOCK: rc = mp_lock_acquire(&s->lock, S_TIMEOUT); break;
+    case K_RLOCK:
+      rc = mp_rlock_acquire(&s->rlock, S_TIMEOUT);
+      if (rc == MP_EOWNERDEAD) {
+        repair(s);
+        rc = mp_rlock_consistent(&s->rlock);
+      }
+      if (rc == 0) rc = mp_rlock_acquire(&s->rlock, S_TIMEOUT); /* nested: count 2 */
+      break;
+    case K_SEMAPHORE: rc = mp_semaphore_acquire(&s->sem, S_TIMEOUT); break;
+    default: rc = mp_condition_acquire(&s->cond, S_TIMEOUT); break;
   }
   if (rc == MP_EOWNERDEAD) {
     repair(s);
@@ -114,13 +114,13 @@ static bool acquire(sstate *s) {
 static void release(sstate *s) {
   int rc;
   switch (s->kind) {
-  case K_LOCK: rc = mp_lock_release(&s->lock); break;
-  case K_RLOCK:
-    rc = mp_rlock_release(&s->rlock);
-    if (rc == 0) rc = mp_rlock_release(&s->rlock);
-    break;
-  case K_SEMAPHORE: rc = mp_semaphore_release(&s->sem); break;
-  default: rc = mp_condition_release(&s->cond); break;
+    case K_LOCK: rc = mp_lock_release(&s->lock); break;
+    case K_RLOCK:
+      rc = mp_rlock_release(&s->rlock);
+      if (rc == 0) rc = mp_rlock_release(&s->rlock);
+      break;
+    case K_SEMAPHORE: rc = mp_semaphore_release(&s->sem); break;
+    default: rc = mp_condition_release(&s->cond); break;
   }
   if (rc != 0) atomic_fetch_add(&s->bad, 1);
 }
@@ -172,11 +172,11 @@ static void iteration(chaos_row *row, sstate *s, int kind) {
   s->kind = kind;
   int rc = 0;
   switch (kind) {
-  case K_LOCK: rc = mp_lock_init(&s->lock); break;
-  case K_RLOCK: rc = mp_rlock_init(&s->rlock); break;
-  case K_SEMAPHORE: rc = mp_semaphore_init(&s->sem, S_SEM_VALUE, false); break;
-  case K_CONDITION: rc = mp_condition_init(&s->cond, NULL); break;
-  default: rc = mp_barrier_init(&s->barrier, S_WORKERS, NULL, NULL); break;
+    case K_LOCK: rc = mp_lock_init(&s->lock); break;
+    case K_RLOCK: rc = mp_rlock_init(&s->rlock); break;
+    case K_SEMAPHORE: rc = mp_semaphore_init(&s->sem, S_SEM_VALUE, false); break;
+    case K_CONDITION: rc = mp_condition_init(&s->cond, NULL); break;
+    default: rc = mp_barrier_init(&s->barrier, S_WORKERS, NULL, NULL); break;
   }
   if (rc != 0) {
     chaos_note(row, "init of kind %d: %s", kind, mp_err_name(rc));

@@ -157,8 +157,7 @@ int mp_test_run_fresh_image(char *const envp[]) {
   ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp), 0);
   int st;
   pid_t r;
-  do
-    r = waitpid(pid, &st, 0);
+  do r = waitpid(pid, &st, 0);
   while (r < 0 && errno == EINTR);
   ck_assert_int_eq(r, pid);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
@@ -167,7 +166,8 @@ int mp_test_run_fresh_image(char *const envp[]) {
 int mp_test_silent_connect(const char *address) {
   const char *colon = strrchr(address, ':');
   ck_assert_ptr_nonnull(colon);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)atoi(colon + 1)),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ck_assert_int_ge(fd, 0);

@@ -20,12 +20,12 @@ Suite *mp_test_suite(void);
 TCase *mp_tcase(const char *name, double timeout_s);
 
 /* Asserts that a multiproc call returned the expected code, naming both on failure. */
-#define mp_assert_rc(expr, expected)                                                       \
-  do {                                                                                     \
-    int rc_ = (expr);                                                                      \
-    int ex_ = (expected);                                                                  \
-    ck_assert_msg(rc_ == ex_, "%s returned %d (%s), expected %d (%s)", #expr, rc_,         \
-                  mp_err_name(rc_), ex_, mp_err_name(ex_));                                 \
+#define mp_assert_rc(expr, expected)                                                               \
+  do {                                                                                             \
+    int rc_ = (expr);                                                                              \
+    int ex_ = (expected);                                                                          \
+    ck_assert_msg(rc_ == ex_, "%s returned %d (%s), expected %d (%s)", #expr, rc_,                 \
+                  mp_err_name(rc_), ex_, mp_err_name(ex_));                                        \
   } while (0)
 #define mp_assert_ok(expr) mp_assert_rc((expr), 0)
 

@@ -9,8 +9,8 @@ static int child(void *arg) { return *(int *)arg; }
 int main(void) {
   int want = 42, code = -1;
   mp_process *p;
-  if (mp_process_new(&p, child, &want, NULL) || mp_process_start(p) ||
-      mp_process_join(p, 10000) || mp_process_exitcode(p, &code) || code != want) {
+  if (mp_process_new(&p, child, &want, NULL) || mp_process_start(p) || mp_process_join(p, 10000) ||
+      mp_process_exitcode(p, &code) || code != want) {
     fprintf(stderr, "consumer: unexpected result (exitcode %d)\n", code);
     return 1;
   }

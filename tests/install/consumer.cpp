@@ -46,8 +46,7 @@ int main() {
   mp_queue *q = nullptr;
   if (mp_queue_new(&q, 0) != 0) return fail("mp_queue_new");
   mp_process *p = nullptr;
-  if (mp_process_new(&p, child, q, nullptr) != 0 || mp_process_start(p) != 0)
-    return fail("start");
+  if (mp_process_new(&p, child, q, nullptr) != 0 || mp_process_start(p) != 0) return fail("start");
   char buf[64];
   size_t len = 0;
   if (mp_queue_get_bytes(q, buf, sizeof buf, &len, 10000) != 0 ||
@@ -68,8 +67,8 @@ int main() {
   mp_pool *pool = nullptr;
   std::vector<int> in{1, 2, 3, 4, 5}, out(in.size());
   if (mp_pool_new(&pool, nullptr) != 0 ||
-      mp_pool_map_array(pool, square, in.data(), in.size(), sizeof(int), out.data(),
-                        sizeof(int), 0, MP_FOREVER) != 0)
+      mp_pool_map_array(pool, square, in.data(), in.size(), sizeof(int), out.data(), sizeof(int), 0,
+                        MP_FOREVER) != 0)
     return fail("pool map");
   if (out != std::vector<int>{1, 4, 9, 16, 25}) return fail("pool results");
   if (mp_pool_close(pool) != 0 || mp_pool_join(pool, 10000) != 0) return fail("pool join");

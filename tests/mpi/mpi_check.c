@@ -31,9 +31,9 @@ __attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...) {
   _exit(1);
 }
 
-#define CHECK(cond, ...) \
-  do {                   \
-    if (!(cond)) fail(__VA_ARGS__); \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) fail(__VA_ARGS__);                                                                \
   } while (0)
 #define OK(rc, what) CHECK((rc) == 0, "%s: %s (line %d)", what, mp_strerror(rc), __LINE__)
 
@@ -78,7 +78,7 @@ static int who(mp_task *t) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
   nanosleep(&ts, NULL);
   mp_obj *r = mp_obj_tuple3_steal(mp_obj_int(mp_mpi_rank()), mp_obj_int(getpid()),
-                                mp_obj_int((int64_t)mp_task_index(t)));
+                                  mp_obj_int((int64_t)mp_task_index(t)));
   int rc = mp_task_return_obj(t, r);
   mp_obj_decref(r);
   return rc ? 1 : 0;
@@ -146,7 +146,8 @@ static void end_pool(mp_pool *p) {
 
 static void check_map_list(const mp_obj *res, int n, const char *what) {
   CHECK(res && (int)mp_obj_len(res) == n, "%s: %zu results", what, res ? mp_obj_len(res) : 0);
-  for (int i = 0; i < n; i++) CHECK(int_at(res, i) == f(i), "%s: item %d = %lld", what, i, (long long)int_at(res, i));
+  for (int i = 0; i < n; i++)
+    CHECK(int_at(res, i) == f(i), "%s: item %d = %lld", what, i, (long long)int_at(res, i));
 }
 
 static void forms(void) {
@@ -164,7 +165,8 @@ static void forms(void) {
   void *out;
   size_t outlen;
   OK(mp_pool_apply(p, reverse, "abcdef", 6, &out, &outlen, MP_FOREVER), "apply raw");
-  CHECK(outlen == 6 && memcmp(out, "fedcba", 6) == 0, "apply raw gave %.*s", (int)outlen, (char *)out);
+  CHECK(outlen == 6 && memcmp(out, "fedcba", 6) == 0, "apply raw gave %.*s", (int)outlen,
+        (char *)out);
   free(out);
   mp_async_opts cb = {.callback = on_done};
   mp_async_result *ar;
@@ -237,7 +239,8 @@ static void forms(void) {
   OK(mp_pool_map_array(p, elem, in, M, sizeof *in, o64, sizeof *o64, 0, MP_FOREVER), "map_array");
   for (int i = 0; i < M; i++) CHECK(o64[i] == f(i), "map_array item %d", i);
   memset(o64, 0, M * sizeof *o64);
-  OK(mp_pool_starmap(p, star, pairs, M, sizeof *pairs, o64, sizeof *o64, 1000, MP_FOREVER), "starmap");
+  OK(mp_pool_starmap(p, star, pairs, M, sizeof *pairs, o64, sizeof *o64, 1000, MP_FOREVER),
+     "starmap");
   for (int i = 0; i < M; i++)
     CHECK(o64[i] == (int64_t)(i % 1000) * 1000 + i % 7, "starmap item %d", i);
   OK(mp_pool_map_array_async(p, elem, in, M, sizeof *in, o64, sizeof *o64, 5000, &cb, &ar),

@@ -27,8 +27,8 @@ void *__libc_malloc(size_t size);
 void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t size);
 
-static _Atomic long calls;     /* allocations counted since arming */
-static long fail_at;           /* 0: none fails */
+static _Atomic long calls; /* allocations counted since arming */
+static long fail_at; /* 0: none fails */
 static _Atomic pid_t armed_pid; /* 0: not counting */
 
 static int should_fail(void) {
@@ -66,15 +66,15 @@ void *realloc(void *p, size_t size) {
 
 #define LISTENER_RUNS 150
 
-static int failures;        /* checks that did not hold */
+static int failures; /* checks that did not hold */
 static long before_listener; /* allocations counted when the listener's part began */
 
-#define CHECK(cond)                                                                   \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      fprintf(stderr, "allocfail: N=%ld: %s:%d: %s\n", fail_at, __FILE__, __LINE__, #cond); \
-      failures++;                                                                     \
-    }                                                                                 \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "allocfail: N=%ld: %s:%d: %s\n", fail_at, __FILE__, __LINE__, #cond);        \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 /* An error code a caller can act on: negative, and named by mp_strerror. */
@@ -86,8 +86,10 @@ static mp_obj *sample(void) {
   mp_obj *l = mp_obj_list();
   int rc = mp_obj_list_append_steal(l, mp_obj_int(7));
   if (rc == 0) rc = mp_obj_list_append_steal(l, mp_obj_str("seven"));
-  if (rc == 0) rc = mp_obj_dict_set_steal(d, mp_obj_str("list"), l);
-  else mp_obj_decref(l);
+  if (rc == 0)
+    rc = mp_obj_dict_set_steal(d, mp_obj_str("list"), l);
+  else
+    mp_obj_decref(l);
   if (rc == 0)
     rc = mp_obj_dict_set_steal(d, mp_obj_bytes("\0\1\2", 3),
                                mp_obj_tuple2_steal(mp_obj_float(2.5), mp_obj_bool(true)));
@@ -277,8 +279,8 @@ int main(int argc, char **argv) {
     }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
       fprintf(stderr, "allocfail: allocation %ld of %ld failing: %s %d\n", n, total,
-              WIFSIGNALED(st) ? "killed by signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st)
-                                                                         : WEXITSTATUS(st));
+              WIFSIGNALED(st) ? "killed by signal" : "exit",
+              WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
       bad++;
     }
   }

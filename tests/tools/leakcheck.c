@@ -32,7 +32,10 @@ static int reap_and_count(void) {
   for (;;) {
     siginfo_t si = {0};
     if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) != 0) break; /* ECHILD: none left */
-    if (si.si_pid == 0) { running = 1; break; }
+    if (si.si_pid == 0) {
+      running = 1;
+      break;
+    }
   }
   return running;
 }
