@@ -23,7 +23,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_mpi_yield_when_idle=1
 failures=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Open MPI's shared-memory segments go to a directory of this run rather than /dev/shm: a rank
+# the tests SIGKILL cannot leave one there for the leak check to find.
+vader=$(mktemp -d)
+export OMPI_MCA_btl_vader_backing_directory=$vader
+trap 'rm -rf "$log" "$vader"' EXIT
 
 # run NAME EXPECT_RC SECONDS CMD...: runs CMD with a time limit, checks its exit status and
 # that it printed "OK <mode>" (unless EXPECT_RC is not 0), shows its output on failure.
@@ -100,7 +104,7 @@ agent=$(mktemp)
 hosts=$(mktemp)
 cleanup() {
   for n in "${ns[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-  rm -f "$agent" "$hosts" "$log"
+  rm -rf "$agent" "$hosts" "$log" "$vader"
 }
 trap cleanup EXIT
 for n in "${ns[@]}"; do ip netns add "$n"; ip -n "$n" link set lo up; done
