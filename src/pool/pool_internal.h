@@ -302,7 +302,9 @@ int mp__txn_commit(pool_txn *t);
  * and this is its last chunk.  Pool lock held; t applied by the caller.  Returns COMPLETE_*
  * flags. */
 #define COMPLETE_FINISHED 1 /* the job's last chunk */
-#define COMPLETE_KICK 2 /* the job went onto the done list: wake the result thread */
+/* Wake the result thread: the job went onto the done list, or mp_pool_fd() wants to hear of its
+ * end. */
+#define COMPLETE_KICK 2
 int mp__complete_log(pool_shared *sh, pool_txn *t, pool_job *j, uint64_t c, uint64_t state);
 /* Wakes whoever waits for j in the pool's process, and the result thread when how has
  * COMPLETE_KICK.  Best called after the pool lock is released (under it, it is correct but
