@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -195,12 +196,34 @@ START_TEST(interrupts_a_process_join) {
 }
 END_TEST
 
+/* A child forked while the parent has an interrupt pending starts without it. */
+static int child_waits(void *arg) {
+  char buf[8];
+  size_t n;
+  /* an empty queue's get times out with MP_EEMPTY (queue.Empty); an interrupt would be -EINTR */
+  int rc = mp_queue_get_bytes(arg, buf, sizeof buf, &n, 100);
+  if (rc != MP_EEMPTY) fprintf(stderr, "child: get gave %s\n", mp_err_name(rc));
+  return rc == MP_EEMPTY ? 0 : 1;
+}
+
+START_TEST(child_starts_uninterrupted) {
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, 0));
+  mp_interrupt();
+  mp_process *c = mp_test_start(child_waits, q);
+  ck_assert(mp_interrupt_clear());
+  ck_assert_int_eq(mp_test_finish(c), 0); /* its get timed out, it was not interrupted */
+  mp_queue_free(q);
+}
+END_TEST
+
 Suite *mp_test_suite(void) {
   Suite *s = suite_create("interrupt");
   TCase *tc = mp_tcase("interrupt", 60);
   tcase_add_test(tc, interrupts_blocked_threads);
   tcase_add_test(tc, sigint_stops_a_get);
   tcase_add_test(tc, interrupts_a_process_join);
+  tcase_add_test(tc, child_starts_uninterrupted);
   suite_add_tcase(s, tc);
   return s;
 }

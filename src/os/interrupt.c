@@ -10,6 +10,7 @@
  * futex or poll with EINTR rather than sleeping on. */
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -75,10 +76,26 @@ int mp__poll_readable_interruptible(int fd, mp__deadline d) {
     if (mp__interrupt_pending()) return -EINTR;
     int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, mp__deadline_poll_ms(d));
     if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) return 1;
+    if (r > 0 && !mp__interrupt_pending()) {
+      /* The fd fired for another process: a forked child shares it, its interrupts are its
+       * own.  Emptied, so that this wait does not spin on it. */
+      uint64_t n;
+      (void)!read(pfd[1].fd, &n, sizeof n);
+    }
     if (r == 0) return 0;
     if (r < 0 && errno != EINTR) return -errno;
   }
 }
+
+/* A forked child starts uninterrupted: the flag is its parent's business.  Written only when
+ * set, so that a child does not copy the flag's page for nothing (a fault per fork). */
+static void clear_in_child(void) {
+  if (atomic_load_explicit(&pending, memory_order_relaxed)) atomic_store(&pending, 0);
+}
+
+void mp__interrupt_after_fork(void) { clear_in_child(); }
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void install_atfork(void) { (void)pthread_atfork(NULL, NULL, clear_in_child); }
 
 static void on_signal(int signo) {
   (void)signo;
@@ -92,6 +109,7 @@ int mp_interrupt_on(int signo) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; /* no SA_RESTART: the receiving thread's sleep ends with EINTR */
   if (signo <= 0 || signo >= NSIG) return -EINVAL; /* before the fd: nothing to undo */
+  pthread_once(&atfork_once, install_atfork);
   int want = -1;
   if (atomic_load(&intr_fd) < 0) {
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

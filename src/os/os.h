@@ -75,6 +75,8 @@ int mp__poll_readable_interruptible(int fd, mp__deadline d);
 /* That eventfd, kept for the life of the process, or -1 (the test harness's leak check knows
  * it). */
 int mp__interrupt_fd(void);
+/* In a child the library forked: its parent's pending interrupt is not its own. */
+void mp__interrupt_after_fork(void);
 
 /* ---- pidfds (pidfd.c) ---- */
 

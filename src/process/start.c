@@ -75,6 +75,7 @@ __attribute__((noreturn)) static void child_main(mp_process *p) {
   /* Output another thread buffered between the parent's flush and the fork is the parent's
    * to write, not ours: dropped here, so that it appears once. */
   mp__stdio_discard_all();
+  mp__interrupt_after_fork();
   mp__registry_after_fork_child();
   mp__identity_enter_child(p);
   mp__child_prelude(p->daemon, p->owner_pid);
