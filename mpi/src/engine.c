@@ -82,16 +82,15 @@ static void slot_exit(engine *e, int i, int code) {
   (void)mp_pool_backend_slot_exit(e->pool, i, code, what);
 }
 
-/* Fails what slot i holds because its rank is lost, and ends the slot. */
-static void slot_lost(engine *e, int i) {
+/* Fails what slot i holds because its rank is lost (why: how that was seen), and ends the
+ * slot. */
+static void slot_lost(engine *e, int i, const char *why) {
   eslot *s = &e->slots[i];
   if (s->exited) return;
   if (s->busy) {
     char msg[MP_TASK_MSG_MAX];
-    snprintf(msg, sizeof msg,
-             "MPI rank %d on host %s was lost while running the task (its"
-             " connection to rank 0 closed)",
-             s->rank, mp__mpi.ranks[s->rank].host);
+    snprintf(msg, sizeof msg, "MPI rank %d on host %.48s was lost while running the task (%s)",
+             s->rank, mp__mpi.ranks[s->rank].host, why);
     (void)mp_pool_backend_complete(e->pool, i, &s->chunk, MP_EWORKER, 0, msg);
     s->busy = false;
   }
@@ -157,9 +156,19 @@ static int drain(engine *e, wire_buf *in) {
     MPI_Mrecv(in->p, len, MPI_BYTE, &m, MPI_STATUS_IGNORE);
     got++;
     wire_reply_view v;
-    if (mp__wire_reply_parse(in->p, (size_t)len, &v) != 0) continue; /* unattributable */
-    int i = slot_of(e, st.MPI_SOURCE, v.h.lane);
-    if (i < 0) continue;
+    int i = mp__wire_reply_parse(in->p, (size_t)len, &v) == 0 ? slot_of(e, st.MPI_SOURCE, v.h.lane)
+                                                              : -1;
+    if (i < 0) {
+      /* A reply that names no chunk of ours cannot be matched to what the rank holds: the
+       * rank is broken, and treated as lost, so that its chunks fail instead of waiting. */
+      if (st.MPI_SOURCE > 0 && st.MPI_SOURCE < mp__mpi.size) {
+        const char *why = "it sent a reply that names no chunk of this pool";
+        mp__mpi_rank_lost(st.MPI_SOURCE, why);
+        for (int k = 0; k < e->nslots; k++)
+          if (e->slots[k].rank == st.MPI_SOURCE) slot_lost(e, k, why);
+      }
+      continue;
+    }
     eslot *s = &e->slots[i];
     if (!s->busy || s->seq != v.h.seq) continue; /* a reply to a chunk failed at terminate() */
     (void)mp__wire_store_reply(e->pool, i, &s->chunk, &v);
@@ -174,7 +183,7 @@ static int drain(engine *e, wire_buf *in) {
 static void check_ranks(engine *e) {
   if (mp__liveness_check() == 0) return;
   for (int i = 0; i < e->nslots; i++)
-    if (mp__mpi.ranks[e->slots[i].rank].lost) slot_lost(e, i);
+    if (mp__mpi.ranks[e->slots[i].rank].lost) slot_lost(e, i, "its connection to rank 0 closed");
 }
 
 static void *engine_main(void *arg) {
