@@ -135,7 +135,14 @@ static int feed(engine *e, int i, uint32_t *seq) {
                                    "the chunk is over MPI's 2 GiB message limit");
     return 0;
   }
-  MPI_Isend(s->buf.p, (int)s->buf.len, MPI_BYTE, s->rank, TAG_TASK, MPI_COMM_WORLD, &s->send);
+  if (MPI_Isend(s->buf.p, (int)s->buf.len, MPI_BYTE, s->rank, TAG_TASK, MPI_COMM_WORLD, &s->send) !=
+      MPI_SUCCESS) {
+    /* Nothing went out, so no reply will come: the chunk fails now rather than wait. */
+    s->send = MPI_REQUEST_NULL;
+    (void)mp_pool_backend_complete(e->pool, i, &s->chunk, MP_EBROKEN, 0,
+                                   "MPI could not send the chunk to its rank");
+    return 0;
+  }
   s->busy = true;
   return 1;
 }
