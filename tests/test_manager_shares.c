@@ -9,19 +9,13 @@
 
 #include "harness.h"
 
-static int64_t int_of(const mp_obj *o) {
-  int64_t v = -1;
-  (void)mp_obj_get_int(o, &v);
-  return v;
-}
-
 /* A registered type: a counter whose "inc" returns the new value. */
 static int counter_create(mp_manager_ctx *c, const mp_obj *args, void *arg, void **self) {
   (void)c;
   (void)arg;
   int64_t *n = calloc(1, sizeof *n);
   if (n == NULL) return -ENOMEM;
-  if (args && mp_obj_len(args) > 0) *n = int_of(mp_obj_item(args, 0));
+  if (args && mp_obj_len(args) > 0) *n = mp_test_int_of(mp_obj_item(args, 0));
   *self = n;
   return 0;
 }
@@ -60,7 +54,7 @@ static mp_manager *started(mp_obj **args_out) {
 static int64_t inc(mp_proxy *p) {
   mp_obj *r;
   mp_assert_ok(mp_proxy_call(p, "inc", NULL, &r, 10000));
-  int64_t v = int_of(r);
+  int64_t v = mp_test_int_of(r);
   mp_obj_decref(r);
   return v;
 }
@@ -138,7 +132,7 @@ START_TEST(own_calls_before_serving) {
   mp_obj *k = mp_obj_str("k"), *v = mp_obj_int(1), *got;
   mp_assert_ok(mp_dict_proxy_set(d, k, v));
   mp_assert_ok(mp_dict_proxy_get(d, k, &got));
-  ck_assert_int_eq(int_of(got), 1);
+  ck_assert_int_eq(mp_test_int_of(got), 1);
   mp_obj_decref(got);
   mp_assert_ok(mp_manager_create(m, "get_queue", NULL, &q));
   mp_assert_ok(mp_queue_proxy_put(q, v, MP_FOREVER));

@@ -18,12 +18,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int64_t int_of(const mp_obj *o) {
-  int64_t v = -999;
-  (void)mp_obj_get_int(o, &v);
-  return v;
-}
-
 /* ---- task functions ---- */
 
 static int square_bytes(mp_task *t) {
@@ -41,7 +35,7 @@ static int value_task(mp_task *t) {
   if (rc) return rc;
   mp_obj *r = NULL;
   if (mp_obj_type_of(a) == MP_OBJ_INT) {
-    int64_t v = int_of(a);
+    int64_t v = mp_test_int_of(a);
     if (v == -13) {
       mp_obj_decref(a);
       return mp_task_error(13, "unlucky %lld", (long long)v);
@@ -201,7 +195,7 @@ static void apply_and_misuse_on(bool threads) {
   /* values */
   mp_obj *arg = mp_obj_int(9), *out = NULL;
   mp_assert_ok(mp_pool_apply_obj(p, value_task, arg, &out, MP_FOREVER));
-  ck_assert_int_eq(int_of(out), 82);
+  ck_assert_int_eq(mp_test_int_of(out), 82);
   mp_obj_decref(out);
   mp_obj_decref(arg);
   /* misuse */
@@ -245,7 +239,7 @@ static void maps_equal_serial(bool threads) {
         size_t len;
         ck_assert_str_eq(mp_obj_str_data(v, &len), "abc!");
       } else {
-        ck_assert_int_eq(int_of(v), i * i + 1);
+        ck_assert_int_eq(mp_test_int_of(v), i * i + 1);
       }
     }
     mp_obj_decref(res);
@@ -273,7 +267,7 @@ static void maps_equal_serial(bool threads) {
       seen[idx] = 1;
       mp_obj *v;
       mp_assert_ok(mp_async_result_item_obj(r, idx, &v));
-      if (idx != 1000) ck_assert_int_eq(int_of(v), (int64_t)idx * (int64_t)idx + 1);
+      if (idx != 1000) ck_assert_int_eq(mp_test_int_of(v), (int64_t)idx * (int64_t)idx + 1);
       mp_obj_decref(v);
     }
     mp_assert_rc(mp_async_result_next(r, &idx, 0), MP_EOF);
@@ -825,7 +819,7 @@ END_TEST
 static void on_map_done(mp_async_result *r, void *user) {
   mp_obj *list = NULL;
   if (mp_async_result_list(r, &list) == 0 && mp_obj_len(list) == 500 &&
-      int_of(mp_obj_item(list, 499)) == 499 * 499 + 1)
+      mp_test_int_of(mp_obj_item(list, 499)) == 499 * 499 + 1)
     atomic_fetch_add((_Atomic int *)user, 1);
   else
     atomic_fetch_add((_Atomic int *)user, 100);

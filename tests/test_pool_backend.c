@@ -29,12 +29,6 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define FAKE_MAX 8
 
-static int64_t int_of(const mp_obj *o) {
-  int64_t v = -999;
-  (void)mp_obj_get_int(o, &v);
-  return v;
-}
-
 /* ---- task functions (registered: a backend pool takes nothing else) ---- */
 
 /* int64 raw bytes -> its square; a wrong length fails with status 22. */
@@ -65,7 +59,7 @@ static int value_task(mp_task *t) {
   if (rc) return rc;
   mp_obj *r;
   if (mp_obj_type_of(a) == MP_OBJ_INT) {
-    int64_t v = int_of(a);
+    int64_t v = mp_test_int_of(a);
     if (v == -7) {
       mp_obj_decref(a);
       return mp_task_error(7, "refused %lld at %zu", (long long)v, mp_task_index(t));
@@ -429,7 +423,7 @@ START_TEST(maps_and_apply_equal_serial) {
       size_t len;
       ck_assert_str_eq(mp_obj_str_data(v, &len), "abc!");
     } else {
-      ck_assert_int_eq(int_of(v), i * i + 1);
+      ck_assert_int_eq(mp_test_int_of(v), i * i + 1);
     }
   }
   mp_obj_decref(res);
@@ -471,7 +465,7 @@ START_TEST(maps_and_apply_equal_serial) {
   /* a value argument and result */
   mp_obj *arg = mp_obj_int(9), *vout = NULL;
   mp_assert_ok(mp_pool_apply_obj(p, value_task, arg, &vout, MP_FOREVER));
-  ck_assert_int_eq(int_of(vout), 82);
+  ck_assert_int_eq(mp_test_int_of(vout), 82);
   mp_obj_decref(vout);
   mp_obj_decref(arg);
   expect_chunks += 3;
@@ -497,7 +491,7 @@ START_TEST(maps_and_apply_equal_serial) {
     ck_assert_uint_eq(idx, i);
     mp_obj *v;
     mp_assert_ok(mp_async_result_item_obj(r, idx, &v));
-    ck_assert_int_eq(int_of(v), (int64_t)(i * i + 1));
+    ck_assert_int_eq(mp_test_int_of(v), (int64_t)(i * i + 1));
     mp_obj_decref(v);
   }
   size_t idx;
@@ -555,7 +549,7 @@ START_TEST(task_errors_reach_get) {
     }
     mp_obj *v;
     mp_assert_ok(mp_async_result_item_obj(r, i, &v));
-    ck_assert_int_eq(int_of(v), (int64_t)(i * i + 1));
+    ck_assert_int_eq(mp_test_int_of(v), (int64_t)(i * i + 1));
     mp_obj_decref(v);
   }
   mp_obj *list = NULL;
@@ -606,7 +600,7 @@ START_TEST(lost_executor_fails_only_its_chunk) {
     }
     mp_obj *v;
     mp_assert_ok(mp_async_result_item_obj(r, i, &v));
-    ck_assert_int_eq(int_of(v), (int64_t)(i * i + 1));
+    ck_assert_int_eq(mp_test_int_of(v), (int64_t)(i * i + 1));
     mp_obj_decref(v);
   }
   mp_async_result_free(r);
@@ -1065,7 +1059,7 @@ static int obj_result_task(mp_task *t) {
   int rc = mp_task_arg_obj(t, &a);
   if (rc) return rc;
   mp_obj *l = mp_obj_list();
-  mp_obj_list_append_steal(l, mp_obj_int(int_of(a) * 10));
+  mp_obj_list_append_steal(l, mp_obj_int(mp_test_int_of(a) * 10));
   mp_obj_list_append_steal(l, mp_obj_int((int64_t)mp_task_index(t)));
   mp_obj_decref(a);
   rc = mp_task_return_obj(t, l);
@@ -1126,8 +1120,8 @@ START_TEST(task_run_directly) {
   mp_obj *got;
   mp_assert_ok(mp_obj_decode(o.result, o.len, NULL, &got));
   ck_assert_uint_eq(mp_obj_len(got), 2);
-  ck_assert_int_eq(int_of(mp_obj_item(got, 0)), 40);
-  ck_assert_int_eq(int_of(mp_obj_item(got, 1)), 17);
+  ck_assert_int_eq(mp_test_int_of(mp_obj_item(got, 0)), 40);
+  ck_assert_int_eq(mp_test_int_of(mp_obj_item(got, 1)), 17);
   mp_obj_decref(got);
   free(o.result);
   free(enc);

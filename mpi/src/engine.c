@@ -50,12 +50,6 @@ typedef struct engine {
 static engine the_engine;
 static uint64_t seq_counter; /* message numbers, never reused, across pools */
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int slots_of_live_ranks(void) {
   int n = 0;
   for (int r = 1; r < mp__mpi.size; r++)
@@ -214,7 +208,7 @@ static void *engine_main(void *arg) {
       busy += e->slots[i].busy;
     }
     if (live == 0) break;
-    int64_t now = now_ns();
+    int64_t now = mp__mpi_now_ns();
     if (now - last_check > 2000000) { /* every 2 ms */
       check_ranks(e);
       last_check = now;
@@ -227,7 +221,7 @@ static void *engine_main(void *arg) {
       /* Nothing out: sleep until work comes, waking to watch the ranks. */
       (void)mp_pool_backend_wait_work(e->pool, seq, 20);
       check_ranks(e);
-      last_check = now_ns();
+      last_check = mp__mpi_now_ns();
       continue;
     }
     /* Chunks are out: poll.  On a machine with more ranks than cores MPI's progress engine

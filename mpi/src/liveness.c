@@ -41,12 +41,6 @@ typedef struct hello {
 
 static int master_fd = -1; /* a worker's connection to rank 0 */
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void local_addresses(where *w) {
   struct ifaddrs *ifa = NULL;
   uint32_t loop = htonl(INADDR_LOOPBACK);
@@ -80,7 +74,7 @@ static int listen_any(uint16_t *port) {
 static int read_full(int fd, void *buf, size_t len, int64_t deadline) {
   size_t got = 0;
   while (got < len) {
-    int left = (int)(deadline - now_ms());
+    int left = (int)(deadline - (mp__mpi_now_ns() / 1000000));
     if (left <= 0) return MP_ETIMEDOUT;
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int r = poll(&p, 1, left);
@@ -100,7 +94,7 @@ static int read_full(int fd, void *buf, size_t len, int64_t deadline) {
 static int accept_all(int lfd, int64_t deadline) {
   int want = mp__mpi.size - 1, got = 0;
   while (got < want) {
-    int left = (int)(deadline - now_ms());
+    int left = (int)(deadline - (mp__mpi_now_ns() / 1000000));
     if (left <= 0) return MP_ETIMEDOUT;
     struct pollfd p = {.fd = lfd, .events = POLLIN};
     int r = poll(&p, 1, left);
@@ -109,7 +103,7 @@ static int accept_all(int lfd, int64_t deadline) {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) continue;
     hello h;
-    int rc = read_full(fd, &h, sizeof h, now_ms() + 5000);
+    int rc = read_full(fd, &h, sizeof h, (mp__mpi_now_ns() / 1000000) + 5000);
     if (rc || h.magic != HELLO_MAGIC || h.rank < 1 || h.rank >= mp__mpi.size ||
         mp__mpi.ranks[h.rank].fd >= 0 || memchr(h.host, '\0', sizeof h.host) == NULL) {
       close(fd); /* not one of ours, or a second hello for a rank: ignored */
@@ -130,7 +124,7 @@ static int connect_to(uint32_t addr, uint16_t port, int64_t deadline) {
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = addr};
   int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
   if (rc != 0 && errno == EINPROGRESS) {
-    int left = (int)(deadline - now_ms());
+    int left = (int)(deadline - (mp__mpi_now_ns() / 1000000));
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     int err = 0;
     socklen_t el = sizeof err;
@@ -149,7 +143,7 @@ static int connect_to(uint32_t addr, uint16_t port, int64_t deadline) {
 }
 
 int mp__liveness_connect(mp_timeout_ms timeout_ms) {
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = (mp__mpi_now_ns() / 1000000) + timeout_ms;
   where w = {0};
   int lfd = -1, rc = 0;
   if (mp__mpi.rank == 0) {
@@ -171,7 +165,7 @@ int mp__liveness_connect(mp_timeout_ms timeout_ms) {
   hello h = {.magic = HELLO_MAGIC, .rank = mp__mpi.rank, .lanes = mp__mpi.lanes};
   (void)gethostname(h.host, sizeof h.host - 1);
   for (uint32_t i = 0; i < w.n && master_fd < 0; i++) {
-    int64_t d = now_ms() + 2000;
+    int64_t d = (mp__mpi_now_ns() / 1000000) + 2000;
     int fd = connect_to(w.addr[i], w.port, d < deadline ? d : deadline);
     if (fd < 0) continue;
     if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
@@ -212,7 +206,7 @@ void mp__liveness_ack_stop(void) {
 }
 
 void mp__liveness_await_acks(mp_timeout_ms timeout_ms) {
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = (mp__mpi_now_ns() / 1000000) + timeout_ms;
   for (;;) {
     int open = 0;
     for (int r = 1; r < mp__mpi.size; r++) {
@@ -225,7 +219,7 @@ void mp__liveness_await_acks(mp_timeout_ms timeout_ms) {
         open++;
       }
     }
-    if (open == 0 || now_ms() >= deadline) return;
+    if (open == 0 || (mp__mpi_now_ns() / 1000000) >= deadline) return;
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);
   }

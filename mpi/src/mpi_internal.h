@@ -13,10 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "multiproc.h"
 #include "multiproc/mpi.h"
 #include "multiproc/pool_backend.h"
+
+/* The monotonic clock in ns, for the engine's and the ranks' idle policies and deadlines (the
+ * core library's clock is not part of its public API). */
+static inline int64_t mp__mpi_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 enum { TAG_TASK = 7101, TAG_RESULT = 7102, TAG_STOP = 7103 };
 

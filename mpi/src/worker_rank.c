@@ -22,12 +22,6 @@
 #define IDLE_POLL_NS INT64_C(20000000)
 #define LOOK_EVERY_NS INT64_C(2000000)
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The local pool's task: one whole chunk message in, its reply out. */
 static int mp_mpi_chunk(mp_task *t) {
   size_t len;
@@ -87,7 +81,7 @@ int mp__mpi_worker_main(bool *finalize) {
   wire_buf in = {0}, reply = {0};
   sender snd = {.req = MPI_REQUEST_NULL};
   int status = 0;
-  int64_t idle_since = now_ns(), last_look = idle_since;
+  int64_t idle_since = mp__mpi_now_ns(), last_look = idle_since;
   bool stop = false;
   while (!stop) {
     bool progress = false;
@@ -166,7 +160,7 @@ int mp__mpi_worker_main(bool *finalize) {
         break;
       }
     }
-    int64_t now = now_ns();
+    int64_t now = mp__mpi_now_ns();
     if (progress) {
       idle_since = now;
       continue;

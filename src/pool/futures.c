@@ -18,8 +18,6 @@
 #include "os/os.h"
 #include "pool/pool_internal.h"
 
-static bool ready_now(mp_async_result *r) { return mp_async_result_ready(r); }
-
 void mp__result_notify(mp_async_result *r) {
   uint64_t one = 1;
   if (r->notify_fd >= 0) {
@@ -141,7 +139,7 @@ int mp_async_result_wait_any(mp_async_result *const *rs, size_t n, mp_timeout_ms
   for (size_t i = 0; i < n; i++) {
     if (rs[i] == NULL) continue;
     live++;
-    if (ready_now(rs[i])) {
+    if (mp_async_result_ready(rs[i])) {
       *index = i;
       return 0;
     }
@@ -160,7 +158,7 @@ int mp_async_result_wait_any(mp_async_result *const *rs, size_t n, mp_timeout_ms
   mp__deadline d = mp__deadline_in(timeout);
   while (rc == 0) {
     for (size_t q = 0; q < k; q++) /* the fd fires after the state: look at the state */
-      if (ready_now(rs[at[q]])) {
+      if (mp_async_result_ready(rs[at[q]])) {
         *index = at[q];
         goto out;
       }

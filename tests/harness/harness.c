@@ -118,6 +118,12 @@ mp_process *mp_test_start(mp_target_fn fn, void *arg) {
   return p;
 }
 
+int64_t mp_test_int_of(const mp_obj *o) {
+  int64_t v = -999;
+  (void)mp_obj_get_int(o, &v);
+  return v;
+}
+
 int mp_test_finish(mp_process *p) {
   int code = 99;
   mp_assert_ok(mp_process_join(p, 60000));

@@ -29,6 +29,9 @@ TCase *mp_tcase(const char *name, double timeout_s);
   } while (0)
 #define mp_assert_ok(expr) mp_assert_rc((expr), 0)
 
+/* An int value's number, or -999 for anything else (which no test expects). */
+int64_t mp_test_int_of(const mp_obj *o);
+
 /* Makes and starts a child running fn(arg), failing the test on any error. */
 mp_process *mp_test_start(mp_target_fn fn, void *arg);
 
