@@ -3,10 +3,11 @@
  * queues living in the shared heap, usable by many producer and many consumer processes at once.
  *
  * No feeder thread: when a put returns 0 its message is already in shared memory, so a process
- * that exits (or is killed) right after a put loses nothing.  A process killed in the middle of a
- * put or a get does not wedge the queue: the queue's lock notices the dead holder and the next
- * caller goes on; at most the killed process's own in-flight message is lost (docs/queue.md says
- * exactly what).
+ * that exits (or is killed) right after a put loses nothing.  Puts and gets take no lock: each
+ * claims one slot of a ring with one atomic operation that names the claimer, so a process
+ * killed in the middle of a put or a get does not wedge the queue: whoever waits behind its
+ * claim notices the dead owner and goes on; at most the killed process's own in-flight message
+ * is lost (docs/queue.md says exactly what).
  *
  * A queue is an opaque handle in the shared heap: make it before forking the processes that use
  * it (or at least after the heap exists, see multiproc/heap.h) and pass the pointer.  Messages are
@@ -36,7 +37,7 @@ extern "C" {
 typedef struct mp_queue mp_queue;
 
 /* Messages up to this many bytes are stored inline in the ring; longer ones in a heap block. */
-#define MP_QUEUE_INLINE_MAX 56
+#define MP_QUEUE_INLINE_MAX 48
 
 /* The largest message a queue accepts (bytes); longer puts fail with MP_ETOOBIG.  In practice a
  * put is also bounded by the free space of the shared heap (MP_HEAP_SIZE), see -ENOMEM below. */
@@ -127,9 +128,11 @@ MP_EXTERN int mp_queue_get_obj(mp_queue *q, mp_obj **out, mp_timeout_ms timeout)
 
 /* ---- state ---- */
 
-/* qsize(): the exact number of messages in the queue at the moment of the call (taken under the
- * queue's lock; on Linux Python's qsize is approximate, this one is not).  Returns the count
- * (clamped to INT32_MAX) or -EINVAL for NULL. */
+/* qsize(): the number of messages in the queue, read without a lock: exact while no put or get
+ * runs; while some do, approximate by the operations that ran during the call (as Python's),
+ * though never moving against them: with only puts running it never reads less than a count
+ * of before the call, with only gets never more.  Returns the count (clamped to INT32_MAX) or
+ * -EINVAL for NULL. */
 MP_EXTERN int mp_queue_qsize(mp_queue *q);
 
 /* empty(): whether the queue holds no message right now (true for NULL). */

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* queue.c -- multiprocessing.Queue, SimpleQueue and JoinableQueue in the shared heap: a ring of
- * 64-byte slots under one owner-tracking lock, small messages inline, large ones in heap blocks
- * that are filled outside the lock and reused through a small per-queue cache.
+/* queue.c -- multiprocessing.Queue, SimpleQueue and JoinableQueue in the shared heap: making and
+ * freeing, the put and get forms, their waits, close, and the JoinableQueue's counts.  The
+ * messages travel through lock-free rings of 64-byte slots (ring.c); small messages sit inline,
+ * large ones in heap blocks filled outside any claim and reused through a small cache.
  *
- * Waiting is mp__wait (os/wait.h) on the lock-free head/tail: a waiter spins a bounded, adaptive
- * while (in a stream the next message is usually a few hundred ns away, and a consumer that
- * sleeps makes every put pay a FUTEX_WAKE), then counts itself a sleeper and sleeps in slices
- * (MP__OWN_SLICE_NS), so a wake-up lost to a process that died between its commit and its
- * FUTEX_WAKE heals within 50 ms; it re-checks under the lock after every wake-up.  A put or get
- * pays for a FUTEX_WAKE only when somebody sleeps.  queue_internal.h lists the commit points that make
- * a process killed anywhere harmless to the others. */
+ * Waiting is mp__wait (os/wait.h): a waiter spins a bounded, adaptive while (in a stream the
+ * next message is usually a few hundred ns away, and a consumer that sleeps makes every put pay
+ * a FUTEX_WAKE), then counts itself a sleeper and sleeps in slices (MP__OWN_SLICE_NS, growing),
+ * after each of which it looks for a claim whose owner died (ring.c heals it) and for a wake-up
+ * lost to a process that died between its store and its FUTEX_WAKE.  A put or get pays for a
+ * FUTEX_WAKE only when somebody sleeps. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +20,25 @@
 
 /* ---- lock ---- */
 
-/* Takes the queue lock.  Every critical section ends in one committing store (see
- * queue_internal.h), so a take-over from a dead holder is consistent and is only counted. */
-static int qlock(mp_queue *q) {
+/* A JoinableQueue's put holds the lock from its claim to counting itself; a holder that died
+ * in between is repaired here: its message counts once it was published. */
+static void joinable_repair(mp_queue *q) {
+  queue_slot *s = q->jslot;
+  if (s == NULL) return;
+  uint64_t st = atomic_load(&s->state);
+  bool published = (st & SLOT_CLAIMED) ? (st & SLOT_READING) != 0
+                                       : !(st & SLOT_SKIP) && (st & SLOT_SEQ_MASK) > q->jpos;
+  if (published) q->nput = q->jtarget;
+  q->jslot = NULL; /* commit */
+}
+
+/* Takes the queue lock.  Every critical section ends in one committing store, so a take-over
+ * from a dead holder is consistent once a JoinableQueue's put in flight is settled. */
+int mp__queue_lock(mp_queue *q) {
   int rc = mp__olock_acquire(&q->lock, MP_FOREVER);
   if (mp__unlikely(rc == MP_EOWNERDEAD)) {
     q->recoveries++;
+    joinable_repair(q);
     mp__olock_consistent(&q->lock);
     mp__log(MP_LOG_WARNING, "queue: took the lock over from a dead process");
     rc = 0;
@@ -33,35 +46,18 @@ static int qlock(mp_queue *q) {
   return rc;
 }
 
-static inline void qunlock(mp_queue *q) { mp__olock_release(&q->lock); }
-
-static inline uint64_t count_of(mp_queue *q) {
-  return atomic_load_explicit(&q->tail, memory_order_relaxed) -
-         atomic_load_explicit(&q->head, memory_order_relaxed);
-}
+void mp__queue_unlock(mp_queue *q) { mp__olock_release(&q->lock); }
 
 static inline bool is_closed(mp_queue *q) {
   return atomic_load_explicit(&q->closed, memory_order_relaxed) != 0;
 }
 
-static inline bool has_room(mp_queue *q) { return q->maxsize == 0 || count_of(q) < q->maxsize; }
-
 /* ---- making and freeing ---- */
 
 static uint64_t pow2_at_least(uint64_t n) {
-  uint64_t c = 1;
+  uint64_t c = 2;
   while (c < n) c <<= 1;
   return c;
-}
-
-static queue_ring *ring_new(uint64_t cap) {
-  queue_ring *r = mp__shared_alloc(sizeof(queue_ring) + cap * sizeof(queue_slot));
-  if (r != NULL) r->cap = cap;
-  return r;
-}
-
-static void ring_free(queue_ring *r) {
-  if (r != NULL) mp__shared_free(r, sizeof(queue_ring) + r->cap * sizeof(queue_slot));
 }
 
 static int queue_make(mp_queue **out, size_t maxsize, uint32_t kind) {
@@ -70,12 +66,15 @@ static int queue_make(mp_queue **out, size_t maxsize, uint32_t kind) {
   if (maxsize > INT32_MAX) return -EINVAL;
   mp_queue *q = mp__shared_alloc(sizeof *q);
   if (q == NULL) return -ENOMEM;
-  uint64_t cap = maxsize != 0 && maxsize <= 64 ? pow2_at_least(maxsize) : 64;
-  q->r = ring_new(cap);
-  if (q->r == NULL) {
+  /* A bounded queue's one ring holds maxsize; an unbounded one starts at 64 slots and grows. */
+  queue_seg *g = mp__qring_new(maxsize != 0 ? pow2_at_least(maxsize) : 64);
+  if (g == NULL) {
     mp__shared_free(q, sizeof *q);
     return -ENOMEM;
   }
+  atomic_init(&q->prod, g);
+  atomic_init(&q->cons, g);
+  q->first = g;
   q->maxsize = (uint32_t)maxsize;
   q->kind = kind;
   *out = q;
@@ -90,14 +89,13 @@ int mp_joinable_queue_new(mp_queue **out, size_t maxsize) {
 
 void mp_queue_free(mp_queue *q) {
   if (q == NULL) return;
-  queue_ring *r = q->r;
-  uint64_t tail = atomic_load(&q->tail);
-  for (uint64_t n = atomic_load(&q->head); n != tail; n++) {
-    queue_slot *s = &r->s[n & (r->cap - 1)];
-    if (s->len > QUEUE_SLOT_DATA) mp__shared_free(s->u.ref.block, s->u.ref.cap);
+  mp__qring_drop_all(q);
+  for (queue_seg *g = q->first; g != NULL;) {
+    queue_seg *next = atomic_load(&g->next);
+    mp__qring_free(g);
+    g = next;
   }
   for (uint32_t i = 0; i < q->ncache; i++) mp__shared_free(q->cache[i].block, q->cache[i].cap);
-  ring_free(r);
   mp__shared_free(q, sizeof *q);
 }
 
@@ -113,7 +111,7 @@ static uint64_t block_cap(uint64_t len) {
 /* A block of at least len bytes: the smallest cached one that fits without wasting more than
  * half of it, else a new one from the heap (NULL when exhausted). */
 static void *block_get(mp_queue *q, uint64_t len, uint64_t *cap) {
-  if (atomic_load_explicit(&q->ncache, memory_order_relaxed) != 0 && qlock(q) == 0) {
+  if (atomic_load_explicit(&q->ncache, memory_order_relaxed) != 0 && mp__queue_lock(q) == 0) {
     int best = -1;
     for (int i = 0; i < (int)q->ncache; i++) {
       uint64_t c = q->cache[i].cap;
@@ -129,10 +127,10 @@ static void *block_get(mp_queue *q, uint64_t len, uint64_t *cap) {
       queue_block moved = q->cache[last];
       q->ncache = last; /* commit */
       q->cache[best] = moved;
-      qunlock(q);
+      mp__queue_unlock(q);
       return b;
     }
-    qunlock(q);
+    mp__queue_unlock(q);
   }
   *cap = block_cap(len);
   return mp__shared_alloc(*cap);
@@ -141,13 +139,13 @@ static void *block_get(mp_queue *q, uint64_t len, uint64_t *cap) {
 /* Returns a block to the queue's cache (or frees it). */
 static void block_release(mp_queue *q, void *block, uint64_t cap) {
   if (block == NULL) return;
-  if (qlock(q) == 0) {
+  if (mp__queue_lock(q) == 0) {
     uint32_t n = q->ncache;
     if (n < QUEUE_CACHE) {
       q->cache[n].block = block;
       q->cache[n].cap = cap;
       q->ncache = n + 1; /* commit */
-      qunlock(q);
+      mp__queue_unlock(q);
       return;
     }
     /* full: keep the larger block, which is the more expensive one to fault in again */
@@ -165,95 +163,106 @@ static void block_release(mp_queue *q, void *block, uint64_t cap) {
       block = old;
       cap = oldcap;
     }
-    qunlock(q);
+    mp__queue_unlock(q);
   }
   mp__shared_free(block, cap);
 }
 
-/* ---- waiting ----
- * Both waits are called with the lock held and return with it held. */
+/* ---- waiting ---- */
 
-/* A put or get that may have made a waiter's condition true bumps its word, but only pays for
- * that and the FUTEX_WAKE when somebody counted itself asleep (os/wait.h has the fences that
- * make the count and the change meet). */
-static void wake_getters(mp_queue *q) { mp__wake_bump(&q->nonempty, &q->get_sleepers, 1); }
-static void wake_putters(mp_queue *q) { mp__wake_bump(&q->nonfull, &q->put_sleepers, 1); }
+#define QUEUE_HEALED 1 /* a wait's check() healed a dead claim: try again */
 
 typedef struct {
   mp_queue *q;
   bool (*ready)(mp_queue *);
 } queue_wait;
 
-/* Looked at without the lock: head and tail are atomics whose commit is one store. */
 static bool queue_wait_done(void *arg) {
   queue_wait *qw = arg;
   return qw->ready(qw->q) || is_closed(qw->q);
 }
 
-/* Waits until ready(q) or the queue is closed (returns 0), or the deadline passes (returns
- * timeout_rc).  seq/sleepers: the futex word and sleeper count of this condition. */
-static int wait_until(mp_queue *q, bool (*ready)(mp_queue *), _Atomic uint32_t *seq,
-                      _Atomic uint32_t *sleepers, mp__deadline d, int timeout_rc) {
+static int queue_wait_check(void *arg) {
+  queue_wait *qw = arg;
+  mp_queue *q = qw->q;
+  /* A JoinableQueue's put claims its slot holding the lock: heal under the lock, so that a dead
+   * putter's count is settled (joinable_repair) while its slot still shows the dead claim --
+   * once healed and stepped over, the slot would read as a message that was taken. */
+  bool joinable = q->kind == QUEUE_JOINABLE;
+  if (joinable && mp__queue_lock(q) != 0) return 0;
+  bool healed = mp__qring_heal(q);
+  if (joinable) mp__queue_unlock(q);
+  return healed ? QUEUE_HEALED : 0;
+}
+
+/* Waits until ready(q) may hold, the queue is closed or a dead claim was healed (0), or the
+ * deadline passes (MP_ETIMEDOUT), or -EINTR. */
+static int queue_wait_for(mp_queue *q, bool (*ready)(mp_queue *), bool getter, mp__deadline d) {
   queue_wait qw = {q, ready};
-  mp__waiter w = {.word = seq,
-                  .sleepers = sleepers,
+  mp__waiter w = {.word = getter ? &q->nonempty : &q->nonfull,
+                  .sleepers = getter ? &q->get_sleepers : &q->put_sleepers,
                   .done = queue_wait_done,
+                  .check = queue_wait_check,
                   .arg = &qw,
                   .spin_ns = MP__WAIT_SPIN_LONG_NS,
                   .interruptible = true};
-  for (;;) {
-    if (ready(q) || is_closed(q)) return 0;
-    if (mp__deadline_passed(d)) return timeout_rc;
-    qunlock(q);
-    int wrc = mp__wait(&w, d);
-    int rc = qlock(q);
-    if (rc != 0) return rc;
-    /* Another process may have taken what ended the wait: look again under the lock. */
-    if (wrc != 0 && !(ready(q) || is_closed(q))) return wrc == -EINTR ? -EINTR : timeout_rc;
-  }
+  int rc = mp__wait(&w, d);
+  return rc == QUEUE_HEALED ? 0 : rc;
 }
 
-static bool ready_get(mp_queue *q) { return count_of(q) != 0; }
-static bool ready_put(mp_queue *q) { return has_room(q); }
+/* The deadline of a wait behind another process's claim: the call's own, but at least a short
+ * grace even for a call that does not wait (timeout 0), since the claim is held for the length
+ * of one copy -- as a lock would be -- unless its owner died, which the wait then heals. */
+static mp__deadline busy_deadline(mp__deadline d, mp_timeout_ms timeout) {
+  if (timeout == MP_FOREVER || timeout >= 100) return d;
+  return mp__deadline_in(100);
+}
 
 /* ---- put ---- */
 
-/* Makes room for one more slot when the ring is full (lock held).  The new ring is filled, then
- * published with one store; the old one freed after. */
-static int ring_grow(mp_queue *q) {
-  queue_ring *r = q->r;
-  uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-  uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-  if (tail - head < r->cap) return 0;
-  queue_ring *nr = ring_new(r->cap * 2);
-  if (nr == NULL) return -ENOMEM;
-  for (uint64_t n = head; n != tail; n++) nr->s[n & (nr->cap - 1)] = r->s[n & (r->cap - 1)];
-  q->r = nr; /* commit */
-  ring_free(r);
-  return 0;
+/* A JoinableQueue's put in flight, recorded under the lock before it publishes. */
+static void joinable_publishing(mp_queue *q, queue_slot *s, uint64_t pos) {
+  q->jpos = pos;
+  q->jtarget = q->nput + 1;
+  q->jslot = s; /* commit: from here a take-over settles the count from the slot */
 }
 
 /* Puts one slot (inline bytes, or a filled block).  On error the caller still owns the block. */
 static int put_slot(mp_queue *q, const queue_slot *src, size_t copy_len, mp_timeout_ms timeout) {
-  int rc = qlock(q);
-  if (rc != 0) return rc;
-  if (!has_room(q) && !is_closed(q))
-    rc =
-        wait_until(q, ready_put, &q->nonfull, &q->put_sleepers, mp__deadline_in(timeout), MP_EFULL);
-  if (rc == 0 && is_closed(q)) rc = MP_ECLOSED;
-  if (rc == 0) rc = ring_grow(q);
-  if (rc != 0) {
-    if (mp__olock_mine(&q->lock)) qunlock(q);
-    return rc;
+  bool joinable = q->kind == QUEUE_JOINABLE;
+  mp__deadline d = mp__deadline_in(timeout);
+  for (;;) {
+    if (is_closed(q)) return MP_ECLOSED;
+    int r;
+    if (joinable) { /* puts counted under the lock, so join() sees every message it counts */
+      int rc = mp__queue_lock(q);
+      if (rc != 0) return rc;
+      r = mp__qring_put(q, src, copy_len, joinable_publishing);
+      if (r == RING_DONE) {
+        q->nput = q->jtarget;
+        q->jslot = NULL; /* commit */
+      }
+      mp__queue_unlock(q);
+    } else {
+      r = mp__qring_put(q, src, copy_len, NULL);
+    }
+    if (r == RING_DONE) {
+      mp__queue_wake(q);
+      return 0;
+    }
+    if (r == RING_FULL && q->maxsize == 0) {
+      int rc = mp__queue_lock(q);
+      if (rc != 0) return rc;
+      rc = mp__qring_grow(q, atomic_load(&q->prod));
+      mp__queue_unlock(q);
+      if (rc != 0) return rc;
+      continue;
+    }
+    int rc = queue_wait_for(q, mp__qring_put_ready, false,
+                            r == RING_BUSY ? busy_deadline(d, timeout) : d);
+    if (rc == MP_ETIMEDOUT) return MP_EFULL;
+    if (rc != 0) return rc;
   }
-  queue_ring *r = q->r;
-  uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-  queue_slot *s = &r->s[tail & (r->cap - 1)];
-  memcpy(s, src, offsetof(queue_slot, u) + copy_len);
-  atomic_store_explicit(&q->tail, tail + 1, memory_order_release); /* commit */
-  qunlock(q);
-  wake_getters(q);
-  return 0;
 }
 
 int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms timeout) {
@@ -266,11 +275,12 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
     if (len) memcpy(s.u.data, buf, len);
     return put_slot(q, &s, len, timeout);
   }
-  if (timeout == 0 && !has_room(q)) return MP_EFULL; /* spare the copy of a doomed put */
+  if (timeout == 0 && q->maxsize != 0 && !mp__qring_put_ready(q))
+    return MP_EFULL; /* spare the copy of a doomed put */
   uint64_t cap;
   void *b = block_get(q, len, &cap);
   if (b == NULL) return -ENOMEM;
-  memcpy(b, buf, len); /* outside the lock: the block is invisible until put_slot commits */
+  memcpy(b, buf, len); /* before the claim: the block is invisible until the slot is published */
   s.u.ref.block = b;
   s.u.ref.cap = cap;
   int rc = put_slot(q, &s, sizeof s.u.ref, timeout);
@@ -280,40 +290,55 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
 
 /* ---- get ---- */
 
-/* Takes the oldest message under the lock.  limit: the largest length accepted (a longer message
- * stays queued: MP_ETOOBIG, *len_out set).  alloc, when not NULL, is called under the lock with
- * the length (at least 1) and its result stored in *mem; a NULL result leaves the message queued
- * (-ENOMEM).  On success *out holds the slot: inline bytes, or a block now owned by the caller. */
-static int take(mp_queue *q, mp_timeout_ms timeout, uint64_t limit, size_t *len_out,
-                void *(*alloc)(size_t), void **mem, queue_slot *out) {
-  int rc = qlock(q);
-  if (rc != 0) return rc;
-  if (count_of(q) == 0 && !is_closed(q))
-    rc = wait_until(q, ready_get, &q->nonempty, &q->get_sleepers, mp__deadline_in(timeout),
-                    MP_EEMPTY);
-  if (rc == 0 && count_of(q) == 0) rc = MP_ECLOSED; /* closed and drained */
-  if (rc != 0) {
-    if (mp__olock_mine(&q->lock)) qunlock(q);
-    return rc;
-  }
-  queue_ring *r = q->r;
-  uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-  const queue_slot *s = &r->s[head & (r->cap - 1)];
+/* What a get does with the claimed slot: limit is the largest length accepted (a longer
+ * message stays queued: MP_ETOOBIG, *len_out set); alloc, when not NULL, makes the caller's
+ * buffer (a NULL result leaves the message queued: -ENOMEM); out receives the slot. */
+typedef struct {
+  uint64_t limit;
+  size_t *len_out;
+  void *(*alloc)(size_t);
+  void **mem;
+  queue_slot *out;
+} take_req;
+
+static int take_slot(void *arg, const queue_slot *s) {
+  take_req *t = arg;
   uint64_t len = s->len;
-  if (len_out) *len_out = (size_t)len;
-  if (len > limit) {
-    qunlock(q);
-    return MP_ETOOBIG;
-  }
-  if (alloc != NULL && (*mem = alloc(len ? (size_t)len : 1)) == NULL) {
-    qunlock(q);
-    return -ENOMEM;
-  }
-  memcpy(out, s, offsetof(queue_slot, u) + (len <= QUEUE_SLOT_DATA ? len : sizeof s->u.ref));
-  atomic_store_explicit(&q->head, head + 1, memory_order_release); /* commit */
-  qunlock(q);
-  wake_putters(q);
+  if (t->len_out) *t->len_out = (size_t)len;
+  if (len > t->limit) return MP_ETOOBIG;
+  if (t->alloc != NULL && (*t->mem = t->alloc(len ? (size_t)len : 1)) == NULL) return -ENOMEM;
+  memcpy(t->out, s, offsetof(queue_slot, u) + (len <= QUEUE_SLOT_DATA ? len : sizeof s->u.ref));
   return 0;
+}
+
+/* Takes the oldest message, waiting at most timeout. */
+static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
+  mp__deadline d = mp__deadline_in(timeout);
+  for (;;) {
+    int r = mp__qring_get(q, take_slot, t);
+    if (r == RING_DONE) {
+      mp__queue_wake(q);
+      return 0;
+    }
+    if (r < 0) return r; /* take_slot's error: the message stays queued */
+    if (r == RING_EMPTY && is_closed(q)) {
+      /* closed: deliver what a put published before the close, then say so */
+      r = mp__qring_get(q, take_slot, t);
+      if (r == RING_DONE) mp__queue_wake(q);
+      if (r <= 0) return r;
+      if (r == RING_EMPTY) return MP_ECLOSED;
+    }
+    int rc = queue_wait_for(q, mp__qring_get_ready, true,
+                            r == RING_BUSY ? busy_deadline(d, timeout) : d);
+    if (rc == MP_ETIMEDOUT) {
+      /* the deadline's last look may have caught a message: take it if so */
+      r = mp__qring_get(q, take_slot, t);
+      if (r == RING_DONE) mp__queue_wake(q);
+      if (r <= 0) return r;
+      return MP_EEMPTY;
+    }
+    if (rc != 0) return rc;
+  }
 }
 
 /* Copies a taken slot's bytes to dst and gives its block back. */
@@ -329,7 +354,8 @@ static void deliver(mp_queue *q, queue_slot *s, void *dst) {
 int mp_queue_get_bytes(mp_queue *q, void *buf, size_t cap, size_t *len, mp_timeout_ms timeout) {
   if (q == NULL || len == NULL || (buf == NULL && cap > 0)) return -EINVAL;
   queue_slot s;
-  int rc = take(q, timeout, cap, len, NULL, NULL, &s);
+  take_req t = {.limit = cap, .len_out = len, .out = &s};
+  int rc = take(q, timeout, &t);
   if (rc == 0) deliver(q, &s, buf);
   return rc;
 }
@@ -340,7 +366,8 @@ int mp_queue_get_alloc(mp_queue *q, void **buf, size_t *len, mp_timeout_ms timeo
   if (q == NULL || len == NULL) return -EINVAL;
   queue_slot s;
   void *mem = NULL;
-  int rc = take(q, timeout, UINT64_MAX, len, malloc, &mem, &s);
+  take_req t = {.limit = UINT64_MAX, .len_out = len, .alloc = malloc, .mem = &mem, .out = &s};
+  int rc = take(q, timeout, &t);
   if (rc != 0) return rc;
   deliver(q, &s, mem);
   *buf = mem;
@@ -352,7 +379,8 @@ int mp_queue_get_msg(mp_queue *q, mp_queue_msg *m, mp_timeout_ms timeout) {
   *m = (mp_queue_msg){0};
   if (q == NULL) return -EINVAL;
   queue_slot s;
-  int rc = take(q, timeout, UINT64_MAX, NULL, NULL, NULL, &s);
+  take_req t = {.limit = UINT64_MAX, .out = &s};
+  int rc = take(q, timeout, &t);
   if (rc != 0) return rc;
   m->len = (size_t)s.len;
   if (s.len <= QUEUE_SLOT_DATA) {
@@ -376,10 +404,7 @@ void mp_queue_msg_release(mp_queue *q, mp_queue_msg *m) {
 
 int mp_queue_qsize(mp_queue *q) {
   if (q == NULL) return -EINVAL;
-  int rc = qlock(q);
-  if (rc != 0) return rc;
-  uint64_t n = count_of(q);
-  qunlock(q);
+  uint64_t n = mp__qring_count(q);
   return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
@@ -392,12 +417,9 @@ bool mp_queue_full(mp_queue *q) {
 
 int mp_queue_close(mp_queue *q) {
   if (q == NULL) return -EINVAL;
-  int rc = qlock(q);
-  if (rc != 0) return rc;
   atomic_store(&q->closed, 1);
   atomic_fetch_add(&q->nonempty, 1);
   atomic_fetch_add(&q->nonfull, 1);
-  qunlock(q);
   mp__futex_wake(&q->nonempty, INT_MAX);
   mp__futex_wake(&q->nonfull, INT_MAX);
   return 0;
@@ -412,28 +434,27 @@ void mp_queue_cancel_join_thread(mp_queue *q) { (void)q; }
 
 int mp_queue_task_done(mp_queue *q) {
   if (q == NULL || q->kind != QUEUE_JOINABLE) return -EINVAL;
-  int rc = qlock(q);
+  int rc = mp__queue_lock(q);
   if (rc != 0) return rc;
-  uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-  if (q->done >= tail) {
-    qunlock(q);
+  if (q->done >= q->nput) {
+    mp__queue_unlock(q);
     return -EOVERFLOW;
   }
   q->done++; /* commit */
-  bool all = q->done == tail;
+  bool all = q->done == q->nput;
   if (all) atomic_fetch_add(&q->joinseq, 1);
-  qunlock(q);
+  mp__queue_unlock(q);
   if (all) mp__wake_if_sleepers(&q->joinseq, &q->join_sleepers, INT_MAX);
   return 0;
 }
 
-/* Looked at under the lock: done is a plain counter.  A lock that cannot be taken ends the
- * wait; the caller's own lock then reports why. */
+/* Looked at under the lock: the counts are plain.  A lock that cannot be taken ends the wait;
+ * the caller's own lock then reports why. */
 static bool all_done(void *arg) {
   mp_queue *q = arg;
-  if (qlock(q) != 0) return true;
-  bool all = q->done == atomic_load_explicit(&q->tail, memory_order_relaxed);
-  qunlock(q);
+  if (mp__queue_lock(q) != 0) return true;
+  bool all = q->done == q->nput;
+  mp__queue_unlock(q);
   return all;
 }
 
@@ -447,7 +468,7 @@ int mp_queue_join(mp_queue *q, mp_timeout_ms timeout) {
   int rc = mp__wait(&w, mp__deadline_in(timeout));
   if (rc != 0) return rc;
   /* all_done() also ends the wait when the lock fails: say why. */
-  if ((rc = qlock(q)) != 0) return rc;
-  qunlock(q);
+  if ((rc = mp__queue_lock(q)) != 0) return rc;
+  mp__queue_unlock(q);
   return 0;
 }

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* queue_internal.h -- the layout of a queue in the shared heap, shared by queue.c (bytes, waits,
- * close, JoinableQueue) and queue_obj.c (values).  docs/queue.md explains the design.
+/* queue_internal.h -- the layout of a queue in the shared heap, shared by ring.c (the lock-free
+ * ring of slots), queue.c (bytes, waits, close, JoinableQueue), queue_obj.c (values) and
+ * queue_watch.c (the event-loop fd).  docs/queue.md explains the design.
  *
- * A queue is one header (two cache lines) and a ring of 64-byte slots, all in the shared heap.
- * Everything that changes lives under one owner-tracking lock (os/olock.h), and every operation
- * under it ends in a single store that commits it:
- *   put:      slot written, then tail++            (a dead putter leaves an invisible slot)
- *   get:      slot read, then head++               (a dead getter leaves the message queued)
- *   grow:     new ring filled, then r = new ring   (a dead grower leaks the new ring)
- *   cache:    ncache-- after reading / ncache++ after writing the entry
- *   task_done: done++
- * so a take-over from a dead holder (MP_EOWNERDEAD) finds a consistent queue and just goes on.
- * qsize is tail - head and the unfinished-task count is tail - done: no counter can drift. */
+ * Messages travel through rings of 64-byte slots without a lock: a put claims the slot of the
+ * ring's tail position with one CAS on the slot's state word, writes it and publishes it with
+ * one store; a get claims the slot of the head position the same way, reads it and frees it for
+ * the next lap (the bounded MPMC ring with per-slot sequence numbers, whose claims also name
+ * their owner so that a process killed holding one is noticed).  Producers touch the tail's
+ * cache line, consumers the head's, and both the slot's: one producer and one consumer pass
+ * each slot line once each way and share nothing else.
+ *
+ * An unbounded queue grows by rings ("segments") chained in order: a put that finds its ring
+ * full takes the queue's lock, chains a ring twice as large and seals the full one at its tail
+ * position, after which every put goes to the new ring and gets drain the old one before they
+ * move on.  Old rings stay chained until mp_queue_free(): a get still reading one must never
+ * find it freed, and a ring that once held n messages is the size the queue needs again.
+ *
+ * The lock (owner-tracking, os/olock.h) guards only what is rare: sealing and chaining a ring,
+ * the cache of large-message blocks, and a JoinableQueue's count of puts. */
 #ifndef MP_QUEUE_INTERNAL_H
 #define MP_QUEUE_INTERNAL_H
 
@@ -20,12 +27,34 @@
 
 #include "os/olock.h"
 
-#define QUEUE_SLOT_DATA 56
+#define QUEUE_SLOT_DATA 48
 _Static_assert(QUEUE_SLOT_DATA == MP_QUEUE_INLINE_MAX, "inline size must match the header");
+
+/* A slot's state word.  Unclaimed, it is the slot's sequence number for the ring's position p
+ * of the current lap: p when the slot is free for the put of position p, p + 1 once that put
+ * published it (with SLOT_SKIP when the putter died instead and a survivor published it as
+ * empty).  Claimed, it is SLOT_CLAIMED | phase | the claimer's owner id (os/olock.h, packed
+ * into 62 bits): a put writing it (SLOT_WRITING) or a get reading it (SLOT_READING).  A claim
+ * whose owner died is taken over or skipped by whoever waits behind it (ring.c). */
+#define SLOT_CLAIMED (UINT64_C(1) << 63)
+#define SLOT_READING (UINT64_C(1) << 62)
+#define SLOT_SKIP (UINT64_C(1) << 62) /* unclaimed: published by a survivor, holds nothing */
+#define SLOT_SEQ_MASK ((UINT64_C(1) << 62) - 1)
+
+/* The claim word of owner id (bits 30 and 31 are olock flags, always clear in an id, so the
+ * id packs into 62 bits), and the owner id of a claim word. */
+static inline uint64_t mp__qslot_claim(uint64_t id, uint64_t phase) {
+  return SLOT_CLAIMED | phase | (id & UINT64_C(0x3FFFFFFF)) | (id >> 32) << 30;
+}
+static inline uint64_t mp__qslot_owner(uint64_t st) {
+  st &= SLOT_SEQ_MASK;
+  return (st & UINT64_C(0x3FFFFFFF)) | (st >> 30) << 32;
+}
 
 /* One message.  len <= QUEUE_SLOT_DATA: the bytes are inline; otherwise ref names a heap block
  * of cap bytes (cap >= len) holding them. */
 typedef struct queue_slot {
+  _Atomic uint64_t state;
   uint64_t len;
   union {
     unsigned char data[QUEUE_SLOT_DATA];
@@ -37,12 +66,21 @@ typedef struct queue_slot {
 } queue_slot;
 _Static_assert(sizeof(queue_slot) == 64, "a slot is one cache line");
 
-/* The ring: cap slots (a power of two); message number n sits in s[n & (cap - 1)]. */
-typedef struct queue_ring {
-  uint64_t cap;
-  unsigned char pad_[56];
-  queue_slot s[];
-} queue_ring;
+/* One ring: cap slots (a power of two, at least 2); position p sits in s[p & (cap - 1)].
+ * tail: puts published here (positions below it are published or skipped); head: gets that
+ * freed their slot (positions below it are consumed).  Each is advanced by its owner after the
+ * slot's store, and by anyone who finds the slot already past it.  sealed: UINT64_MAX while
+ * puts may go here, else the first position that is not in this ring (ring.c). */
+typedef struct queue_seg {
+  _Alignas(64) _Atomic uint64_t tail;
+  _Alignas(64) _Atomic uint64_t head;
+  _Alignas(64) uint64_t cap;
+  _Atomic uint64_t sealed;
+  struct queue_seg *_Atomic next; /* the ring chained after this one, set before sealed */
+  _Alignas(64) queue_slot s[];
+} queue_seg;
+
+#define SEG_OPEN UINT64_MAX
 
 enum { QUEUE_PLAIN, QUEUE_SIMPLE, QUEUE_JOINABLE };
 
@@ -55,25 +93,85 @@ typedef struct queue_block {
 #define QUEUE_CACHE 16 /* large-message blocks kept for reuse */
 
 struct mp_queue {
-  /* line 1: what every put and get touches */
-  _Alignas(64) mp__olock lock;
-  _Atomic uint64_t head; /* messages ever taken (under lock; read lock-free as a hint) */
-  _Atomic uint64_t tail; /* messages ever put */
-  queue_ring *r; /* under lock */
+  /* line 1: read by every put and get, written rarely */
+  _Alignas(64) queue_seg *_Atomic prod; /* the ring puts go to */
+  queue_seg *_Atomic cons; /* the ring gets take from (prod, or one chained before it) */
+  queue_seg *first; /* the oldest ring: the chain's start, for mp_queue_free() */
+  _Atomic uint32_t closed;
+  uint32_t maxsize; /* 0: unbounded (the ring grows) */
+  uint32_t kind;
+  /* line 2: the wake-up words; their counts are read after every put and get */
+  _Alignas(64) _Atomic uint32_t get_sleepers;
+  _Atomic uint32_t put_sleepers;
   _Atomic uint32_t nonempty; /* futex: bumped by a put (or close) when getters sleep */
   _Atomic uint32_t nonfull; /* futex: bumped by a get (or close) when putters sleep */
-  _Atomic uint32_t get_sleepers;
-  _Atomic uint32_t put_sleepers;
-  _Atomic uint32_t closed;
-  uint32_t maxsize; /* 0: unbounded */
-  uint32_t kind;
-  /* line 2: JoinableQueue and the block cache */
-  _Alignas(64) uint64_t done; /* task_done calls (under lock); unfinished = tail - done */
+  /* line 3: the lock and what it guards */
+  _Alignas(64) mp__olock lock;
+  uint32_t recoveries; /* take-overs from a dead lock holder, for diagnostics */
+  _Atomic uint32_t ncache; /* written under lock; read lock-free as a hint */
+  queue_block cache[QUEUE_CACHE];
+  /* JoinableQueue (under lock): puts counted, task_done calls, and the put in flight */
+  uint64_t nput;
+  uint64_t done; /* unfinished = nput - done */
+  queue_slot *jslot; /* NULL, or the slot a put holding the lock is publishing... */
+  uint64_t jpos; /* ...at this position of its ring... */
+  uint64_t jtarget; /* ...after which nput becomes this */
   _Atomic uint32_t joinseq; /* futex: bumped when unfinished reaches 0 */
   _Atomic uint32_t join_sleepers;
-  _Atomic uint32_t ncache; /* written under lock; read lock-free as a hint */
-  uint32_t recoveries; /* take-overs from a dead lock holder, for diagnostics */
-  queue_block cache[QUEUE_CACHE];
 };
+
+/* ---- ring.c ---- */
+
+/* The result of one try at a ring operation. */
+enum {
+  RING_DONE = 0, /* the operation happened */
+  RING_EMPTY = 1, /* (get) nothing published at the head */
+  RING_BUSY = 2, /* a claim of another process in the way: wait for its store */
+  RING_FULL = 3 /* (put) no free slot, or a bounded queue holds maxsize: an unbounded one grows */
+};
+
+/* Makes a ring of cap slots (a power of two >= 2) in the shared heap; NULL when exhausted. */
+queue_seg *mp__qring_new(uint64_t cap);
+void mp__qring_free(queue_seg *g);
+
+/* One try at putting *src (its len and copy_len bytes of u) into the queue's current ring.
+ * publishing, when not NULL, is called with the slot written and about to be published (a
+ * JoinableQueue records the put in flight).  Returns RING_DONE, RING_BUSY or RING_FULL. */
+int mp__qring_put(mp_queue *q, const queue_slot *src, size_t copy_len,
+                  void (*publishing)(mp_queue *, queue_slot *, uint64_t));
+
+/* One try at taking the oldest message.  take(arg, slot) is called with the slot claimed: it
+ * copies what it needs and returns 0, or a non-zero error that leaves the message queued (too
+ * big for the caller, no memory; a negative errno or an MP_E code).  Returns RING_DONE,
+ * RING_EMPTY, RING_BUSY or take()'s error. */
+int mp__qring_get(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void *arg);
+
+/* Whether a get may find something now (a message, a claim to look behind, or a sealed ring to
+ * move on from), for a waiting get's spin.  Lock-free. */
+bool mp__qring_get_ready(mp_queue *q);
+/* Whether a put may succeed now. */
+bool mp__qring_put_ready(mp_queue *q);
+
+/* After a wait's sleep: publishes as empty a slot whose putter died writing it, and puts back
+ * a message whose getter died reading it, so the calls behind them go on (true when it did). */
+bool mp__qring_heal(mp_queue *q);
+
+/* Chains a ring twice the size of the full current one and seals that one (lock held).  0, or
+ * -ENOMEM. */
+int mp__qring_grow(mp_queue *q, queue_seg *full);
+
+/* The number of messages queued across the rings, at some moment during the call. */
+uint64_t mp__qring_count(mp_queue *q);
+
+/* Frees the large-message blocks of every message still queued (no process uses the queue). */
+void mp__qring_drop_all(mp_queue *q);
+
+/* Wakes sleeping getters and putters (each only when some counted themselves): after a put or
+ * a get, whose change may end either kind of wait. */
+void mp__queue_wake(mp_queue *q);
+
+/* Takes the queue lock, handling a dead holder's take-over (queue.c). */
+int mp__queue_lock(mp_queue *q);
+void mp__queue_unlock(mp_queue *q);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* chaos_queue.c -- a bounded Queue with two putters and two getters, one of the four SIGKILLed
- * at a random moment (inside a put or a get, holding the queue's lock or not).
+/* chaos_queue.c -- a Queue with two putters and two getters, one of the four SIGKILLed at a
+ * random moment (inside a put or a get, holding a slot's claim or not).  Iterations alternate
+ * a bounded queue (one ring, putters wait for room) and an unbounded one (its rings grow while
+ * the putters run ahead of the getters, so kills land in the middle of chaining and sealing).
  *
  * Each putter puts Q_MSGS numbered messages, of lengths that alternate between the inline form
- * (up to 56 bytes in the ring slot) and heap blocks, and marks in shared memory every put that
+ * (up to MP_QUEUE_INLINE_MAX bytes in the ring slot) and heap blocks, and marks in shared memory every put that
  * returned.  Each getter checks every message it takes (its length and a pattern derived from
  * its number: a torn message fails) and counts it against its number.  Afterwards the
  * scenario process drains what is left.  A message whose put returned must have been received
@@ -107,9 +109,9 @@ static int getter(void *arg) {
   }
 }
 
-static void iteration(chaos_row *row, qstate *s) {
+static void iteration(chaos_row *row, qstate *s, bool bounded) {
   memset(s, 0, sizeof *s);
-  if (mp_queue_new(&s->q, Q_MAXSIZE) != 0) {
+  if (mp_queue_new(&s->q, bounded ? Q_MAXSIZE : 0) != 0) {
     chaos_note(row, "mp_queue_new failed");
     row->torn++;
     return;
@@ -166,7 +168,7 @@ void chaos_queue(chaos_row *row, int64_t deadline_ms, long max_iters) {
   chaos_census before;
   chaos_census_take(&before);
   while (chaos_now_ms() < deadline_ms && (max_iters == 0 || row->iterations < max_iters)) {
-    iteration(row, s);
+    iteration(row, s, row->iterations % 2 == 0);
     row->iterations++;
     row->leaks += chaos_leaks(row, &before, 3000);
   }
