@@ -126,6 +126,30 @@ MP_EXTERN void mp_queue_msg_release(mp_queue *q, mp_queue_msg *m);
  * MP_ECORRUPT returned (or MP_ETOOBIG for a decoding limit); *out is NULL on every error. */
 MP_EXTERN int mp_queue_get_obj(mp_queue *q, mp_obj **out, mp_timeout_ms timeout);
 
+/* ---- event loops ---- */
+
+/* A watch: a file descriptor of this process that is readable while q holds a message (or is
+ * closed), for poll/epoll or an event loop (libuv's uv_poll_t) -- a queue is shared memory,
+ * which poll() cannot watch.  When it fires, take messages with a timeout of 0 (MP_EEMPTY
+ * means another consumer was first) and read the fd's 8-byte counter (its value means
+ * nothing); after that read the fd is readable again at once if a message still waits, so the
+ * loop may take one message or all of them per event, in either order.  A closed queue keeps
+ * it readable, as a socket at its end does.  The watch is a thread of the calling process
+ * that waits as a sleeping get would (so while it exists each put to an empty queue pays a
+ * FUTEX_WAKE) and takes no message itself; it blocks all signals.  It belongs to the process
+ * that made it (a forked child inherits the fd but not the thread).  Free it with
+ * mp_queue_watch_free() before mp_queue_free(q).  Errors: -EINVAL, -ENOMEM, negative errno of
+ * eventfd() or pthread_create(). */
+typedef struct mp_queue_watch mp_queue_watch;
+MP_EXTERN int mp_queue_watch_new(mp_queue *q, mp_queue_watch **out);
+
+/* The watch's fd (owned by the watch: do not close it; read it only as said above), or
+ * -EINVAL for NULL. */
+MP_EXTERN int mp_queue_watch_fd(const mp_queue_watch *w);
+
+/* Stops the watch's thread and closes its fd; NULL is accepted. */
+MP_EXTERN void mp_queue_watch_free(mp_queue_watch *w);
+
 /* ---- state ---- */
 
 /* qsize(): the number of messages in the queue, read without a lock: exact while no put or get

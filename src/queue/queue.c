@@ -182,17 +182,20 @@ static bool queue_wait_done(void *arg) {
   return qw->ready(qw->q) || is_closed(qw->q);
 }
 
-static int queue_wait_check(void *arg) {
-  queue_wait *qw = arg;
-  mp_queue *q = qw->q;
+bool mp__queue_heal(mp_queue *q) {
   /* A JoinableQueue's put claims its slot holding the lock: heal under the lock, so that a dead
    * putter's count is settled (joinable_repair) while its slot still shows the dead claim --
    * once healed and stepped over, the slot would read as a message that was taken. */
   bool joinable = q->kind == QUEUE_JOINABLE;
-  if (joinable && mp__queue_lock(q) != 0) return 0;
+  if (joinable && mp__queue_lock(q) != 0) return false;
   bool healed = mp__qring_heal(q);
   if (joinable) mp__queue_unlock(q);
-  return healed ? QUEUE_HEALED : 0;
+  return healed;
+}
+
+static int queue_wait_check(void *arg) {
+  queue_wait *qw = arg;
+  return mp__queue_heal(qw->q) ? QUEUE_HEALED : 0;
 }
 
 /* Waits until ready(q) may hold, the queue is closed or a dead claim was healed (0), or the

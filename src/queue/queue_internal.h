@@ -170,6 +170,10 @@ void mp__qring_drop_all(mp_queue *q);
  * a get, whose change may end either kind of wait. */
 void mp__queue_wake(mp_queue *q);
 
+/* Heals the dead claims a waiter may be stuck behind (mp__qring_heal, under the lock for a
+ * JoinableQueue): after a wait's sleep (queue.c, queue_watch.c).  true when it healed one. */
+bool mp__queue_heal(mp_queue *q);
+
 /* Takes the queue lock, handling a dead holder's take-over (queue.c). */
 int mp__queue_lock(mp_queue *q);
 void mp__queue_unlock(mp_queue *q);
