@@ -114,7 +114,7 @@ int mp__auth_send(mp_conn *c, const mp__auth_msg *msgs, int n, mp__deadline d) {
       continue;
     }
     if (r == -EAGAIN || r == 0) {
-      int p = mp__poll_writable(c->fd, d);
+      int p = mp__conn_wait_fd(c->fd, true, d);
       if (p > 0) continue;
       r = p == 0 ? MP_ETIMEDOUT : p;
     }

@@ -35,7 +35,7 @@ int mp_client(mp_conn **out, const char *address, const mp_client_opts *opts,
   int fd = -EINVAL;
   for (int i = 0; i < n; i++) {
     fd = mp__net_connect(&addrs[i], d);
-    if (fd >= 0 || fd == -ETIMEDOUT) break;
+    if (fd >= 0 || fd == -ETIMEDOUT || fd == -EINTR) break;
   }
   if (fd < 0) return fd;
   mp_conn *c;

@@ -67,7 +67,17 @@ int mp_conn_poll(mp_conn *c, mp_timeout_ms timeout) {
   int rc = mp__conn_check_recv(c);
   if (rc < 0) return rc;
   if (c->rend > c->rpos) return 1;
-  return mp__poll_readable(c->fd, mp__deadline_in(timeout));
+  return mp__conn_wait_fd(c->fd, false, mp__deadline_in(timeout));
+}
+
+int mp__conn_wait_fd(int fd, bool writable, mp__deadline d) {
+  if (mp__deadline_passed(d))
+    return writable ? mp__poll_writable(fd, d) : mp__poll_readable(fd, d);
+  return writable ? mp__poll_writable_interruptible(fd, d) : mp__poll_readable_interruptible(fd, d);
+}
+
+bool mp__conn_kernel_blocks(bool forever) {
+  return forever && mp__interrupt_fd() < 0 && !mp__interrupt_pending();
 }
 
 int mp_conn_fileno(const mp_conn *c) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "os/os.h"
 
 /* Bytes of the receive buffer: one recv() of this size takes in a small message with its
  * header, or several queued ones, in a single system call. */
@@ -42,6 +43,18 @@ int mp__conn_from_fd(mp_conn **out, int fd, bool readable, bool writable);
 
 /* Marks the byte stream out of step and returns err (the error to report this time). */
 int mp__conn_break(mp_conn *c, int err);
+
+/* Whether an untimed send or receive may block in the kernel (one system call) rather than
+ * poll: only while nothing else could end its wait.  Once mp_interrupt_on() made the
+ * interrupt's eventfd, a wait polls it too, so mp_interrupt() from any thread ends it; and with
+ * an interrupt pending the call must not block at all. */
+bool mp__conn_kernel_blocks(bool forever);
+
+/* Waits until fd is readable (writable: false) or writable, until d: 1 ready, 0 timed out,
+ * -EINTR, -errno.  mp_interrupt() ends a wait, but a look once d has passed is no wait and
+ * an interrupt leaves it alone (so the listener's handshake steps, which only look, are never
+ * failed by an interrupt). */
+int mp__conn_wait_fd(int fd, bool writable, mp__deadline d);
 
 /* The checks every receive starts with: 0, or -EINVAL / MP_ECLOSED / MP_ESTATE / MP_EBROKEN. */
 int mp__conn_check_recv(const mp_conn *c);

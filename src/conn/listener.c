@@ -137,7 +137,7 @@ int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout) {
     fd = mp__net_accept(l->fd, tcp);
     if (fd >= 0) break;
     if (fd != -EAGAIN) return fd;
-    int p = mp__poll_readable(l->fd, d);
+    int p = mp__conn_wait_fd(l->fd, false, d);
     if (p == 0) return MP_ETIMEDOUT;
     if (p < 0) return p;
   }

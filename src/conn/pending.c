@@ -10,6 +10,7 @@
  * first.  A completed handshake waits in its slot for the next accept(); a failed one leaves
  * its error for accept() to report. */
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -107,6 +108,15 @@ static int step_ready(mp__pending *p, int ms, const void *key, size_t keylen) {
   for (int k = 0; k < n; k++)
     if (ev[k].data.u32 != 0) step(p, (int)ev[k].data.u32 - 1, key, keylen);
   return 0;
+}
+
+/* Sleeps until the set has something (a new client, a client's message) or d passes, or until
+ * mp_interrupt() (-EINTR): epoll_wait() alone would not see the interrupt's eventfd, which is
+ * the process's and not the listener's.  Returns 0, -EINTR or -errno. */
+static int sleep_ready(mp__pending *p, mp__deadline d) {
+  struct pollfd pfd[2] = {{.fd = p->epfd, .events = POLLIN}};
+  int r = mp__poll_interruptible(pfd, 1, d);
+  return r < 0 ? r : 0;
 }
 
 /* Starts the handshake of a newly accepted client in a free slot. */
@@ -246,7 +256,9 @@ static int run(mp__pending *p, int lfd, bool tcp, const void *key, size_t keylen
     if (looked && mp__deadline_passed(d)) return MP_ETIMEDOUT;
     mp__deadline wait = d;
     if (next >= 0 && (mp__deadline_forever(d) || next < d.at_ns)) wait.at_ns = next;
-    rc = step_ready(p, mp__deadline_poll_ms(wait), key, keylen);
+    /* A real wait is one that an interrupt ends; what was ready has been handed out above. */
+    if (!mp__deadline_passed(wait) && (rc = sleep_ready(p, wait)) < 0) return rc;
+    rc = step_ready(p, 0, key, keylen);
     if (rc < 0) return rc;
     looked = true;
   }

@@ -4,8 +4,10 @@
  * Bytes arrive through a small buffer (rbuf), so the header and body of a small message come
  * in with one recv().  A body larger than what is buffered is read straight into its
  * destination.  Once a header is consumed the message is "pending" in the connection (its
- * length and the body bytes read so far), so a timeout at any point leaves the stream in
- * step: the next receive finishes the same message. */
+ * length and the body bytes read so far), so a timeout or an interrupt (-EINTR) at any point
+ * leaves the stream in step: the next receive finishes the same message.  Keeping the state
+ * is simpler and safer than finishing the frame before returning -EINTR: a sender that stalls
+ * inside a frame would otherwise keep the interrupted call waiting. */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +24,10 @@ static uint32_t get_be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* Waits for the fd after -EAGAIN: 0 to retry, MP_ETIMEDOUT, or -errno. */
+/* Waits for the fd after -EAGAIN: 0 to retry, MP_ETIMEDOUT, -EINTR (mp_interrupt()), or
+ * -errno.  What was read so far stays in the connection either way (see the top). */
 static int wait_readable(const mp_conn *c, mp__deadline d) {
-  int p = mp__poll_readable(c->fd, d);
+  int p = mp__conn_wait_fd(c->fd, false, d);
   if (p > 0) return 0;
   return p == 0 ? MP_ETIMEDOUT : p;
 }
@@ -73,7 +76,8 @@ static int fill(mp_conn *c, size_t need, mp__deadline d, bool forever) {
      * other processes, alone. */
     ssize_t r = recv_spin(c->fd, c->rbuf + c->rend, MP__CONN_RBUF - c->rend);
     if (r == -EAGAIN)
-      r = mp__sock_recv(c->fd, c->rbuf + c->rend, MP__CONN_RBUF - c->rend, !forever);
+      r = mp__sock_recv(c->fd, c->rbuf + c->rend, MP__CONN_RBUF - c->rend,
+                        !mp__conn_kernel_blocks(forever));
     if (r > 0) {
       c->rend += (size_t)r;
     } else if (r == 0 || r == -ECONNRESET) {
@@ -129,7 +133,7 @@ static int read_body(mp_conn *c, uint8_t *dst, mp__deadline d, bool forever) {
   }
   while (have < len) {
     size_t want = len - have < RECV_CHUNK ? (size_t)(len - have) : RECV_CHUNK;
-    ssize_t r = mp__sock_recv(c->fd, dst + have, want, !forever);
+    ssize_t r = mp__sock_recv(c->fd, dst + have, want, !mp__conn_kernel_blocks(forever));
     if (r > 0) {
       have += (uint64_t)r;
     } else if (r == 0 || r == -ECONNRESET) {

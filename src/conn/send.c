@@ -53,7 +53,7 @@ int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size,
     hlen = 12;
   }
 
-  bool forever = timeout < 0;
+  bool block = mp__conn_kernel_blocks(timeout < 0);
   mp__deadline d = mp__deadline_in(timeout);
   const uint8_t *body = buf ? (const uint8_t *)buf + offset : NULL;
   size_t pre = 0; /* bytes of the frame already written by the small-message attempt */
@@ -63,7 +63,7 @@ int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size,
     memcpy(frame, hdr, 4);
     if (size > 0) memcpy(frame + 4, body, size);
     struct iovec one = {.iov_base = frame, .iov_len = 4 + size};
-    ssize_t r = mp__sock_sendv(c->fd, &one, 1, !forever);
+    ssize_t r = mp__sock_sendv(c->fd, &one, 1, !block);
     if (r == (ssize_t)(4 + size)) return 0;
     if (r == -ECONNRESET || r == -EPIPE) return -EPIPE;
     if (r < 0 && r != -EAGAIN) return (int)r;
@@ -85,21 +85,23 @@ int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size,
       call[1].iov_len = SEND_CHUNK - call[0].iov_len;
     /* An untimed send blocks in the kernel: one system call for the common case.  A timed one
      * never blocks there, so the fd's flags (shared with other processes) stay untouched. */
-    ssize_t r = mp__sock_sendv(c->fd, call, nv, !forever);
+    ssize_t r = mp__sock_sendv(c->fd, call, nv, !block);
     if (r >= 0) {
       sent += (size_t)r;
       advance(&v, &nv, (size_t)r);
       continue;
     }
     if (r == -EAGAIN) {
-      int p = mp__poll_writable(c->fd, d);
+      int p = mp__conn_wait_fd(c->fd, true, d);
       if (p > 0) continue;
+      /* An interrupt (-EINTR) or an error: intact when nothing went out, as for a timeout. */
       if (p < 0) return sent ? mp__conn_break(c, p) : p;
       /* Timed out: intact when nothing went out, otherwise the peer holds half a frame. */
       if (sent == 0) return MP_ETIMEDOUT;
       mp__conn_break(c, MP_ETIMEDOUT);
       return MP_EBROKEN;
     }
+    if (r == -EINTR) return sent ? mp__conn_break(c, -EINTR) : -EINTR; /* blocked in the kernel */
     if (r == -ECONNRESET) r = -EPIPE;
     /* The peer is gone (-EPIPE): what it sent before is still readable, so the connection
      * is not marked broken; every later send gets -EPIPE from the kernel again. */

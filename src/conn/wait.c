@@ -8,7 +8,7 @@
 #include "conn/conn_internal.h"
 #include "os/os.h"
 
-/* Items watched without a heap allocation. */
+/* Items watched without a heap allocation (one more slot: the interrupt's eventfd). */
 #define WAIT_STACK 16
 
 /* The fd to poll for one item, or a negative error.  *now is set when the item is ready
@@ -37,10 +37,10 @@ int mp_wait(mp_wait_item *items, size_t n, mp_timeout_ms timeout) {
   if (items == NULL && n > 0) return -EINVAL;
   if (n > (size_t)INT_MAX) return -EINVAL;
   mp__deadline d = mp__deadline_in(timeout);
-  struct pollfd stack[WAIT_STACK];
+  struct pollfd stack[WAIT_STACK + 1];
   struct pollfd *pfd = stack;
   if (n > WAIT_STACK) {
-    pfd = malloc(n * sizeof *pfd);
+    pfd = malloc((n + 1) * sizeof *pfd);
     if (pfd == NULL) return -ENOMEM;
   }
   int ready = 0, rc = 0;
@@ -56,11 +56,14 @@ int mp_wait(mp_wait_item *items, size_t n, mp_timeout_ms timeout) {
     pfd[i] = (struct pollfd){.fd = fd, .events = POLLIN};
   }
   for (;;) {
-    /* Something is ready already: only collect what else is, without sleeping. */
-    int r = poll(pfd, (nfds_t)n, ready > 0 ? 0 : mp__deadline_poll_ms(d));
+    /* Something is ready already, or the caller only polls: collect what is, without sleeping
+     * (an interrupt stops waits, it does not undo what is ready).  Otherwise the wait is one
+     * that mp_interrupt() ends. */
+    bool look = ready > 0 || timeout == 0;
+    int r = look ? poll(pfd, (nfds_t)n, 0) : mp__poll_interruptible(pfd, n, d);
+    if (r < 0 && look) r = errno == EINTR ? 0 : -errno;
     if (r < 0) {
-      if (errno == EINTR) continue;
-      rc = -errno;
+      rc = r;
       goto out;
     }
     for (size_t i = 0; i < n; i++) {

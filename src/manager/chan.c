@@ -68,8 +68,9 @@ void mp__mgr_chan_release(mgr_chan *c) {
   }
 }
 
-int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
-                      long spin_ns, mp__deadline d, int (*check)(void *), void *arg) {
+int mp__mgr_chan_wait(bool interruptible, _Atomic uint32_t *word, _Atomic uint32_t *sleep_flag,
+                      uint32_t old, long spin_ns, mp__deadline d, int (*check)(void *),
+                      void *arg) {
   /* The other side is usually a few microseconds from answering, and a futex sleep plus
    * wake-up costs tens of microseconds on a VM: spin up to spin_ns first, as far as mp__wait's
    * own bounds allow (none while the machine is oversubscribed).  The flag counts the one
@@ -79,7 +80,8 @@ int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint
                   .old = old,
                   .check = check,
                   .arg = arg,
-                  .spin_ns = spin_ns};
+                  .spin_ns = spin_ns,
+                  .interruptible = interruptible};
   return mp__wait(&w, d);
 }
 

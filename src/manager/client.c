@@ -260,8 +260,8 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   mp__mgr_chan_post(&c->req_seq, &c->srv_sleep, seq);
   cli_wait w = {m, cl, c};
   int64_t t0 = mp__now_ns();
-  rc = mp__mgr_chan_wait(&c->rep_seq, &c->cli_sleep, seq - 1, t->spin_ns, mp__deadline_in(timeout),
-                         cli_check, &w);
+  rc = mp__mgr_chan_wait(true, &c->rep_seq, &c->cli_sleep, seq - 1, t->spin_ns,
+                         mp__deadline_in(timeout), cli_check, &w);
   t->spin_ns = mp__mgr_spin_next(t->spin_ns, mp__now_ns() - t0, MGR_CLI_CHAN_SPIN_NS);
   if (rc != 0) {
     /* Its answer may still come: never reuse it.  cancel makes a method still blocked on the
@@ -278,8 +278,20 @@ static int call_chan(mp_manager *m, mgr_client *cl, mgr_transport *t, const void
   return *rep != NULL ? 0 : -ENOMEM;
 }
 
-static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep, size_t *replen,
-                     mp_timeout_ms timeout) {
+/* Tells the server that the call on t was given up, so that a method still blocked for it (a
+ * Queue.get) returns instead of taking what a later call puts.  Without waiting: a frame this
+ * small fits in any socket buffer that is not full of our own requests. */
+static void cancel_conn(mgr_transport *t, const mgr_req *r) {
+  mgr_req cr = {.op = MGR_OP_CANCEL, .session = r->session, .caller = r->caller};
+  void *req;
+  size_t len;
+  if (mp__mgr_req_build(&cr, NULL, &req, &len) != 0) return;
+  (void)mp__mgr_frame_send(t->conn, req, len, 0);
+  free(req);
+}
+
+static int call_conn(mgr_transport *t, const mgr_req *r, const void *req, size_t len, void **rep,
+                     size_t *replen, mp_timeout_ms timeout) {
   mp__deadline d = mp__deadline_in(timeout);
   int rc = mp__mgr_frame_send(t->conn, req, len, timeout);
   if (rc == 0) {
@@ -289,15 +301,18 @@ static int call_conn(mgr_transport *t, const void *req, size_t len, void **rep, 
     rc = mp__mgr_conn_wait(t->conn, MGR_CONN_SPIN_NS, -1, left);
     if (rc == 0) rc = MP_ETIMEDOUT;
     if (rc == 1) rc = mp__mgr_frame_recv(t->conn, 0, d, rep, replen);
+    /* The reply may still come: the connection is never used again (its reply would be taken
+     * for the next call's), and the server is told to give the call up. */
+    if (rc != 0) cancel_conn(t, r);
   }
   if (rc != 0) t->broken = true;
   return rc;
 }
 
 /* Sends one request and waits for its reply (a malloc'd buffer the caller frees).
- * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM. */
-static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
-                       size_t *replen, mp_timeout_ms timeout) {
+ * Errors: MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -EINTR, -ENOMEM. */
+static int call_now(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
+                    size_t *replen, mp_timeout_ms timeout) {
   if (m->role == MGR_NEW) return MP_ESTATE;
   if (m->shut || (m->sh != NULL && atomic_load(&m->sh->state) >= MGR_ST_STOPPING))
     return MP_ECLOSED;
@@ -322,10 +337,28 @@ static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void
   rc = transport_take(m, cl, &t, timeout);
   if (rc == 0) {
     rc = t->chan != NULL ? call_chan(m, cl, t, req, len, rep, replen, timeout)
-                         : call_conn(t, req, len, rep, replen, timeout);
+                         : call_conn(t, &rq, req, len, rep, replen, timeout);
     transport_give(cl, t);
   }
   free(req);
+  return rc;
+}
+
+/* call_now() as an interruptible call: with an interrupt pending nothing is sent (a put must
+ * not happen behind a -EINTR), and one that comes while the reply is awaited ends the wait
+ * (the transport is then dropped and the server told: see call_chan and call_conn).  Clean-up
+ * requests -- a proxy's decref, a shutdown -- are exempt: a program's Ctrl-C path runs them
+ * before it clears the interrupt, and they must not leave references or a server behind. */
+static int client_call(mp_manager *m, const mgr_req *r, const mp_obj *args, void **rep,
+                       size_t *replen, mp_timeout_ms timeout) {
+  bool cleanup = r->op == MGR_OP_DECREF || r->op == MGR_OP_SHUTDOWN;
+  if (!cleanup) {
+    if (mp__interrupt_pending()) return -EINTR;
+    return call_now(m, r, args, rep, replen, timeout);
+  }
+  bool was = mp__interrupt_set_deaf(true);
+  int rc = call_now(m, r, args, rep, replen, timeout);
+  (void)mp__interrupt_set_deaf(was);
   return rc;
 }
 

@@ -207,6 +207,7 @@ int mp__mgr_handle(mgr_server *s, mgr_session **sess, const void *req, size_t le
       break;
     case MGR_OP_DECREF: rc = mp__mgr_obj_decref(s, *sess, r.id); break;
     case MGR_OP_SHUTDOWN: mp__mgr_server_stop(s); break;
+    case MGR_OP_CANCEL: break; /* its work was done by arriving (serve.c) */
     case MGR_OP_NOBJECTS:
       result = mp_obj_int(mp__mgr_obj_count(s));
       if (result == NULL) rc = -ENOMEM;

@@ -36,7 +36,12 @@ enum {
   MGR_OP_DECREF = 4, /* the session drops one reference to id */
   MGR_OP_SHUTDOWN = 5, /* stop the server */
   MGR_OP_NOBJECTS = 6, /* how many objects the server holds */
-  MGR_OP_TYPEOF = 7 /* the type id of object id (for tokens) */
+  MGR_OP_TYPEOF = 7, /* the type id of object id (for tokens) */
+  /* Sent on a connection by a client that gave up waiting for its reply (a timeout, or
+   * mp_interrupt()): while a method runs for that connection, anything readable on it means
+   * the call is given up (mp_manager_cancelled()), as a channel's cancel word says.  Handled
+   * afterwards as a request that does nothing. */
+  MGR_OP_CANCEL = 8
 };
 enum { MGR_OK = 0, MGR_ERR = 1, MGR_PROXY = 2 };
 
@@ -119,9 +124,10 @@ void mp__mgr_chan_release(mgr_chan *c);
  * all, when the machine is oversubscribed or spinning has not paid), then sleeps in slices of
  * at most 50 ms counted in *sleep_flag, calling check(arg) after every slice; a non-zero
  * result of check ends the wait with that code.  Returns 0 when the word changed,
- * MP_ETIMEDOUT at the deadline. */
-int mp__mgr_chan_wait(_Atomic uint32_t *word, _Atomic uint32_t *sleep_flag, uint32_t old,
-                      long spins, mp__deadline d, int (*check)(void *), void *arg);
+ * MP_ETIMEDOUT at the deadline, or -EINTR when interruptible (a client's wait for its reply)
+ * and mp_interrupt() was called. */
+int mp__mgr_chan_wait(bool interruptible, _Atomic uint32_t *word, _Atomic uint32_t *sleep_flag,
+                      uint32_t old, long spins, mp__deadline d, int (*check)(void *), void *arg);
 /* The adaptive spin of a waiter: after a wait that took elapsed_ns, the spin for the next one.
  * A wait shorter than max_ns means spinning that long would have caught the change without
  * a sleep: spin max_ns next time.  A longer one means the spin was burnt for nothing (the

@@ -57,7 +57,7 @@ static void chan_serve(mgr_server *s, void *arg) {
   mp__mgr_server_waker_add(s, &waker);
   for (;;) {
     int64_t t0 = mp__now_ns();
-    if (mp__mgr_chan_wait(&c->req_seq, &c->srv_sleep, seen, spin, mp__deadline_in(MP_FOREVER),
+    if (mp__mgr_chan_wait(false, &c->req_seq, &c->srv_sleep, seen, spin, mp__deadline_in(MP_FOREVER),
                           chan_check, cs) != 0)
       break;
     spin = mp__mgr_spin_next(spin, mp__now_ns() - t0, MGR_SRV_CHAN_SPIN_NS);
@@ -148,9 +148,11 @@ typedef struct conn_srv {
   mp_conn *conn;
 } conn_srv;
 
+/* For methods: whether to give up the call.  The client sends nothing while it waits for the
+ * reply, so anything to read -- buffered or not -- is its MGR_OP_CANCEL. */
 static int conn_gone(void *arg) {
   conn_srv *cs = arg;
-  return mp__mgr_conn_hung_up(cs->conn);
+  return mp_conn_poll(cs->conn, 0) != 0 || mp__mgr_conn_hung_up(cs->conn);
 }
 
 static void conn_serve(mgr_server *s, void *arg) {

@@ -96,6 +96,8 @@ typedef struct thr_start {
 static void *thr_main(void *p) {
   thr_start st = *(thr_start *)p;
   free(p);
+  /* The program's Ctrl-C stops its own calls, never the serving of other clients. */
+  mp__interrupt_ignore_here();
   st.fn(st.s, st.arg);
   atomic_store(&st.t->done, true);
   return NULL;

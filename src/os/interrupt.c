@@ -29,8 +29,21 @@ static _Atomic int intr_fd = -1;
 static _Atomic(_Atomic uint32_t *) sleeping_on[SLOTS];
 static atomic_uint slots_taken;
 static _Thread_local int my_slot = -1; /* -1: none asked for yet; SLOTS: none left */
+/* A thread of the library's own (a manager's serving threads) that interrupts must not stop:
+ * a program running its manager server in-process keeps serving through a Ctrl-C. */
+static _Thread_local bool deaf;
 
-bool mp__interrupt_pending(void) { return atomic_load_explicit(&pending, memory_order_acquire); }
+bool mp__interrupt_pending(void) {
+  return !deaf && atomic_load_explicit(&pending, memory_order_acquire);
+}
+
+void mp__interrupt_ignore_here(void) { deaf = true; }
+
+bool mp__interrupt_set_deaf(bool on) {
+  bool was = deaf;
+  deaf = on;
+  return was;
+}
 
 void mp__interrupt_sleep_on(_Atomic uint32_t *word) {
   if (my_slot < 0) {
@@ -58,7 +71,7 @@ void mp_interrupt(void) {
   }
 }
 
-bool mp_interrupted(void) { return mp__interrupt_pending(); }
+bool mp_interrupted(void) { return atomic_load_explicit(&pending, memory_order_acquire); }
 
 int mp__interrupt_fd(void) { return atomic_load(&intr_fd); }
 
@@ -69,22 +82,36 @@ bool mp_interrupt_clear(void) {
   return atomic_exchange(&pending, 0) != 0;
 }
 
-int mp__poll_readable_interruptible(int fd, mp__deadline d) {
-  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
-                          {.fd = atomic_load(&intr_fd), .events = POLLIN}};
+int mp__poll_interruptible(struct pollfd *pfd, nfds_t n, mp__deadline d) {
+  int ifd = deaf ? -1 : atomic_load(&intr_fd);
+  pfd[n] = (struct pollfd){.fd = ifd, .events = POLLIN};
+  nfds_t all = ifd >= 0 ? n + 1 : n;
   for (;;) {
-    if (mp__interrupt_pending()) return -EINTR;
-    int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, mp__deadline_poll_ms(d));
-    if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) return 1;
-    if (r > 0 && !mp__interrupt_pending()) {
+    if (mp__interrupt_pending()) {
+      /* What is ready needs no wait, and an interrupt only stops waits. */
+      int r = poll(pfd, n, 0);
+      return r > 0 ? r : r < 0 && errno != EINTR ? -errno : -EINTR;
+    }
+    int r = poll(pfd, all, mp__deadline_poll_ms(d));
+    if (r == 0) return 0;
+    if (r < 0) {
+      if (errno != EINTR) return -errno;
+      continue; /* a signal: the loop's first look tells whether it was an interrupt */
+    }
+    int woken = ifd >= 0 && pfd[n].revents != 0;
+    if (r > woken) return r - woken; /* what the caller waits for comes before the interrupt */
+    if (!mp__interrupt_pending()) {
       /* The fd fired for another process: a forked child shares it, its interrupts are its
        * own.  Emptied, so that this wait does not spin on it. */
-      uint64_t n;
-      (void)!read(pfd[1].fd, &n, sizeof n);
+      uint64_t cnt;
+      (void)!read(ifd, &cnt, sizeof cnt);
     }
-    if (r == 0) return 0;
-    if (r < 0 && errno != EINTR) return -errno;
   }
+}
+
+int mp__poll_readable_interruptible(int fd, mp__deadline d) {
+  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}};
+  return mp__poll_interruptible(pfd, 1, d);
 }
 
 /* A forked child starts uninterrupted: the flag is its parent's business.  Written only when

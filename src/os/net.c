@@ -66,12 +66,10 @@ int mp__net_connect(const mp__sockaddr *a, mp__deadline d) {
     int err = r == 0 ? 0 : errno;
     if (err == EINPROGRESS || (err == EINTR && family != AF_UNIX)) {
       /* TCP: wait for the outcome, then read it from SO_ERROR. */
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      int p;
-      do p = poll(&pfd, 1, mp__deadline_poll_ms(d));
-      while (p < 0 && errno == EINTR);
+      struct pollfd pfd[2] = {{.fd = fd, .events = POLLOUT}};
+      int p = mp__poll_interruptible(pfd, 1, d); /* mp_interrupt() ends it with -EINTR */
       if (p < 0)
-        err = errno;
+        err = -p;
       else if (p == 0)
         err = ETIMEDOUT;
       else {
@@ -95,6 +93,7 @@ int mp__net_connect(const mp__sockaddr *a, mp__deadline d) {
     if (err != EAGAIN || family != AF_UNIX) return -err;
     int left = mp__deadline_poll_ms(d);
     if (left == 0) return -ETIMEDOUT;
+    if (mp__interrupt_pending()) return -EINTR; /* each short sleep ends with a look */
     int64_t ns = backoff;
     if (left > 0 && (int64_t)left * 1000000 < ns) ns = (int64_t)left * 1000000;
     sleep_ns(ns);

@@ -29,7 +29,8 @@ int mp__net_accept(int lfd, bool tcp);
 
 /* Connects a new socket to a before the deadline; on success the fd is blocking again, TCP
  * with TCP_NODELAY.  A full AF_UNIX backlog (EAGAIN) is retried until the deadline.  Returns
- * the fd, -ETIMEDOUT, or the -errno of the connection attempt (-ECONNREFUSED, -ENOENT, ...). */
+ * the fd, -ETIMEDOUT, -EINTR (mp_interrupt(): interrupt.h), or the -errno of the connection
+ * attempt (-ECONNREFUSED, -ENOENT, ...). */
 int mp__net_connect(const mp__sockaddr *a, mp__deadline d);
 
 /* The address fd is bound to.  Returns 0 or -errno. */

@@ -63,8 +63,15 @@ int mp__futex_wait(_Atomic uint32_t *word, uint32_t expected, mp__deadline d);
 int mp__futex_wake(_Atomic uint32_t *word, int n);
 
 /* ---- interrupt.c: mp_interrupt() (multiproc/interrupt.h) ---- */
-/* Whether mp_interrupt() was called and not cleared.  Async-signal-safe. */
+/* Whether mp_interrupt() was called and not cleared, for the calling thread: always false in
+ * a thread that called mp__interrupt_ignore_here().  Async-signal-safe. */
 bool mp__interrupt_pending(void);
+/* Makes every interruptible wait of the calling thread ignore interrupts (for the library's own
+ * threads that must keep running through a Ctrl-C: a manager's serving threads). */
+void mp__interrupt_ignore_here(void);
+/* The same for a while: sets whether the calling thread ignores interrupts and returns what it
+ * did before (for clean-up calls that must not be cut short, such as a proxy's last decref). */
+bool mp__interrupt_set_deaf(bool on);
 /* Around an interruptible sleep on word: publishes it so mp_interrupt() wakes it, and takes it
  * back. */
 void mp__interrupt_sleep_on(_Atomic uint32_t *word);
@@ -72,6 +79,13 @@ void mp__interrupt_awake(void);
 /* mp__poll_readable() that mp_interrupt() ends with -EINTR: in the thread the signal hit (poll
  * is never restarted), and in every thread once mp_interrupt_on() made its eventfd. */
 int mp__poll_readable_interruptible(int fd, mp__deadline d);
+/* poll() of pfd[0, n) that mp_interrupt() ends, as above.  pfd has room for n + 1 entries: the
+ * last is the interrupt's eventfd (when there is one), filled in here.  Returns how many of the
+ * first n have events (> 0), 0 when the deadline passed, -EINTR (an interrupt was pending, or
+ * came; a pending one returns at once, unless something is ready already), or -errno.  A
+ * signal that is no interrupt is retried with the time that is left. */
+struct pollfd;
+int mp__poll_interruptible(struct pollfd *pfd, unsigned long n, mp__deadline d);
 /* That eventfd, kept for the life of the process, or -1 (the test harness's leak check knows
  * it). */
 int mp__interrupt_fd(void);

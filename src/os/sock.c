@@ -18,6 +18,7 @@ ssize_t mp__sock_sendv(int fd, const struct iovec *iov, int iovcnt, bool nonbloc
     ssize_t r = sendmsg(fd, &mh, flags);
     if (r >= 0) return r;
     if (errno != EINTR) return -errno;
+    if (mp__interrupt_pending()) return -EINTR; /* see sock.h */
   }
 }
 
@@ -26,7 +27,13 @@ ssize_t mp__sock_recv(int fd, void *buf, size_t len, bool nonblock) {
     ssize_t r = recv(fd, buf, len, nonblock ? MSG_DONTWAIT : 0);
     if (r >= 0) return r;
     if (errno != EINTR) return -errno;
+    if (mp__interrupt_pending()) return -EINTR; /* see sock.h */
   }
+}
+
+int mp__poll_writable_interruptible(int fd, mp__deadline d) {
+  struct pollfd pfd[2] = {{.fd = fd, .events = POLLOUT}};
+  return mp__poll_interruptible(pfd, 1, d);
 }
 
 int mp__poll_writable(int fd, mp__deadline d) {
