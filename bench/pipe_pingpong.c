@@ -5,12 +5,10 @@
  * mp_conn_recv_bytes_into, the child echoes each message back.  limit: the same ping-pong
  * with write() and a polling non-blocking recv() of 8 bytes on a raw socketpair (no
  * framing) with the fastest raw wait at the moment: polling with MSG_DONTWAIT (pausing or
- * yielding between polls) or a blocking read, as raw_best_pingpong does (raw_futex.h); in the
- * _sleep row (bench_variant.h), with blocking reads.
+ * yielding between polls) or a blocking read (raw_stream.h), as raw_best_pingpong does for
+ * shared words (raw_futex.h); in the _sleep row (bench_variant.h), with blocking reads.
  * Unit: microseconds per round trip, lower is better.
  * Python twin: python/pipe_pingpong.py (Pipe().send_bytes / recv_bytes). */
-#include <errno.h>
-#include <sched.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -19,7 +17,7 @@
 #include "bench_util.h"
 #include "bench_variant.h"
 #include "multiproc.h"
-#include "raw_futex.h"
+#include "raw_stream.h"
 
 #define BASE_ITERS 50000
 
@@ -64,28 +62,9 @@ static double run_multiproc(void *ctx, long iters) {
   return bench_us_per_op(t1 - t0, iters);
 }
 
-/* How the raw side waits for the echo: blocking read, or polling with MSG_DONTWAIT, pausing
- * or yielding the CPU between polls. */
-enum raw_wait { RAW_BLOCK, RAW_POLL_SPIN, RAW_POLL_YIELD };
-
-/* Reads exactly len bytes (a stream may split them). */
-static void read_full(int fd, void *buf, size_t len, enum raw_wait how) {
-  size_t got = 0;
-  while (got < len) {
-    ssize_t r = recv(fd, (char *)buf + got, len - got, how == RAW_BLOCK ? 0 : MSG_DONTWAIT);
-    if (r < 0 && errno == EAGAIN) {
-      if (how == RAW_POLL_YIELD)
-        sched_yield();
-      else
-        RAW_CPU_RELAX();
-      continue;
-    }
-    if (r <= 0) bench_die("raw read failed");
-    got += (size_t)r;
-  }
-}
-
-static double run_limit_one(long iters, enum raw_wait how) {
+/* A raw_stream_run: iters round trips on a fresh socketpair, both sides waiting the one way. */
+static double run_limit_one(void *ctx, long iters, enum raw_wait how) {
+  (void)ctx;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) bench_die("socketpair");
   pid_t pid = fork();
@@ -94,8 +73,8 @@ static double run_limit_one(long iters, enum raw_wait how) {
     close(sv[0]);
     uint64_t msg;
     for (long i = 0; i < iters; i++) {
-      read_full(sv[1], &msg, sizeof msg, how);
-      if (write(sv[1], &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(1);
+      raw_read_full(sv[1], &msg, sizeof msg, how);
+      raw_write_full(sv[1], &msg, sizeof msg);
     }
     _exit(0);
   }
@@ -104,8 +83,8 @@ static double run_limit_one(long iters, enum raw_wait how) {
   uint64_t t0 = bench_now_ns();
   for (long i = 0; i < iters; i++) {
     msg = (uint64_t)i;
-    if (write(sv[0], &msg, sizeof msg) != (ssize_t)sizeof msg) bench_die("raw write failed");
-    read_full(sv[0], &back, sizeof back, how);
+    raw_write_full(sv[0], &msg, sizeof msg);
+    raw_read_full(sv[0], &back, sizeof back, how);
     if (back != msg) bench_die("wrong raw echo");
   }
   uint64_t t1 = bench_now_ns();
@@ -117,11 +96,8 @@ static double run_limit_one(long iters, enum raw_wait how) {
 }
 
 static double run_limit(void *ctx, long iters) {
-  (void)ctx;
-  if (BENCH_SLEEP) return run_limit_one(iters, RAW_BLOCK);
-  double spin = run_limit_one(iters, RAW_POLL_SPIN), yield = run_limit_one(iters, RAW_POLL_YIELD);
-  double block = run_limit_one(iters, RAW_BLOCK), best = spin < yield ? spin : yield;
-  return block < best ? block : best;
+  if (BENCH_SLEEP) return run_limit_one(ctx, iters, RAW_BLOCK);
+  return raw_stream_best(run_limit_one, ctx, iters, false);
 }
 
 int main(void) {

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* raw_stream.h -- the floors of request/reply over a socket (pipe_pingpong on a socketpair,
+ * manager_remote_ops on TCP): reading and writing whole messages with raw system calls, and
+ * the three raw ways to wait for a reply.
+ *
+ * multiproc's connections look for the peer's bytes without blocking for a while before they
+ * sleep in the kernel, so on an idle machine two awake processes never pay a wake-up; a floor
+ * that only blocks in read() would be no floor.  As raw_best_pingpong does for shared words
+ * (raw_futex.h), the floor runs the same round trips each way -- polling recv(MSG_DONTWAIT)
+ * with a pause between polls, polling it with sched_yield() between polls, and a blocking
+ * recv() -- and takes the fastest: which one wins depends on where the scheduler puts the two
+ * processes (a core each, one shared, a busier machine). */
+#ifndef MP_BENCH_RAW_STREAM_H
+#define MP_BENCH_RAW_STREAM_H
+
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "raw_futex.h"
+
+/* How the raw side waits for bytes: blocking read, or polling with MSG_DONTWAIT, pausing or
+ * yielding the CPU between polls. */
+enum raw_wait { RAW_BLOCK, RAW_POLL_SPIN, RAW_POLL_YIELD };
+#define RAW_WAYS 3
+
+/* Reads exactly len bytes (a stream may split them); ends the bench on failure or EOF. */
+static inline void raw_read_full(int fd, void *buf, size_t len, enum raw_wait how) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t r = recv(fd, (char *)buf + got, len - got, how == RAW_BLOCK ? 0 : MSG_DONTWAIT);
+    if (r < 0 && errno == EAGAIN) {
+      if (how == RAW_POLL_YIELD)
+        sched_yield();
+      else
+        RAW_CPU_RELAX();
+      continue;
+    }
+    if (r <= 0) bench_die("raw read failed");
+    got += (size_t)r;
+  }
+}
+
+/* Writes exactly len bytes; ends the bench on failure. */
+static inline void raw_write_full(int fd, const void *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = write(fd, (const char *)buf + done, len - done);
+    if (r <= 0) bench_die("raw write failed");
+    done += (size_t)r;
+  }
+}
+
+/* One measured run of iters round trips, waiting the given way; the value in the bench's unit. */
+typedef double (*raw_stream_run)(void *ctx, long iters, enum raw_wait how);
+
+/* The floor: the same iters round trips each of the three ways; the best of the three values
+ * (the highest where higher is better). */
+static inline double raw_stream_best(raw_stream_run run, void *ctx, long iters, bool higher) {
+  static const enum raw_wait ways[RAW_WAYS] = {RAW_POLL_SPIN, RAW_POLL_YIELD, RAW_BLOCK};
+  double best = run(ctx, iters, ways[0]);
+  for (int i = 1; i < RAW_WAYS; i++) {
+    double v = run(ctx, iters, ways[i]);
+    if (higher ? v > best : v < best) best = v;
+  }
+  return best;
+}
+
+#endif
