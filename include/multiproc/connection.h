@@ -23,6 +23,13 @@
  * step; the connection then answers every further send and receive with MP_EBROKEN (close and
  * free still work).  Other ends and other connections are not affected.
  *
+ * Interrupts.  Sends, receives, mp_conn_poll() and mp_wait() are interruptible (interrupt.h):
+ * mp_interrupt() ends their wait with -EINTR, and with an interrupt pending they return -EINTR
+ * instead of waiting (a timeout of 0 only looks, so it still answers).  A receive interrupted
+ * inside a message keeps what it read, as after a timeout, so the next receive finishes that
+ * message; a send interrupted after part of a message went out ends the connection
+ * (MP_EBROKEN afterwards), one interrupted before anything went out leaves it intact.
+ *
  * Threads.  Like Python's Connection, one end is used by one thread at a time; two threads
  * sending on the same end at once must hold a lock of their own. */
 #ifndef MULTIPROC_CONNECTION_H
@@ -58,7 +65,8 @@ MP_EXTERN int mp_pipe(mp_conn **a, mp_conn **b, bool duplex);
  * Errors: -EINVAL (c NULL, buf NULL with size > 0, offset + size overflows), MP_ECLOSED (this
  * end was closed), MP_ESTATE (a receive-only end), -EPIPE (the peer has closed every copy of
  * its end or died; the connection stays usable for receiving what the peer sent before),
- * MP_ETIMEDOUT (nothing was written: the connection is intact), MP_EBROKEN (the timeout
+ * MP_ETIMEDOUT (nothing was written: the connection is intact), -EINTR (mp_interrupt(): as
+ * for a timeout when nothing was written; otherwise it ends the connection), MP_EBROKEN (the timeout
  * passed after part of the message was written, which ends the connection; or it had already
  * ended), -ENOMEM and other negative errno values of sendmsg(). */
 MP_EXTERN int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, size_t size,
@@ -73,7 +81,8 @@ MP_EXTERN int mp_conn_send_bytes(mp_conn *c, const void *buf, size_t offset, siz
  * and the next receive carries on from there, so nothing is lost or misread.
  * *buf is NULL and *len 0 on error.  Errors: -EINVAL (NULL arguments), MP_ECLOSED,
  * MP_ESTATE (a send-only end), MP_EOF (every copy of the other end is closed and no bytes are
- * left), MP_ETIMEDOUT, MP_ETOOBIG, MP_ECORRUPT (an impossible length field; ends the
+ * left), MP_ETIMEDOUT, -EINTR (mp_interrupt(); what was read is kept, as for a timeout),
+ * MP_ETOOBIG, MP_ECORRUPT (an impossible length field; ends the
  * connection), MP_EBROKEN (the stream ended inside a message, or the connection had already
  * ended), -ENOMEM (the message could not be allocated; ends the connection), other negative
  * errno values of recv(). */
@@ -110,7 +119,7 @@ MP_EXTERN int mp_conn_recv(mp_conn *c, mp_obj **out, mp_timeout_ms timeout);
  * waiting (or already buffered in the connection), or the other end is closed (so a receive
  * would return MP_EOF at once), 0 when the timeout passes first.  As in Python, 1 does not
  * promise that a whole message has arrived.  Errors: -EINVAL, MP_ECLOSED, MP_ESTATE (a
- * send-only end), MP_EBROKEN. */
+ * send-only end), MP_EBROKEN, -EINTR (mp_interrupt() during a wait). */
 MP_EXTERN int mp_conn_poll(mp_conn *c, mp_timeout_ms timeout);
 
 /* fileno(): the socket's fd, for poll()/epoll together with other fds.  The connection owns
@@ -160,7 +169,7 @@ typedef struct mp_wait_item {
  * has ended (joined or not).  The items are borrowed.  Errors: -EINVAL (items NULL with n > 0,
  * an unknown kind, a NULL connection or process, a negative fd, n too large), MP_ECLOSED (a
  * closed connection or process handle), MP_ESTATE (a send-only connection, a process never
- * started), -ENOMEM. */
+ * started), -EINTR (mp_interrupt() during the wait; a timeout of 0 only looks), -ENOMEM. */
 MP_EXTERN int mp_wait(mp_wait_item *items, size_t n, mp_timeout_ms timeout);
 
 #ifdef __cplusplus

@@ -24,10 +24,15 @@
  * Event.wait, Semaphore.acquire, Lock/RLock acquire, Condition.wait (which returns -EINTR with
  * its lock held again, as after a timeout), Barrier.wait (which, as a timeout does, breaks the
  * barrier for the other parties), mp_process_join() and mp_pool_join() (within 50 ms: it sleeps
- * on a condition variable).  A call blocked in the thread that receives the signal
- * returns at once when the handler was installed without SA_RESTART (mp_interrupt_on() does
- * so); one blocked in another thread is woken by mp_interrupt() itself.  Not interruptible yet:
- * connections and manager proxies; give those a timeout and look at mp_interrupted() between tries.  A
+ * on a condition variable), connection send/recv/poll, mp_wait(), mp_listener_accept(),
+ * mp_client(), and a manager proxy's call (every mp_proxy_* and typed proxy call, the
+ * manager's mp_manager_* object constructors: the wait for the reply ends with -EINTR, a call
+ * made with an interrupt pending sends nothing, and the server is told to give the call up, so
+ * a reply that comes later is never taken for another call's; a proxy's release and a
+ * shutdown are not interrupted, so a Ctrl-C path can clean up before it clears the flag).  A
+ * call blocked in the thread that receives the signal returns at once when the handler was
+ * installed without SA_RESTART (mp_interrupt_on() does so); one blocked in another thread is
+ * woken by mp_interrupt() itself.  The server threads of a manager ignore interrupts.  A
  * synchronous pool call (mp_pool_map, ...) that is interrupted cancels its tasks that had not
  * started. */
 #ifndef MULTIPROC_INTERRUPT_H

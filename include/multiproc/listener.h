@@ -93,7 +93,8 @@ MP_EXTERN int mp_listener_new(mp_listener **out, const char *address, const mp_l
  * Errors: MP_ETIMEDOUT (no handshake completed in time, or a client stayed silent past the
  * handshake timeout), MP_EAUTH (a wrong key, or a client that broke the protocol: a handshake
  * message over 256 bytes or malformed), MP_ECLOSED, MP_EOF (a client left during its
- * handshake), -ENOMEM, negative errno of accept4() (-EMFILE, ...) or epoll. */
+ * handshake), -EINTR (mp_interrupt() during the wait; handshakes in progress carry on in the
+ * next call), -ENOMEM, negative errno of accept4() (-EMFILE, ...) or epoll. */
 MP_EXTERN int mp_listener_accept(mp_listener *l, mp_conn **out, mp_timeout_ms timeout);
 
 /* The address actually bound, in the string form above (with the real port for port 0, "@name"
@@ -126,7 +127,8 @@ typedef struct mp_client_opts {
  * Resolving a host name (getaddrinfo) cannot be cut short, so a slow resolver can overrun it.
  * Errors: -EINVAL (malformed address, an authkey NULL with authkey_len > 0), -ENAMETOOLONG,
  * -ENXIO (unknown host), -ECONNREFUSED / -ENOENT (nobody listening), MP_EAUTH (wrong key on
- * either side), MP_ETIMEDOUT, MP_EOF (the listener hung up), MP_ECORRUPT (the peer does not
+ * either side), MP_ETIMEDOUT, -EINTR (mp_interrupt() during the connect or the handshake), MP_EOF
+ * (the listener hung up), MP_ECORRUPT (the peer does not
  * speak the protocol: no challenge, a handshake message over 256 bytes, an unknown digest),
  * -ENOMEM, negative errno.  A malformed or unresolvable address is explained in
  * mp_error_message(). */

@@ -311,8 +311,10 @@ MP_EXTERN int mp_manager_barrier(mp_manager *m, unsigned parties, mp_proxy **out
  * away when it comes (the method may still run).  Methods that block take their own timeout
  * as an argument, as in Python; give them MP_FOREVER here.  A dead server gives MP_EBROKEN
  * within about 50 ms of the call's start, or 800 ms in a call already waiting longer, whatever
- * the timeout.  Errors: -EINVAL, the method's error (see the top
- * of this file), MP_ECLOSED, MP_EBROKEN, MP_ETIMEDOUT, -ENOMEM, MP_ETOOBIG. */
+ * the timeout.  mp_interrupt() (interrupt.h) ends the wait as a timeout does, with -EINTR
+ * (the server is told to give the call up); with an interrupt pending nothing is sent.
+ * Errors: -EINVAL, the method's error (see the top of this file), MP_ECLOSED, MP_EBROKEN,
+ * MP_ETIMEDOUT, -EINTR, -ENOMEM, MP_ETOOBIG. */
 MP_EXTERN int mp_proxy_call(mp_proxy *p, const char *method, const mp_obj *args, mp_obj **result,
                             mp_timeout_ms timeout);
 
