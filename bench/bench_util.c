@@ -125,6 +125,7 @@ bench_opts bench_default_opts(const char *name, long base_iters) {
   o.batches = 9;
   o.higher = false;
   o.use_best = false;
+  o.limit_best = true;
   o.ops_per_iter = 1;
   o.name = name;
   return o;
@@ -144,6 +145,13 @@ double bench_median(const double *v, int n) {
   m = (n % 2) ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2.0;
   free(c);
   return m;
+}
+
+double bench_best(const double *v, int n, bool higher) {
+  double best = v[0];
+  for (int i = 1; i < n; i++)
+    if (higher ? v[i] > best : v[i] < best) best = v[i];
+  return best;
 }
 
 /* The reported value of one side, with its spread on stderr. */

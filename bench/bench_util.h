@@ -59,19 +59,24 @@ typedef struct bench_opts {
   int batches; /* measured batches per side; the median of them is reported */
   bool higher; /* true when higher values are better (rates) */
   bool use_best; /* report the best batch instead of the median */
-  bool limit_best; /* the floor is its best batch: for floors whose cost swings with where
-                       the scheduler puts two polling processes (bench_variant.h) */
+  bool limit_best; /* the floor is its best batch (the default): the least the mechanism
+                       cost in this run, so that multiproc's median cannot come out below it
+                       on noise alone (docs/BENCHMARKS.md, "How a workload is measured") */
   long ops_per_iter; /* operations of the unit in one iteration (tasks of one map), for the
                         CPU per operation; 1 by default */
   const char *name; /* the workload, used only in the stderr diagnostics */
 } bench_opts;
 
 /* Fills opts: iters = base_iters scaled (at least 1), warmup = a tenth of that (at least 1),
- * slice = 0, batches = 9, lower is better, median, one operation per iteration. */
+ * slice = 0, batches = 9, lower is better, multiproc's median against the floor's best batch,
+ * one operation per iteration. */
 bench_opts bench_default_opts(const char *name, long base_iters);
 
 /* The median of n values (sorts a copy; n > 0). */
 double bench_median(const double *v, int n);
+
+/* The best of n values: the highest where higher is better, else the lowest (n > 0). */
+double bench_best(const double *v, int n, bool higher);
 
 /* Measures two implementations of the same work: multiproc (mp_fn) and the raw system-call
  * floor (limit_fn).  Around each call it also takes bench_cpu_ns(), so bench_report() can

@@ -163,7 +163,6 @@ int main(void) {
   if (raw_result == MAP_FAILED) bench_die("mmap");
   bench_opts o = bench_default_opts("manager_remote_ops", BASE_ITERS);
   o.higher = true;
-  o.limit_best = true; /* the fastest raw wait swings with where the two processes run */
   double mp, limit;
   bench_compare(&o, run_multiproc, &cx, run_limit, raw_result, &mp, &limit);
   mp_manager_free(m);

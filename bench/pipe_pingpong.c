@@ -96,7 +96,7 @@ static double run_limit_one(void *ctx, long iters, enum raw_wait how) {
 }
 
 static double run_limit(void *ctx, long iters) {
-  if (BENCH_SLEEP) return run_limit_one(ctx, iters, RAW_BLOCK);
+  if (BENCH_SLEEP) return raw_stream_block_best(run_limit_one, ctx, iters, false);
   return raw_stream_best(run_limit_one, ctx, iters, false);
 }
 
@@ -105,7 +105,6 @@ int main(void) {
   mp_ctx cx = {0};
   const char *name = "pipe_pingpong" BENCH_VARIANT_SUFFIX;
   bench_opts o = bench_default_opts(name, BASE_ITERS);
-  o.limit_best = true; /* see bench_variant.h */
   double mp, limit;
   bench_compare(&o, run_multiproc, &cx, run_limit, NULL, &mp, &limit);
   bench_report(name, "us", false, mp, limit);

@@ -135,7 +135,6 @@ int main(void) {
   if (rc.r == MAP_FAILED) bench_die("mmap failed");
   bench_opts o = bench_default_opts("queue_1mib", BASE_ITERS);
   o.higher = true;
-  o.limit_best = true; /* memcpy bandwidth swings with where the scheduler puts the two */
   double mp, limit;
   bench_compare(&o, run_multiproc, &c, run_limit, &rc, &mp, &limit);
   bench_report("queue_1mib", "MB/s", true, mp, limit);

@@ -28,6 +28,18 @@ int64_t mp__now_ns(void);
 /* The deadline timeout ms from now.  Negative timeouts mean forever; 0 is already due. */
 mp__deadline mp__deadline_in(mp_timeout_ms timeout);
 
+/* A deadline not computed yet (mp__deadline_lazy). */
+#define MP__DEADLINE_UNSET INT64_MIN
+
+/* The deadline timeout ms from the first call on *d, which starts MP__DEADLINE_UNSET: for a
+ * call whose first try never waits, so that its fast path reads no clock (about 25 ns on a VM,
+ * half the cost of a queue put).  The time limit then counts from that first try's end, a
+ * bounded, non-blocking step after the call's entry. */
+static inline mp__deadline mp__deadline_lazy(mp__deadline *d, mp_timeout_ms timeout) {
+  if (d->at_ns == MP__DEADLINE_UNSET) *d = mp__deadline_in(timeout);
+  return *d;
+}
+
 /* Whether the deadline is infinite. */
 static inline bool mp__deadline_forever(mp__deadline d) { return d.at_ns < 0; }
 

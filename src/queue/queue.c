@@ -233,7 +233,7 @@ static void joinable_publishing(mp_queue *q, queue_slot *s, uint64_t pos) {
 /* Puts one slot (inline bytes, or a filled block).  On error the caller still owns the block. */
 static int put_slot(mp_queue *q, const queue_slot *src, size_t copy_len, mp_timeout_ms timeout) {
   bool joinable = q->kind == QUEUE_JOINABLE;
-  mp__deadline d = mp__deadline_in(timeout);
+  mp__deadline d = {MP__DEADLINE_UNSET}; /* read the clock only to wait */
   for (;;) {
     if (is_closed(q)) return MP_ECLOSED;
     int r;
@@ -261,8 +261,9 @@ static int put_slot(mp_queue *q, const queue_slot *src, size_t copy_len, mp_time
       if (rc != 0) return rc;
       continue;
     }
+    mp__deadline due = mp__deadline_lazy(&d, timeout);
     int rc = queue_wait_for(q, mp__qring_put_ready, false,
-                            r == RING_BUSY ? busy_deadline(d, timeout) : d);
+                            r == RING_BUSY ? busy_deadline(due, timeout) : due);
     if (rc == MP_ETIMEDOUT) return MP_EFULL;
     if (rc != 0) return rc;
   }
@@ -316,7 +317,7 @@ static int take_slot(void *arg, const queue_slot *s) {
 
 /* Takes the oldest message, waiting at most timeout. */
 static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
-  mp__deadline d = mp__deadline_in(timeout);
+  mp__deadline d = {MP__DEADLINE_UNSET}; /* read the clock only to wait */
   for (;;) {
     int r = mp__qring_get(q, take_slot, t);
     if (r == RING_DONE) {
@@ -331,8 +332,9 @@ static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
       if (r <= 0) return r;
       if (r == RING_EMPTY) return MP_ECLOSED;
     }
+    mp__deadline due = mp__deadline_lazy(&d, timeout);
     int rc = queue_wait_for(q, mp__qring_get_ready, true,
-                            r == RING_BUSY ? busy_deadline(d, timeout) : d);
+                            r == RING_BUSY ? busy_deadline(due, timeout) : due);
     if (rc == MP_ETIMEDOUT) {
       /* the deadline's last look may have caught a message: take it if so */
       r = mp__qring_get(q, take_slot, t);
