@@ -200,6 +200,38 @@ START_TEST(lock_recycled_pid_is_dead_owner) {
 }
 END_TEST
 
+/* A waiter's watch on an owner it found alive: later looks poll the owner's thread pidfd
+ * (kept for the wait, where the stamp comes from pidfs), and see it turn dead. */
+START_TEST(owner_watch_sees_death_through_pidfd) {
+  shared *s = shared_new();
+  mp_process *p = mp_test_start(hold_until_stage2, s);
+  wait_stage(s, 1);
+  uint64_t id = mp__olock_owner(atomic_load(lock_word(&s->lock)));
+  bool by_pidfs = (mp__owner_stamp(id) & 1u) != 0;
+  mp__owner_watch w = MP__OWNER_WATCH_INIT;
+  ck_assert(!mp__owner_watch_dead(&w, id));
+  if (by_pidfs) ck_assert_int_ge(w.fd, 0);
+  int fd = w.fd;
+  ck_assert(!mp__owner_watch_dead(&w, id)); /* the same fd answers */
+  ck_assert_int_eq(w.fd, fd);
+  ck_assert(!mp__owner_watch_dead(&w, mp__self())); /* another owner: a full check, a new fd */
+  ck_assert(w.id == mp__self());
+  if (by_pidfs) ck_assert_int_ge(w.fd, 0);
+  ck_assert(!mp__owner_watch_dead(&w, id));
+  mp_assert_ok(mp_process_kill(p));
+  bool dead = false;
+  for (int i = 0; i < 3000 && !dead; i++) {
+    dead = mp__owner_watch_dead(&w, id);
+    if (!dead) mp_test_sleep_ms(1);
+  }
+  ck_assert(dead);
+  mp__owner_watch_end(&w);
+  ck_assert_int_eq(w.fd, -1);
+  ck_assert_int_eq(mp_test_finish(p), -SIGKILL);
+  mp__shared_free(s, sizeof *s);
+}
+END_TEST
+
 /* A thread that ends holding the lock is a dead owner too. */
 static void *thread_take(void *arg) {
   shared *s = arg;
@@ -395,6 +427,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, live_owner_not_taken);
   tcase_add_test(tc, lock_recycled_pid_is_dead_owner);
   tcase_add_test(tc, lock_owner_thread_ended);
+  tcase_add_test(tc, owner_watch_sees_death_through_pidfd);
   tcase_add_test(tc, rlock_owner_killed);
   tcase_add_test(tc, rlock_not_recoverable);
   tcase_add_test(tc, condition_lock_owner_killed);

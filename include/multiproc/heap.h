@@ -30,7 +30,7 @@ MP_EXTERN int mp_heap_configure(size_t size);
  * owns it and frees it with mp_shared_free() and the same size, from any process sharing the
  * heap.  Returns NULL when size is 0 or the heap is exhausted (errno set to EINVAL or
  * ENOMEM).  Never blocks for long: a process killed while inside the allocator does not
- * wedge it; the next caller takes over within about 50 ms (800 ms for one that was already
+ * wedge it; the next caller takes over within about 50 ms (3.2 s for one that was already
  * waiting over a second). */
 MP_EXTERN void *mp_shared_alloc(size_t size);
 

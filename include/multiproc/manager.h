@@ -310,7 +310,7 @@ MP_EXTERN int mp_manager_barrier(mp_manager *m, unsigned parties, mp_proxy **out
  * wait for the answer: when it passes the call returns MP_ETIMEDOUT and its answer is thrown
  * away when it comes (the method may still run).  Methods that block take their own timeout
  * as an argument, as in Python; give them MP_FOREVER here.  A dead server gives MP_EBROKEN
- * within about 50 ms of the call's start, or 800 ms in a call already waiting longer, whatever
+ * within about 50 ms of the call's start, or 3.2 s in a call already waiting longer, whatever
  * the timeout.  mp_interrupt() (interrupt.h) ends the wait as a timeout does, with -EINTR
  * (the server is told to give the call up); with an interrupt pending nothing is sent.
  * Errors: -EINVAL, the method's error (see the top of this file), MP_ECLOSED, MP_EBROKEN,

@@ -50,7 +50,7 @@ MP_EXTERN bool mp_lock_locked(const mp_lock_t *lock);
 /* ---- owner death ----
  * A Lock, RLock or a Condition's lock whose holder dies (process or thread) is not left locked
  * for ever: the next acquirer detects the dead owner within a bounded time (a waiter looks
- * after 50 ms, then at intervals doubling up to 800 ms; a call whose timeout ends first looks
+ * after 50 ms, then at intervals growing four times up to 3.2 s; a call whose timeout ends first looks
  * once before giving up; docs/sync.md),
  * takes the lock, and gets MP_EOWNERDEAD instead of 0.  It then holds the lock; the data the
  * lock protects may be half-updated.  It calls mp_lock_consistent() / mp_rlock_consistent()

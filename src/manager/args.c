@@ -2,6 +2,7 @@
 /* args.c -- what the methods of every type share: recording an error for the reply, telling
  * that the call was given up, reading and checking arguments, and a blocking method's wait on
  * its object. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,10 +102,15 @@ int mp__mgr_obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d) {
   if (mp__deadline_passed(d)) return MP_ETIMEDOUT;
   /* Sleep at most a slice at a time so that a caller that left is noticed even while nothing
    * changes (a stop broadcasts the condition variable: mp__mgr_objects_wake_all). */
-  mp__deadline slice = mp__deadline_in(MGR_OBJ_WAIT_SLICE_MS);
+  long ms = MGR_OBJ_WAIT_SLICE_MS;
+  for (unsigned i = 0; i < c->slept && ms < MGR_OBJ_WAIT_SLICE_MAX_MS; i++)
+    ms *= MGR_OBJ_WAIT_SLICE_GROWTH;
+  if (ms > MGR_OBJ_WAIT_SLICE_MAX_MS) ms = MGR_OBJ_WAIT_SLICE_MAX_MS;
+  mp__deadline slice = mp__deadline_in((mp_timeout_ms)ms);
   if (!mp__deadline_forever(d) && d.at_ns < slice.at_ns) slice = d;
   struct timespec ts;
-  pthread_cond_timedwait(&o->cv, &o->mu, mp__deadline_abs(slice, &ts));
+  if (pthread_cond_timedwait(&o->cv, &o->mu, mp__deadline_abs(slice, &ts)) == ETIMEDOUT)
+    c->slept++;
   if (mp_manager_cancelled(c)) return MP_ECLOSED;
   return 0;
 }

@@ -156,6 +156,7 @@ struct mp_manager_ctx {
   void *gone_arg;
   int err;
   char msg[256];
+  unsigned slept; /* object-wait slices of this call that ended without a wake-up */
 };
 typedef struct mp_manager_ctx mgr_call;
 
@@ -319,8 +320,9 @@ int mp__mgr_arg_bool(mgr_call *c, const mp_obj *args, size_t i, bool dflt, bool 
 /* A timeout argument in seconds (None or absent: forever; negative: forever) as a deadline. */
 int mp__mgr_arg_timeout(mgr_call *c, const mp_obj *args, size_t i, mp__deadline *out);
 int mp__mgr_need_args(mgr_call *c, const mp_obj *args, size_t lo, size_t hi, const char *what);
-/* Waits on o->cv (o->mu held) until woken, the deadline, or MGR_OBJ_WAIT_SLICE_MS (a caller
- * that left is noticed within that); returns 0, MP_ETIMEDOUT
+/* Waits on o->cv (o->mu held) until woken, the deadline, or one slice (MGR_OBJ_WAIT_SLICE_MS,
+ * growing as the call's wait goes on: a caller that left is noticed within that); returns 0,
+ * MP_ETIMEDOUT
  * (deadline passed) or MP_ECLOSED (the caller left or the server stops). */
 int mp__mgr_obj_wait(mgr_call *c, mgr_obj *o, mp__deadline d);
 /* Python's index normalisation: -1 is the last; -ERANGE out of [0, len). */

@@ -37,10 +37,16 @@
 /* After an accept that failed for want of resources (fds, memory), the accepting thread waits
  * this long before it tries again, so that it does not spin on the same failure. */
 #define MGR_ACCEPT_BACKOFF_MS 20
-/* A blocking method (Queue.get, Lock.acquire, ...) waits on its object in slices of at most
- * this much, so that a caller that left, which no wake-up announces (its process is another
- * one), is noticed within that time.  A stop wakes the waiters at once. */
+/* A blocking method (Queue.get, Lock.acquire, ...) waits on its object in slices, so that a
+ * caller that left or gave the call up (MGR_OP_CANCEL), which no wake-up announces (its
+ * process is another one), is noticed within one.  The first lasts MGR_OBJ_WAIT_SLICE_MS;
+ * each further one of the same call is MGR_OBJ_WAIT_SLICE_GROWTH times as long, up to
+ * MGR_OBJ_WAIT_SLICE_MAX_MS: each wake-up costs ~50 us of CPU on a VM, so a call blocked for
+ * an hour must not wake 10 times a second, while an interrupted caller's next call waits for
+ * the notice at most that long.  A stop wakes the waiters at once. */
 #define MGR_OBJ_WAIT_SLICE_MS 100
+#define MGR_OBJ_WAIT_SLICE_GROWTH 2
+#define MGR_OBJ_WAIT_SLICE_MAX_MS 800
 
 /* ---- the starter and the clients ---- */
 

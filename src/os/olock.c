@@ -10,7 +10,7 @@
 
 mp__deadline mp__slice_after(mp__deadline d, unsigned slept) {
   int64_t len = MP__OWN_SLICE_NS;
-  for (unsigned i = 0; i < slept && len < MP__OWN_SLICE_MAX_NS; i++) len *= 2;
+  for (unsigned i = 0; i < slept && len < MP__OWN_SLICE_MAX_NS; i++) len *= MP__OWN_SLICE_GROWTH;
   if (len > MP__OWN_SLICE_MAX_NS) len = MP__OWN_SLICE_MAX_NS;
   int64_t slice_end = mp__now_ns() + len;
   if (mp__deadline_forever(d) || d.at_ns > slice_end) return (mp__deadline){slice_end};
@@ -24,7 +24,8 @@ static bool take_over(mp__olock *l, uint64_t w, uint64_t self) {
   return atomic_compare_exchange_strong(&l->word, &w, self | MP__OWN_DIED | MP__OWN_WAITERS);
 }
 
-static int acquire_slow(mp__olock *l, uint64_t self, mp__deadline d, bool interruptible) {
+static int acquire_loop(mp__olock *l, uint64_t self, mp__deadline d, bool interruptible,
+                        mp__owner_watch *ow) {
   unsigned slept = 0; /* slices that ended without a wake-up: the next one is longer */
   uint64_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
   if (w == MP__OWN_NOTREC) return MP_ENOTRECOVERABLE;
@@ -49,7 +50,8 @@ static int acquire_slow(mp__olock *l, uint64_t self, mp__deadline d, bool interr
     }
     if (mp__deadline_passed(d)) {
       /* Giving up: a dead owner is still worth one look, so a poll is not refused for ever. */
-      if (mp__owner_dead(mp__olock_owner(w)) && take_over(l, w, self)) return MP_EOWNERDEAD;
+      if (mp__owner_watch_dead(ow, mp__olock_owner(w)) && take_over(l, w, self))
+        return MP_EOWNERDEAD;
       return MP_ETIMEDOUT;
     }
     if (!(w & MP__OWN_WAITERS)) {
@@ -69,9 +71,16 @@ static int acquire_slow(mp__olock *l, uint64_t self, mp__deadline d, bool interr
     if (r == -ETIMEDOUT) slept++;
     if (r == -ETIMEDOUT && !mp__deadline_passed(d) &&
         atomic_load_explicit(&l->word, memory_order_relaxed) == w &&
-        mp__owner_dead(mp__olock_owner(w)) && take_over(l, w, self))
+        mp__owner_watch_dead(ow, mp__olock_owner(w)) && take_over(l, w, self))
       return MP_EOWNERDEAD;
   }
+}
+
+static int acquire_slow(mp__olock *l, uint64_t self, mp__deadline d, bool interruptible) {
+  mp__owner_watch ow = MP__OWNER_WATCH_INIT; /* the owner's pidfd, once it was found alive */
+  int rc = acquire_loop(l, self, d, interruptible, &ow);
+  mp__owner_watch_end(&ow);
+  return rc;
 }
 
 int mp__olock_acquire_slow(mp__olock *l, uint64_t self, mp__deadline d) {

@@ -61,12 +61,13 @@ static inline uint64_t mp__owner_id(pid_t pid, pid_t tid, uint32_t stamp) {
 /* A waiter's first sleep lasts at most this long before it looks at whether the owner still
  * exists (or, in mp__wait, heals a wake-up lost to a waker that died), so a death soon after a
  * wait began is noticed within about this time (plus one /proc read).  Each further sleep of
- * the same wait is twice as long, up to MP__OWN_SLICE_MAX_NS: a wake-up costs the sleeper
- * ~50 us of CPU on a VM, so a process blocked for minutes must not wake 20 times a second (it
- * now wakes about once a second); a death late in a long wait is noticed within about a
- * second. */
+ * the same wait is MP__OWN_SLICE_GROWTH times as long, up to MP__OWN_SLICE_MAX_NS: a wake-up
+ * costs the sleeper ~50 us of CPU on a VM, so a process blocked for minutes must not wake 20
+ * times a second.  With 50 ms x4 up to 3.2 s a wait wakes 4 times in its first 5 s and then
+ * about once in 3 s (CPU ~0.001%); a death late in a long wait is noticed within about 3 s. */
 #define MP__OWN_SLICE_NS INT64_C(50000000)
-#define MP__OWN_SLICE_MAX_NS INT64_C(800000000)
+#define MP__OWN_SLICE_GROWTH 4
+#define MP__OWN_SLICE_MAX_NS INT64_C(3200000000)
 
 /* A waiter spins this many rounds before sleeping: a lock held for a few hundred cycles is
  * usually free again before a futex round trip would even start. */
@@ -105,6 +106,22 @@ static inline pid_t mp__self_pid(void) {
  * (e.g. /proc missing).  Costs a tgkill and, when that finds the thread, a pidfd_open + fstat
  * and one read of /proc/<pid>/task/<tid>/stat: only a waiter that suspects death pays it. */
 bool mp__owner_dead(uint64_t id);
+
+/* What a waiter keeps on the owner it waits behind, for the length of one wait: once a full
+ * mp__owner_dead() check found that owner alive, a pidfd of its thread (Linux 6.9+, where the
+ * owner's stamp comes from pidfs) whose birth stamp matched, so that every later look is one
+ * poll of that fd (~1 us) instead of the full check (a tgkill, a pidfd, a /proc read: ~50 us on
+ * a VM, paid after every sleep slice of a long wait).  The waiter owns the fd; it starts as
+ * MP__OWNER_WATCH_INIT and is closed by mp__owner_watch_end() however the wait ends. */
+typedef struct mp__owner_watch {
+  uint64_t id; /* the owner the fd stands for */
+  int fd;      /* -1: none (not looked at yet, another owner, or no thread pidfds) */
+} mp__owner_watch;
+#define MP__OWNER_WATCH_INIT {0, -1}
+/* mp__owner_dead(id), answered from the watch when it stands for id; otherwise the full check,
+ * after which the watch stands for id if it is alive and a thread pidfd can be had. */
+bool mp__owner_watch_dead(mp__owner_watch *w, uint64_t id);
+void mp__owner_watch_end(mp__owner_watch *w);
 
 /* ---- the owner-tracking lock ---- */
 typedef struct mp__olock {
@@ -169,7 +186,7 @@ static inline bool mp__olock_mine(mp__olock *l) {
  * so every waiter re-checks its condition (and a lost wake-up heals) within one slice. */
 mp__deadline mp__slice(mp__deadline d);
 /* The same for the sleep after `slept` slices of one wait already ended: MP__OWN_SLICE_NS
- * doubled that many times, at most MP__OWN_SLICE_MAX_NS. */
+ * multiplied by MP__OWN_SLICE_GROWTH that many times, at most MP__OWN_SLICE_MAX_NS. */
 mp__deadline mp__slice_after(mp__deadline d, unsigned slept);
 
 #endif

@@ -148,3 +148,33 @@ bool mp__owner_dead(uint64_t id) {
   }
   return now != stamp;
 }
+
+void mp__owner_watch_end(mp__owner_watch *w) {
+  if (w->fd >= 0) mp__close(w->fd);
+  w->fd = -1;
+}
+
+/* A thread pidfd that is the owner's own: opened after the owner was found alive, it might
+ * name a thread that took the tid since, so its birth stamp must match the owner's. */
+static int owner_pidfd(uint64_t id) {
+  uint32_t stamp = mp__owner_stamp(id);
+  if (!(stamp & STAMP_BY_PIDFS)) return -1;
+  long fd = syscall(SYS_pidfd_open, mp__owner_tid(id), PIDFD_THREAD); /* always close-on-exec */
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat((int)fd, &st) != 0 || fold((uint64_t)st.st_ino, STAMP_BY_PIDFS) != stamp) {
+    mp__close((int)fd);
+    return -1;
+  }
+  return (int)fd;
+}
+
+bool mp__owner_watch_dead(mp__owner_watch *w, uint64_t id) {
+  /* A thread pidfd turns readable when its thread has exited (a zombie's included). */
+  if (w->fd >= 0 && w->id == id) return mp__pidfd_ended(w->fd);
+  mp__owner_watch_end(w);
+  if (mp__owner_dead(id)) return true;
+  w->fd = owner_pidfd(id);
+  w->id = id;
+  return false;
+}

@@ -14,9 +14,9 @@
  *           reads the word, looks at done() once more and sleeps while the word is unchanged.
  * Both sides pass a seq_cst fence between their write and their read, so either the waker sees
  * the sleeper or the waiter sees the state: no wake-up is lost.  Sleeps are cut into slices
- * (unless the wait asks for whole sleeps) of MP__OWN_SLICE_NS, doubling up to
- * MP__OWN_SLICE_MAX_NS as the wait goes on (olock.h), so a wake-up lost to a waker that died
- * between its change and its FUTEX_WAKE heals within one slice.
+ * (unless the wait asks for whole sleeps) of MP__OWN_SLICE_NS, growing MP__OWN_SLICE_GROWTH
+ * times up to MP__OWN_SLICE_MAX_NS as the wait goes on (olock.h), so a wake-up lost to a
+ * waker that died between its change and its FUTEX_WAKE heals within one slice.
  *
  * Spinning only pays while the process that will end the wait is running on another CPU; on a
  * machine with more runnable processes than CPUs the spin takes the very CPU the waker needs

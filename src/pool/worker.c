@@ -91,8 +91,11 @@ static void idle_arm(void *arg) {
   }
 }
 
-/* Waits until work_seq moves on from seq (or 100 ms pass).  One idle worker at a time spins
- * first; the others sleep at once, so idle workers never crowd out busy ones. */
+/* Waits until work_seq moves on from seq: every submit, close, terminate and supervisor
+ * decision bumps it.  One idle worker at a time spins first; the others sleep at once, so idle
+ * workers never crowd out busy ones.  The sleep is mp__wait's growing slices, which heal a
+ * wake-up lost to a waker that died between its bump and its FUTEX_WAKE, so an idle pool
+ * wakes about once in 3 s rather than 10 times a second. */
 static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t seq) {
   uint32_t no = 0;
   bool spinner = atomic_compare_exchange_strong(&sh->spinner, &no, me + 1);
@@ -101,9 +104,8 @@ static void wait_for_work(pool_shared *sh, pool_slot *s, uint32_t me, uint32_t s
                   .old = seq,
                   .arm = idle_arm,
                   .arg = &iw,
-                  .spin_ns = spinner ? MP__WAIT_SPIN_LONG_NS : 0,
-                  .whole = true};
-  (void)mp__wait(&w, mp__deadline_in(100));
+                  .spin_ns = spinner ? MP__WAIT_SPIN_LONG_NS : 0};
+  (void)mp__wait(&w, mp__deadline_in(MP_FOREVER));
   if (spinner) { /* caught by the spin: the role is still ours */
     uint32_t mine = me + 1;
     atomic_compare_exchange_strong(&sh->spinner, &mine, 0);
