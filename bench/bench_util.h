@@ -78,6 +78,22 @@ double bench_median(const double *v, int n);
 /* The best of n values: the highest where higher is better, else the lowest (n > 0). */
 double bench_best(const double *v, int n, bool higher);
 
+/* A floor that does the same iterations several ways and reports the best (raw_futex.h,
+ * raw_stream.h, raw_placement.h) must be charged the CPU of that way only, not of all of them:
+ * start with bench_ways w = bench_ways_new(higher), run each way through bench_ways_run(),
+ * and return bench_ways_best(&w).  The CPU of the ways that lost is then left out of the
+ * bench_compare() call around them; ways may nest (a way that is itself a best of ways counts
+ * only its own winner). */
+typedef struct bench_ways {
+  bool higher, any;
+  double value;     /* the best value so far */
+  uint64_t cpu_ns;  /* the CPU of the way that gave it */
+  uint64_t all_ns;  /* the CPU of every way run */
+} bench_ways;
+bench_ways bench_ways_new(bool higher);
+double bench_ways_run(bench_ways *w, bench_fn fn, void *ctx, long iters);
+double bench_ways_best(bench_ways *w);
+
 /* Measures two implementations of the same work: multiproc (mp_fn) and the raw system-call
  * floor (limit_fn).  Around each call it also takes bench_cpu_ns(), so bench_report() can
  * print each side's CPU per operation over the measured batches (warm-up excluded; whatever

@@ -29,11 +29,23 @@ static inline double raw_on_one_cpu(bench_fn fn, void *ctx, long iters) {
 }
 
 /* The better of fn as the scheduler places it and fn on one CPU (the lower value, or the
- * higher where higher is better). */
+ * higher where higher is better); only the better way's CPU is charged (bench_ways). */
+typedef struct raw_placed {
+  bench_fn fn;
+  void *ctx;
+} raw_placed;
+
+static inline double raw_placed_on_one_cpu(void *arg, long iters) {
+  raw_placed *p = arg;
+  return raw_on_one_cpu(p->fn, p->ctx, iters);
+}
+
 static inline double raw_best_placement(bench_fn fn, void *ctx, long iters, bool higher) {
-  double spread = fn(ctx, iters);
-  double one = raw_on_one_cpu(fn, ctx, iters);
-  return (higher ? one > spread : one < spread) ? one : spread;
+  bench_ways w = bench_ways_new(higher);
+  raw_placed p = {fn, ctx};
+  (void)bench_ways_run(&w, fn, ctx, iters);
+  (void)bench_ways_run(&w, raw_placed_on_one_cpu, &p, iters);
+  return bench_ways_best(&w);
 }
 
 #endif
