@@ -197,7 +197,7 @@ static uint64_t cpu_since(uint64_t c0, uint64_t l0) {
 
 bench_ways bench_ways_new(bool higher) { return (bench_ways){.higher = higher}; }
 
-double bench_ways_run(bench_ways *w, bench_fn fn, void *ctx, long iters) {
+void bench_ways_run(bench_ways *w, bench_fn fn, void *ctx, long iters) {
   uint64_t c0 = bench_cpu_ns(), l0 = losing_ways_ns;
   double v = fn(ctx, iters);
   uint64_t cpu = cpu_since(c0, l0);
@@ -207,7 +207,6 @@ double bench_ways_run(bench_ways *w, bench_fn fn, void *ctx, long iters) {
     w->cpu_ns = cpu;
     w->any = true;
   }
-  return v;
 }
 
 double bench_ways_best(bench_ways *w) {

@@ -91,7 +91,7 @@ typedef struct bench_ways {
   uint64_t all_ns;  /* the CPU of every way run */
 } bench_ways;
 bench_ways bench_ways_new(bool higher);
-double bench_ways_run(bench_ways *w, bench_fn fn, void *ctx, long iters);
+void bench_ways_run(bench_ways *w, bench_fn fn, void *ctx, long iters);
 double bench_ways_best(bench_ways *w);
 
 /* Measures two implementations of the same work: multiproc (mp_fn) and the raw system-call

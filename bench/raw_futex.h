@@ -154,9 +154,9 @@ static inline double raw_yield_pingpong(void *ctx, long iters) {
  * ways (see above), the sleeping one placed both ways; us per round trip. */
 static inline double raw_best_pingpong(void *ctx, long iters) {
   bench_ways w = bench_ways_new(false); /* only the fastest way's CPU is charged */
-  (void)bench_ways_run(&w, raw_spin_pingpong, ctx, iters);
-  (void)bench_ways_run(&w, raw_yield_pingpong, ctx, iters);
-  (void)bench_ways_run(&w, raw_sleep_pingpong, ctx, iters);
+  bench_ways_run(&w, raw_spin_pingpong, ctx, iters);
+  bench_ways_run(&w, raw_yield_pingpong, ctx, iters);
+  bench_ways_run(&w, raw_sleep_pingpong, ctx, iters);
   return bench_ways_best(&w);
 }
 

@@ -43,8 +43,8 @@ static inline double raw_placed_on_one_cpu(void *arg, long iters) {
 static inline double raw_best_placement(bench_fn fn, void *ctx, long iters, bool higher) {
   bench_ways w = bench_ways_new(higher);
   raw_placed p = {fn, ctx};
-  (void)bench_ways_run(&w, fn, ctx, iters);
-  (void)bench_ways_run(&w, raw_placed_on_one_cpu, &p, iters);
+  bench_ways_run(&w, fn, ctx, iters);
+  bench_ways_run(&w, raw_placed_on_one_cpu, &p, iters);
   return bench_ways_best(&w);
 }
 

@@ -90,11 +90,11 @@ static inline double raw_stream_block_best_fn(void *arg, long iters) {
 static inline double raw_stream_best(raw_stream_run run, void *ctx, long iters, bool higher) {
   bench_ways w = bench_ways_new(higher);
   raw_stream_call block = {run, ctx, RAW_BLOCK, higher};
-  (void)bench_ways_run(&w, raw_stream_block_best_fn, &block, iters);
+  bench_ways_run(&w, raw_stream_block_best_fn, &block, iters);
   static const enum raw_wait polls[] = {RAW_POLL_SPIN, RAW_POLL_YIELD};
   for (size_t i = 0; i < sizeof polls / sizeof polls[0]; i++) {
     raw_stream_call c = {run, ctx, polls[i], higher};
-    (void)bench_ways_run(&w, raw_stream_call_fn, &c, iters);
+    bench_ways_run(&w, raw_stream_call_fn, &c, iters);
   }
   return bench_ways_best(&w);
 }
