@@ -291,6 +291,57 @@ START_TEST(zero_byte_and_1mib) {
 }
 END_TEST
 
+/* Every inline length (0 to MP_QUEUE_INLINE_MAX, and one past it) through each get form: the
+ * slot copies move whole words, so a short message must arrive exact and touch no byte of the
+ * caller's buffer past its length. */
+START_TEST(every_small_length_exact) {
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, 0));
+  enum { MAXLEN = MP_QUEUE_INLINE_MAX + 1, GUARD = 16 };
+  unsigned char msg[MAXLEN], back[MAXLEN + GUARD];
+  for (size_t n = 0; n <= MAXLEN; n++) {
+    for (size_t i = 0; i < n; i++) msg[i] = (unsigned char)(n * 7 + i + 1);
+    for (int form = 0; form < 3; form++) {
+      mp_assert_ok(mp_queue_put_bytes(q, msg, n, 0));
+      memset(msg, 0xEE, n); /* the queue copied it */
+      for (size_t i = 0; i < n; i++) msg[i] = (unsigned char)(n * 7 + i + 1);
+      size_t len = 999;
+      if (form == 0) {
+        memset(back, 0xA5, sizeof back);
+        mp_assert_ok(mp_queue_get_bytes(q, back, n, &len, 0));
+        ck_assert_uint_eq(len, n);
+        ck_assert_mem_eq(back, msg, n);
+        for (size_t i = n; i < sizeof back; i++) ck_assert_uint_eq(back[i], 0xA5);
+      } else if (form == 1) {
+        void *buf;
+        mp_assert_ok(mp_queue_get_alloc(q, &buf, &len, 0));
+        ck_assert_uint_eq(len, n);
+        ck_assert_mem_eq(buf, msg, n);
+        free(buf);
+      } else {
+        mp_queue_msg m;
+        mp_assert_ok(mp_queue_get_msg(q, &m, 0));
+        ck_assert_uint_eq(m.len, n);
+        ck_assert_mem_eq(m.data, msg, n);
+        mp_queue_msg_release(q, &m);
+      }
+    }
+    if (n > 0) { /* a buffer one byte short: refused, the message stays queued and intact */
+      mp_assert_ok(mp_queue_put_bytes(q, msg, n, 0));
+      size_t len = 0;
+      memset(back, 0xA5, sizeof back);
+      mp_assert_rc(mp_queue_get_bytes(q, back, n - 1, &len, 0), MP_ETOOBIG);
+      ck_assert_uint_eq(len, n);
+      for (size_t i = 0; i < sizeof back; i++) ck_assert_uint_eq(back[i], 0xA5);
+      mp_assert_ok(mp_queue_get_bytes(q, back, n, &len, 0));
+      ck_assert_mem_eq(back, msg, n);
+    }
+  }
+  ck_assert_int_eq(mp_queue_qsize(q), 0);
+  mp_queue_free(q);
+}
+END_TEST
+
 /* ---- exact qsize under concurrency ---- */
 enum { QS_K = 3000 };
 static int qs_producer(void *arg) {
@@ -716,6 +767,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, waiting_consumer_costs_little_cpu);
   tcase_add_test(tc, close_semantics);
   tcase_add_test(tc, zero_byte_and_1mib);
+  tcase_add_test(tc, every_small_length_exact);
   tcase_add_test(tc, qsize_exact_concurrent);
   tcase_add_test(tc, mpmc_exact_multiset);
   tcase_add_test(tc, simple_queue);

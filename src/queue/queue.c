@@ -230,8 +230,10 @@ static void joinable_publishing(mp_queue *q, queue_slot *s, uint64_t pos) {
   q->jslot = s; /* commit: from here a take-over settles the count from the slot */
 }
 
-/* Puts one slot (inline bytes, or a filled block).  On error the caller still owns the block. */
-static int put_slot(mp_queue *q, const queue_slot *src, size_t copy_len, mp_timeout_ms timeout) {
+/* Puts one message of len bytes whose slot body is the body_len bytes at body (inline bytes, or
+ * a filled block's ref).  On error the caller still owns the block. */
+static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len,
+                    mp_timeout_ms timeout) {
   bool joinable = q->kind == QUEUE_JOINABLE;
   mp__deadline d = {MP__DEADLINE_UNSET}; /* read the clock only to wait */
   for (;;) {
@@ -240,14 +242,14 @@ static int put_slot(mp_queue *q, const queue_slot *src, size_t copy_len, mp_time
     if (joinable) { /* puts counted under the lock, so join() sees every message it counts */
       int rc = mp__queue_lock(q);
       if (rc != 0) return rc;
-      r = mp__qring_put(q, src, copy_len, joinable_publishing);
+      r = mp__qring_put(q, len, body, body_len, joinable_publishing);
       if (r == RING_DONE) {
         q->nput = q->jtarget;
         q->jslot = NULL; /* commit */
       }
       mp__queue_unlock(q);
     } else {
-      r = mp__qring_put(q, src, copy_len, NULL);
+      r = mp__qring_put(q, len, body, body_len, NULL);
     }
     if (r == RING_DONE) {
       mp__queue_wake(q);
@@ -273,21 +275,17 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
   if (q == NULL || (buf == NULL && len > 0)) return -EINVAL;
   if (len > MP_QUEUE_MSG_MAX) return MP_ETOOBIG;
   if (is_closed(q)) return MP_ECLOSED;
-  queue_slot s;
-  s.len = len;
-  if (len <= QUEUE_SLOT_DATA) {
-    if (len) memcpy(s.u.data, buf, len);
-    return put_slot(q, &s, len, timeout);
-  }
+  if (len <= QUEUE_SLOT_DATA) return put_slot(q, len, buf, len, timeout);
   if (timeout == 0 && q->maxsize != 0 && !mp__qring_put_ready(q))
     return MP_EFULL; /* spare the copy of a doomed put */
   uint64_t cap;
   void *b = block_get(q, len, &cap);
   if (b == NULL) return -ENOMEM;
   memcpy(b, buf, len); /* before the claim: the block is invisible until the slot is published */
+  queue_slot s;
   s.u.ref.block = b;
   s.u.ref.cap = cap;
-  int rc = put_slot(q, &s, sizeof s.u.ref, timeout);
+  int rc = put_slot(q, len, &s.u.ref, sizeof s.u.ref, timeout);
   if (rc != 0) block_release(q, b, cap);
   return rc;
 }
@@ -296,13 +294,16 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
 
 /* What a get does with the claimed slot: limit is the largest length accepted (a longer
  * message stays queued: MP_ETOOBIG, *len_out set); alloc, when not NULL, makes the caller's
- * buffer (a NULL result leaves the message queued: -ENOMEM); out receives the slot. */
+ * buffer (a NULL result leaves the message queued: -ENOMEM); out receives the slot's length
+ * and, for a message in a block, its ref; an inline message's bytes go to dst when it is not
+ * NULL (the caller's buffer, straight from the slot), else to out. */
 typedef struct {
   uint64_t limit;
   size_t *len_out;
   void *(*alloc)(size_t);
   void **mem;
   queue_slot *out;
+  void *dst;
 } take_req;
 
 static int take_slot(void *arg, const queue_slot *s) {
@@ -311,7 +312,11 @@ static int take_slot(void *arg, const queue_slot *s) {
   if (t->len_out) *t->len_out = (size_t)len;
   if (len > t->limit) return MP_ETOOBIG;
   if (t->alloc != NULL && (*t->mem = t->alloc(len ? (size_t)len : 1)) == NULL) return -ENOMEM;
-  memcpy(t->out, s, offsetof(queue_slot, u) + (len <= QUEUE_SLOT_DATA ? len : sizeof s->u.ref));
+  t->out->len = len;
+  if (len > QUEUE_SLOT_DATA)
+    t->out->u.ref = s->u.ref;
+  else
+    mp__qcopy_small(t->dst != NULL ? t->dst : t->out->u.data, s->u.data, (size_t)len);
   return 0;
 }
 
@@ -346,10 +351,11 @@ static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
   }
 }
 
-/* Copies a taken slot's bytes to dst and gives its block back. */
-static void deliver(mp_queue *q, queue_slot *s, void *dst) {
+/* Copies a taken slot's bytes to dst (an inline message's are there already when take_req's
+ * dst was dst) and gives its block back. */
+static void deliver(mp_queue *q, queue_slot *s, void *dst, bool inline_done) {
   if (s->len <= QUEUE_SLOT_DATA) {
-    if (s->len) memcpy(dst, s->u.data, s->len);
+    if (!inline_done) mp__qcopy_small(dst, s->u.data, (size_t)s->len);
     return;
   }
   memcpy(dst, s->u.ref.block, s->len);
@@ -359,9 +365,9 @@ static void deliver(mp_queue *q, queue_slot *s, void *dst) {
 int mp_queue_get_bytes(mp_queue *q, void *buf, size_t cap, size_t *len, mp_timeout_ms timeout) {
   if (q == NULL || len == NULL || (buf == NULL && cap > 0)) return -EINVAL;
   queue_slot s;
-  take_req t = {.limit = cap, .len_out = len, .out = &s};
+  take_req t = {.limit = cap, .len_out = len, .out = &s, .dst = buf};
   int rc = take(q, timeout, &t);
-  if (rc == 0) deliver(q, &s, buf);
+  if (rc == 0) deliver(q, &s, buf, true);
   return rc;
 }
 
@@ -374,7 +380,7 @@ int mp_queue_get_alloc(mp_queue *q, void **buf, size_t *len, mp_timeout_ms timeo
   take_req t = {.limit = UINT64_MAX, .len_out = len, .alloc = malloc, .mem = &mem, .out = &s};
   int rc = take(q, timeout, &t);
   if (rc != 0) return rc;
-  deliver(q, &s, mem);
+  deliver(q, &s, mem, false);
   *buf = mem;
   return 0;
 }
@@ -389,7 +395,7 @@ int mp_queue_get_msg(mp_queue *q, mp_queue_msg *m, mp_timeout_ms timeout) {
   if (rc != 0) return rc;
   m->len = (size_t)s.len;
   if (s.len <= QUEUE_SLOT_DATA) {
-    if (s.len) memcpy(m->inline_, s.u.data, s.len);
+    mp__qcopy_small(m->inline_, s.u.data, (size_t)s.len);
     m->data = m->inline_;
   } else {
     m->block_ = s.u.ref.block;

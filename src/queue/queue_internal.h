@@ -51,6 +51,22 @@ static inline uint64_t mp__qslot_owner(uint64_t st) {
   return (st & UINT64_C(0x3FFFFFFF)) | (st >> 30) << 32;
 }
 
+/* Copies n <= QUEUE_SLOT_DATA bytes with fixed-size moves: a message's bytes into or out of a
+ * slot, where a call to memcpy for a handful of bytes would cost more than the move itself. */
+static inline void mp__qcopy_small(void *dst, const void *src, size_t n) {
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+  if (n >= 8) { /* whole words, the last one overlapping the one before it */
+    for (size_t i = 0; i + 8 <= n; i += 8) __builtin_memcpy(d + i, s + i, 8);
+    if (n & 7) __builtin_memcpy(d + n - 8, s + n - 8, 8);
+  } else if (n >= 4) {
+    __builtin_memcpy(d, s, 4);
+    __builtin_memcpy(d + n - 4, s + n - 4, 4);
+  } else {
+    for (size_t i = 0; i < n; i++) d[i] = s[i];
+  }
+}
+
 /* One message.  len <= QUEUE_SLOT_DATA: the bytes are inline; otherwise ref names a heap block
  * of cap bytes (cap >= len) holding them. */
 typedef struct queue_slot {
@@ -134,10 +150,11 @@ enum {
 queue_seg *mp__qring_new(uint64_t cap);
 void mp__qring_free(queue_seg *g);
 
-/* One try at putting *src (its len and copy_len bytes of u) into the queue's current ring.
+/* One try at putting a message of len bytes into the queue's current ring: the slot's u gets
+ * the body_len bytes at body (the bytes themselves, or a filled block's ref).
  * publishing, when not NULL, is called with the slot written and about to be published (a
  * JoinableQueue records the put in flight).  Returns RING_DONE, RING_BUSY or RING_FULL. */
-int mp__qring_put(mp_queue *q, const queue_slot *src, size_t copy_len,
+int mp__qring_put(mp_queue *q, uint64_t len, const void *body, size_t body_len,
                   void (*publishing)(mp_queue *, queue_slot *, uint64_t));
 
 /* One try at taking the oldest message.  take(arg, slot) is called with the slot claimed: it
@@ -166,8 +183,11 @@ uint64_t mp__qring_count(mp_queue *q);
 /* Frees the large-message blocks of every message still queued (no process uses the queue). */
 void mp__qring_drop_all(mp_queue *q);
 
-/* Wakes sleeping getters and putters (each only when some counted themselves): after a put or
- * a get, whose change may end either kind of wait. */
+/* Wakes sleeping getters and putters (each only when some counted themselves): right after a
+ * put or a get returned RING_DONE, whose change may end either kind of wait.  Its look at the
+ * sleeper counts must come after the slot's store, a store-load order that needs a full fence;
+ * on x86-64 the locked CAS that advanced the tail or head after that store is one, so only
+ * other targets pay for a fence of their own (ring.c). */
 void mp__queue_wake(mp_queue *q);
 
 /* Heals the dead claims a waiter may be stuck behind (mp__qring_heal, under the lock for a

@@ -25,7 +25,6 @@
  * the next ring, knowing the old one is drained. */
 #include <limits.h>
 #include <sched.h>
-#include <string.h>
 
 #include "heap/heap.h"
 #include "os/wait.h"
@@ -82,7 +81,7 @@ static inline bool over_limit(mp_queue *q, queue_seg *g, uint64_t t) {
 
 /* ---- put ---- */
 
-int mp__qring_put(mp_queue *q, const queue_slot *src, size_t copy_len,
+int mp__qring_put(mp_queue *q, uint64_t len, const void *body, size_t body_len,
                   void (*publishing)(mp_queue *, queue_slot *, uint64_t)) {
   for (;;) {
     queue_seg *g = prod_ring(q);
@@ -98,7 +97,8 @@ int mp__qring_put(mp_queue *q, const queue_slot *src, size_t copy_len,
         if (q->maxsize != 0) return RING_FULL;
         continue;
       }
-      memcpy(&s->len, &src->len, sizeof s->len + copy_len);
+      s->len = len;
+      mp__qcopy_small(s->u.data, body, body_len);
       if (publishing != NULL) publishing(q, s, t);
       atomic_store_explicit(&s->state, t + 1, memory_order_release); /* commit */
       advance(&g->tail, t);
@@ -277,7 +277,13 @@ void mp__qring_drop_all(mp_queue *q) {
 }
 
 void mp__queue_wake(mp_queue *q) {
+#if defined(__x86_64__)
+  /* the advance's lock cmpxchg (done or failed) drained the slot's store: keep the compiler
+   * from moving the loads below above it */
+  atomic_signal_fence(memory_order_seq_cst);
+#else
   atomic_thread_fence(memory_order_seq_cst);
+#endif
   if (atomic_load_explicit(&q->get_sleepers, memory_order_relaxed) != 0) {
     atomic_fetch_add(&q->nonempty, 1);
     (void)mp__futex_wake(&q->nonempty, INT_MAX);
