@@ -127,6 +127,33 @@ START_TEST(blocking_across_processes) {
 }
 END_TEST
 
+/* A put on a full queue first waits a while for room for a batch of puts (queue.c): when only
+ * one slot ever frees, it must still take that one, at once and in order. */
+static int take_one(void *arg) {
+  int rc;
+  return get_i64(arg, 20000, &rc) == 0 && rc == 0 ? 0 : 1;
+}
+
+START_TEST(full_put_takes_a_single_freed_slot) {
+  enum { N = 4096 };
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, N));
+  for (int64_t i = 0; i < N; i++) mp_assert_ok(mp_queue_put_bytes(q, &i, sizeof i, 0));
+  int64_t x = N;
+  mp_assert_rc(mp_queue_put_bytes(q, &x, sizeof x, 0), MP_EFULL);
+  mp_process *p = mp_test_start(take_one, q); /* frees exactly one slot, then leaves */
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_ok(mp_queue_put_bytes(q, &x, sizeof x, 20000));
+  ck_assert_int_lt(mp_test_now_ms() - t0, 5000);
+  ck_assert_int_eq(mp_test_finish(p), 0);
+  ck_assert_int_eq(mp_queue_qsize(q), N);
+  int rc;
+  for (int64_t i = 1; i <= N; i++) ck_assert_int_eq(get_i64(q, 0, &rc), i);
+  ck_assert(mp_queue_empty(q));
+  mp_queue_free(q);
+}
+END_TEST
+
 /* ---- what waiting costs ---- */
 #define TRICKLE_N 200
 
@@ -764,6 +791,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, fifo_and_misuse);
   tcase_add_test(tc, maxsize_full_empty_timeouts);
   tcase_add_test(tc, blocking_across_processes);
+  tcase_add_test(tc, full_put_takes_a_single_freed_slot);
   tcase_add_test(tc, waiting_consumer_costs_little_cpu);
   tcase_add_test(tc, close_semantics);
   tcase_add_test(tc, zero_byte_and_1mib);

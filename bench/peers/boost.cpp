@@ -6,6 +6,7 @@
  *
  * queue_small  one queue of 4096 slots of 8 bytes (the depth of the raw floor's ring); the
  *              child sends the counter, the parent receives and checks it.  msgs/s.
+ * queue_small_bounded  the same: this peer's queue holds 4096 messages in both rows.
  * queue_1mib   one queue of four 1 MiB slots (the floor's four buffers); the first byte is the
  *              counter, the parent receives each into its own buffer.  MB/s.
  * queue_latency, pipe_pingpong  two queues of 16 slots of 8 bytes, one each way: the parent
@@ -34,7 +35,7 @@ namespace bip = boost::interprocess;
 
 namespace {
 
-const long SMALL_ITERS = 2000000; /* BASE_ITERS of bench/queue_small.c */
+const long SMALL_ITERS = 2000000; /* BASE_ITERS of bench/queue_small_run.h */
 const long BIG_ITERS = 2000; /* bench/queue_1mib.c */
 const long LATENCY_ITERS = 20000; /* bench/queue_latency.c */
 const long PIPE_ITERS = 50000; /* bench/pipe_pingpong.c */
@@ -171,6 +172,7 @@ int main(int argc, char **argv) {
     qname[i] = "mp-peer-boost-" + std::to_string(getpid()) + "-" + std::to_string(i);
   static const peer_workload w[] = {
       {"queue_small", SMALL_ITERS, queue_small},
+      {"queue_small_bounded", SMALL_ITERS, queue_small}, /* its queues hold 4096 either way */
       {"queue_1mib", BIG_ITERS, queue_1mib},
       {"queue_latency", LATENCY_ITERS, queue_latency},
       {"pipe_pingpong", PIPE_ITERS, pipe_pingpong},

@@ -4,6 +4,7 @@
  *
  * queue_small  push0 (the child, producer) -> pull0 (the parent): 8-byte messages, each the
  *              counter, checked in order.  msgs/s.
+ * queue_small_bounded  the same: this peer's queue holds 4096 messages in both rows.
  * queue_1mib   the same with 1 MiB messages, the first byte the counter; the parent receives
  *              each into its own buffer and checks its size and first byte.  MB/s.
  * queue_latency  req0 (parent) / rep0 (child): the 8-byte request is the reply.  us per round trip.
@@ -38,7 +39,7 @@
 
 #include "peer_util.h"
 
-#define SMALL_ITERS 2000000 /* BASE_ITERS of bench/queue_small.c */
+#define SMALL_ITERS 2000000 /* BASE_ITERS of bench/queue_small_run.h */
 #define BIG_ITERS 2000 /* bench/queue_1mib.c */
 #define LATENCY_ITERS 20000 /* bench/queue_latency.c */
 #define PIPE_ITERS 50000 /* bench/pipe_pingpong.c */
@@ -186,6 +187,7 @@ int main(int argc, char **argv) {
        * here (a system call each way per message and several thread hand-offs), so 2 M
        * would take over 15 minutes a run; a rate needs no more (cf. the Python twins) */
       {"queue_small", SMALL_ITERS / 20, queue_small},
+      {"queue_small_bounded", SMALL_ITERS / 20, queue_small}, /* its queues hold 4096 either way */
       {"queue_1mib", BIG_ITERS, queue_1mib},
       {"queue_latency", LATENCY_ITERS, queue_latency},
       {"pipe_pingpong", PIPE_ITERS, pipe_pingpong},

@@ -4,6 +4,7 @@
  *
  * queue_small  PUSH (the child, producer) -> PULL (the parent): 8-byte messages, each the
  *              counter, checked in order.  msgs/s.
+ * queue_small_bounded  the same: this peer's queue holds 4096 messages in both rows.
  * queue_1mib   the same with 1 MiB messages, the first byte the counter; the parent receives
  *              each into its own buffer and checks its size and first byte.  MB/s.
  * queue_latency  REQ (parent) / REP (child): the 8-byte request is the reply.  us per round trip.
@@ -30,7 +31,7 @@
 
 #include "peer_util.h"
 
-#define SMALL_ITERS 2000000 /* BASE_ITERS of bench/queue_small.c */
+#define SMALL_ITERS 2000000 /* BASE_ITERS of bench/queue_small_run.h */
 #define BIG_ITERS 2000 /* bench/queue_1mib.c */
 #define LATENCY_ITERS 20000 /* bench/queue_latency.c */
 #define PIPE_ITERS 50000 /* bench/pipe_pingpong.c */
@@ -203,6 +204,7 @@ static double pipe_pingpong(long iters) { return pingpong(ZMQ_PAIR, ZMQ_PAIR, it
 int main(int argc, char **argv) {
   static const peer_workload w[] = {
       {"queue_small", SMALL_ITERS, queue_small},
+      {"queue_small_bounded", SMALL_ITERS, queue_small}, /* its queues hold 4096 either way */
       {"queue_1mib", BIG_ITERS, queue_1mib},
       {"queue_latency", LATENCY_ITERS, queue_latency},
       {"pipe_pingpong", PIPE_ITERS, pipe_pingpong},

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Python twin of bench/queue_small.c: one producer process puts 8-byte messages on a
-multiprocessing.Queue(), the parent gets them; messages per second."""
+multiprocessing.Queue(), the parent gets them; messages per second.  main() also runs
+queue_small_bounded (python/queue_small_bounded.py)."""
 import multiprocessing
 import sys
 import time
@@ -14,9 +15,9 @@ def producer(q, n):
         q.put(i.to_bytes(8, "little"))
 
 
-def main():
+def main(name="queue_small", maxsize=0):
     ctx = multiprocessing.get_context("fork")
-    q = ctx.Queue()
+    q = ctx.Queue(maxsize)
 
     def batch(iters):
         t0 = time.perf_counter_ns()
@@ -30,7 +31,7 @@ def main():
             sys.exit("bench: producer failed")
         return iters / (dt / 1e9)
 
-    benchlib.measure("queue_small", batch, benchlib.iters(100000))
+    benchlib.measure(name, batch, benchlib.iters(100000))
 
 
 if __name__ == "__main__":

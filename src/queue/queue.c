@@ -11,6 +11,7 @@
  * lost to a process that died between its store and its FUTEX_WAKE.  A put or get pays for a
  * FUTEX_WAKE only when somebody sleeps. */
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,6 +224,38 @@ static mp__deadline busy_deadline(mp__deadline d, mp_timeout_ms timeout) {
 
 /* ---- put ---- */
 
+/* ---- waiting for room ---- */
+
+/* A producer that found a bounded queue full and took the first slot a get freed would meet
+ * the getter on every slot line after it: each put and each get would pull the same line from
+ * the other CPU (a queue of 4096 slots kept full measured 24 M msgs/s that way).  So before the
+ * timed wait, a full put waits a while, without reading the clock, for room for a batch --
+ * an eighth of the queue, at most ROOM_BATCH puts -- and then the getter runs that far ahead
+ * of it (63-78 M msgs/s).  The queue is full anyway, so the getters lose nothing; after
+ * ROOM_LOOKS looks the put takes whatever room there is, or waits as usual.  A thread whose
+ * looks keep failing (its getters are slow: the room comes in ones, far apart) makes fewer
+ * of them, down to a sixteenth, as the waits' learned spin does (os/wait.h). */
+#define ROOM_BATCH 256
+#define ROOM_LOOKS 1024
+#define ROOM_MAX_SHIFT 4
+
+static _Thread_local unsigned room_shift; /* looks made: ROOM_LOOKS >> room_shift */
+
+static bool room_soon(mp_queue *q) {
+  uint64_t ahead = q->maxsize / 8 < ROOM_BATCH ? q->maxsize / 8 : ROOM_BATCH;
+  int looks = ROOM_LOOKS >> room_shift;
+  for (int i = 0; i < looks; i++) {
+    if (mp__qring_put_room(q, ahead)) {
+      if (room_shift > 0) room_shift--;
+      return true;
+    }
+    if (i % 64 == 63) sched_yield(); /* the getter may be waiting for this very CPU */
+    mp__cpu_relax();
+  }
+  if (room_shift < ROOM_MAX_SHIFT) room_shift++;
+  return mp__qring_put_ready(q);
+}
+
 /* A JoinableQueue's put in flight, recorded under the lock before it publishes. */
 static void joinable_publishing(mp_queue *q, queue_slot *s, uint64_t pos) {
   q->jpos = pos;
@@ -263,6 +296,7 @@ static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len
       if (rc != 0) return rc;
       continue;
     }
+    if (r == RING_FULL && timeout != 0 && !mp__wait_passive() && room_soon(q)) continue;
     mp__deadline due = mp__deadline_lazy(&d, timeout);
     int rc = queue_wait_for(q, mp__qring_put_ready, false,
                             r == RING_BUSY ? busy_deadline(due, timeout) : due);

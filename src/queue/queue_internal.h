@@ -168,6 +168,9 @@ int mp__qring_get(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void
 bool mp__qring_get_ready(mp_queue *q);
 /* Whether a put may succeed now. */
 bool mp__qring_put_ready(mp_queue *q);
+/* Whether the ring has room for ahead + 1 more puts: the slot ahead positions past the tail is
+ * free for its position (ahead is capped at the ring's size less one), within maxsize. */
+bool mp__qring_put_room(mp_queue *q, uint64_t ahead);
 
 /* After a wait's sleep: publishes as empty a slot whose putter died writing it, and puts back
  * a message whose getter died reading it, so the calls behind them go on (true when it did). */

@@ -183,6 +183,16 @@ bool mp__qring_put_ready(mp_queue *q) {
   return (st & SLOT_SEQ_MASK) >= t;
 }
 
+bool mp__qring_put_room(mp_queue *q, uint64_t ahead) {
+  queue_seg *g = prod_ring(q);
+  uint64_t t = atomic_load_explicit(&g->tail, memory_order_acquire);
+  if (ahead >= g->cap) ahead = g->cap - 1;
+  if (over_limit(q, g, t + ahead)) return false;
+  uint64_t st = atomic_load(&slot_at(g, t + ahead)->state);
+  if (is_claim(st)) return false;
+  return (st & SLOT_SEQ_MASK) >= t + ahead;
+}
+
 /* Publishes a dead putter's claim of position pos as an empty slot and moves the tail past it;
  * puts back a dead getter's claim as the message it was reading.  true when it did either. */
 static bool heal_slot(queue_seg *g, uint64_t pos, bool at_head) {
