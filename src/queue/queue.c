@@ -228,10 +228,10 @@ static mp__deadline busy_deadline(mp__deadline d, mp_timeout_ms timeout) {
 
 /* A producer that found a bounded queue full and took the first slot a get freed would meet
  * the getter on every slot line after it: each put and each get would pull the same line from
- * the other CPU (a queue of 4096 slots kept full measured 24 M msgs/s that way).  So before the
+ * the other CPU (a queue of 4096 slots kept full measured 10-28 M msgs/s that way).  So before the
  * timed wait, a full put waits a while, without reading the clock, for room for a batch --
  * an eighth of the queue, at most ROOM_BATCH puts -- and then the getter runs that far ahead
- * of it (63-78 M msgs/s).  The queue is full anyway, so the getters lose nothing; after
+ * of it (31-72 M msgs/s; docs/BENCHMARKS.md, queue_small_bounded).  The queue is full anyway, so the getters lose nothing; after
  * ROOM_LOOKS looks the put takes whatever room there is, or waits as usual.  A thread whose
  * looks keep failing (its getters are slow: the room comes in ones, far apart) makes fewer
  * of them, down to a sixteenth, as the waits' learned spin does (os/wait.h). */
