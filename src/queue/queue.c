@@ -222,19 +222,18 @@ static mp__deadline busy_deadline(mp__deadline d, mp_timeout_ms timeout) {
   return mp__deadline_in(100);
 }
 
-/* ---- put ---- */
-
 /* ---- waiting for room ---- */
 
 /* A producer that found a bounded queue full and took the first slot a get freed would meet
  * the getter on every slot line after it: each put and each get would pull the same line from
- * the other CPU (a queue of 4096 slots kept full measured 10-28 M msgs/s that way).  So before the
- * timed wait, a full put waits a while, without reading the clock, for room for a batch --
+ * the other CPU (a queue of 4096 slots kept full measured 10-28 M msgs/s that way).  So before
+ * the timed wait, a full put waits a while, without reading the clock, for room for a batch --
  * an eighth of the queue, at most ROOM_BATCH puts -- and then the getter runs that far ahead
- * of it (31-72 M msgs/s; docs/BENCHMARKS.md, queue_small_bounded).  The queue is full anyway, so the getters lose nothing; after
- * ROOM_LOOKS looks the put takes whatever room there is, or waits as usual.  A thread whose
- * looks keep failing (its getters are slow: the room comes in ones, far apart) makes fewer
- * of them, down to a sixteenth, as the waits' learned spin does (os/wait.h). */
+ * of it (31-72 M msgs/s; docs/BENCHMARKS.md, queue_small_bounded).  The queue is full anyway,
+ * so the getters lose nothing; after ROOM_LOOKS looks the put takes whatever room there is,
+ * or waits as usual.  A thread whose looks keep failing (its getters are slow: the room comes
+ * in ones, far apart) makes fewer of them, down to a sixteenth, as the waits' learned spin
+ * does (os/wait.h). */
 #define ROOM_BATCH 256
 #define ROOM_LOOKS 1024
 #define ROOM_MAX_SHIFT 4
@@ -255,6 +254,8 @@ static bool room_soon(mp_queue *q) {
   if (room_shift < ROOM_MAX_SHIFT) room_shift++;
   return mp__qring_put_ready(q);
 }
+
+/* ---- put ---- */
 
 /* A JoinableQueue's put in flight, recorded under the lock before it publishes. */
 static void joinable_publishing(mp_queue *q, queue_slot *s, uint64_t pos) {
