@@ -330,8 +330,8 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
 /* What a get does with the claimed slot: limit is the largest length accepted (a longer
  * message stays queued: MP_ETOOBIG, *len_out set); alloc, when not NULL, makes the caller's
  * buffer (a NULL result leaves the message queued: -ENOMEM); out receives the slot's length
- * and, for a message in a block, its ref; an inline message's bytes go to dst when it is not
- * NULL (the caller's buffer, straight from the slot), else to out. */
+ * and, for a message in a block, its ref; an inline message's bytes go straight to dst when it
+ * is not NULL, else to the alloc'd buffer, else to out. */
 typedef struct {
   uint64_t limit;
   size_t *len_out;
@@ -351,7 +351,8 @@ static int take_slot(void *arg, const queue_slot *s) {
   if (len > QUEUE_SLOT_DATA)
     t->out->u.ref = s->u.ref;
   else
-    mp__qcopy_small(t->dst != NULL ? t->dst : t->out->u.data, s->u.data, (size_t)len);
+    mp__qcopy_small(t->dst != NULL ? t->dst : t->alloc != NULL ? *t->mem : t->out->u.data,
+                    s->u.data, (size_t)len);
   return 0;
 }
 
@@ -386,13 +387,10 @@ static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
   }
 }
 
-/* Copies a taken slot's bytes to dst (an inline message's are there already when take_req's
- * dst was dst) and gives its block back. */
-static void deliver(mp_queue *q, queue_slot *s, void *dst, bool inline_done) {
-  if (s->len <= QUEUE_SLOT_DATA) {
-    if (!inline_done) mp__qcopy_small(dst, s->u.data, (size_t)s->len);
-    return;
-  }
+/* Copies a taken block's bytes to dst and gives the block back (take_slot copied an inline
+ * message to its place already). */
+static void deliver(mp_queue *q, queue_slot *s, void *dst) {
+  if (s->len <= QUEUE_SLOT_DATA) return;
   memcpy(dst, s->u.ref.block, s->len);
   block_release(q, s->u.ref.block, s->u.ref.cap);
 }
@@ -402,7 +400,7 @@ int mp_queue_get_bytes(mp_queue *q, void *buf, size_t cap, size_t *len, mp_timeo
   queue_slot s;
   take_req t = {.limit = cap, .len_out = len, .out = &s, .dst = buf};
   int rc = take(q, timeout, &t);
-  if (rc == 0) deliver(q, &s, buf, true);
+  if (rc == 0) deliver(q, &s, buf);
   return rc;
 }
 
@@ -415,7 +413,7 @@ int mp_queue_get_alloc(mp_queue *q, void **buf, size_t *len, mp_timeout_ms timeo
   take_req t = {.limit = UINT64_MAX, .len_out = len, .alloc = malloc, .mem = &mem, .out = &s};
   int rc = take(q, timeout, &t);
   if (rc != 0) return rc;
-  deliver(q, &s, mem, false);
+  deliver(q, &s, mem);
   *buf = mem;
   return 0;
 }
