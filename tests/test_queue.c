@@ -3,6 +3,8 @@
  * timeouts, close, exact qsize under concurrency, task_done/join, values, 0-byte and 1 MiB
  * messages, many producers and consumers across processes, and processes SIGKILLed at random
  * moments in the middle of puts and gets. */
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -12,7 +14,7 @@
 
 #include "harness.h"
 #include "heap/heap.h"
-#include "queue/queue_internal.h" /* the lock, to die holding it */
+#include "queue/queue_internal.h" /* the lock, to die holding it; the rings, to see them grow */
 
 static int64_t get_i64(mp_queue *q, mp_timeout_ms t, int *rc) {
   int64_t v = -1;
@@ -149,6 +151,114 @@ START_TEST(full_put_takes_a_single_freed_slot) {
   ck_assert_int_eq(mp_queue_qsize(q), N);
   int rc;
   for (int64_t i = 1; i <= N; i++) ck_assert_int_eq(get_i64(q, 0, &rc), i);
+  ck_assert(mp_queue_empty(q));
+  mp_queue_free(q);
+}
+END_TEST
+
+/* An unbounded queue whose ring of 4096 slots or more is full waits a while for room before
+ * it grows the ring, so that a stream whose consumer keeps up stays in a ring that fits the
+ * caches (queue.c).  Without that wait the put grows the ring at once, every time. */
+enum { DEEP_RING = 4096, ROOM_TAKES = 300 };
+
+/* Puts messages numbered from *n on until the ring puts go to is full, without growing it. */
+static void fill_prod_ring(mp_queue *q, int64_t *n) {
+  queue_seg *g = atomic_load(&q->prod);
+  while (atomic_load(&g->tail) - atomic_load(&g->head) < g->cap) {
+    mp_assert_ok(mp_queue_put_bytes(q, n, sizeof *n, 0));
+    (*n)++;
+  }
+  ck_assert_ptr_eq(atomic_load(&q->prod), g);
+}
+
+/* Grows an unbounded queue to a ring of DEEP_RING slots and drains the smaller ones. */
+static void grow_to_deep_ring(mp_queue *q, int64_t *n, int64_t *next_get) {
+  while (atomic_load(&q->prod)->cap < DEEP_RING) {
+    mp_assert_ok(mp_queue_put_bytes(q, n, sizeof *n, 0));
+    (*n)++;
+  }
+  int rc;
+  while (*next_get < *n) {
+    ck_assert_int_eq(get_i64(q, 0, &rc), *next_get);
+    (*next_get)++;
+  }
+  ck_assert_ptr_eq(atomic_load(&q->cons), atomic_load(&q->prod));
+}
+
+typedef struct {
+  mp_queue *q;
+  _Atomic int ready, go;
+  int64_t first; /* the number the first message taken must have */
+  _Atomic int ok;
+} room_taker;
+
+static void *take_on_go(void *arg) {
+  room_taker *t = arg;
+  atomic_store(&t->ready, 1);
+  while (!atomic_load(&t->go)) sched_yield();
+  int rc;
+  for (int64_t i = 0; i < ROOM_TAKES; i++)
+    if (get_i64(t->q, 20000, &rc) != t->first + i || rc != 0) return NULL;
+  atomic_store(&t->ok, 1);
+  return NULL;
+}
+
+START_TEST(deep_unbounded_ring_waits_for_its_consumer) {
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, 0));
+  int64_t n = 0, next_get = 0;
+  grow_to_deep_ring(q, &n, &next_get);
+  /* A consumer that starts taking as the put finds the ring full frees a batch within the
+   * put's looks, unless it is not scheduled for that long: a few tries, so that one delay of
+   * the consumer does not fail the test. */
+  bool kept = false;
+  for (int attempt = 0; attempt < 5 && !kept; attempt++) {
+    fill_prod_ring(q, &n);
+    queue_seg *g = atomic_load(&q->prod);
+    room_taker t = {.q = q, .first = next_get};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, take_on_go, &t), 0);
+    while (!atomic_load(&t.ready)) sched_yield(); /* running, so that it starts at once */
+    atomic_store(&t.go, 1);
+    mp_assert_ok(mp_queue_put_bytes(q, &n, sizeof n, 20000));
+    n++;
+    kept = atomic_load(&q->prod) == g;
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert(atomic_load(&t.ok));
+    next_get += ROOM_TAKES;
+  }
+  ck_assert_msg(kept, "each put grew the ring instead of waiting for the consumer");
+  int rc;
+  while (next_get < n) {
+    ck_assert_int_eq(get_i64(q, 0, &rc), next_get);
+    next_get++;
+  }
+  ck_assert(mp_queue_empty(q));
+  mp_queue_free(q);
+}
+END_TEST
+
+/* ... and with no consumer taking anything, the put grows the ring after its looks: an
+ * unbounded put never waits for a consumer for long. */
+START_TEST(deep_unbounded_ring_grows_when_nobody_takes) {
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, 0));
+  int64_t n = 0, next_get = 0;
+  grow_to_deep_ring(q, &n, &next_get);
+  fill_prod_ring(q, &n);
+  queue_seg *g = atomic_load(&q->prod);
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_ok(mp_queue_put_bytes(q, &n, sizeof n, MP_FOREVER));
+  n++;
+  ck_assert_int_lt(mp_test_now_ms() - t0, 2000);
+  ck_assert_ptr_ne(atomic_load(&q->prod), g);
+  ck_assert_uint_eq(atomic_load(&q->prod)->cap, 2 * DEEP_RING);
+  ck_assert_int_eq(mp_queue_qsize(q), DEEP_RING + 1);
+  int rc;
+  while (next_get < n) {
+    ck_assert_int_eq(get_i64(q, 0, &rc), next_get);
+    next_get++;
+  }
   ck_assert(mp_queue_empty(q));
   mp_queue_free(q);
 }
@@ -792,6 +902,8 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, maxsize_full_empty_timeouts);
   tcase_add_test(tc, blocking_across_processes);
   tcase_add_test(tc, full_put_takes_a_single_freed_slot);
+  tcase_add_test(tc, deep_unbounded_ring_waits_for_its_consumer);
+  tcase_add_test(tc, deep_unbounded_ring_grows_when_nobody_takes);
   tcase_add_test(tc, waiting_consumer_costs_little_cpu);
   tcase_add_test(tc, close_semantics);
   tcase_add_test(tc, zero_byte_and_1mib);
