@@ -242,30 +242,40 @@ static mp__deadline busy_deadline(mp__deadline d, mp_timeout_ms timeout) {
  * the looks, and the stream stays in a ring that fits the caches (queue_small: 51 M msgs/s
  * before, 67 M after, medians of ten alternating runs).  A consumer that does not keep up
  * (stopped, slow, gone) makes the looks fail and the ring grows as before, so a put still
- * never waits for more than the looks.  Its looks are never cut: a failure grows the ring,
- * which doubles the puts before the ring is full again. */
+ * never waits for more than the looks, and one that found no room for the batch grows the
+ * ring rather than take a single freed slot (a consumer freeing slots in ones would hold every
+ * put for the looks).  Its looks last ROOM_GROW_WAIT_NS (the clock read every 64 looks, so the
+ * bound holds whatever a look costs on the machine or under a sanitizer) and are never cut: a
+ * failure grows the ring, which doubles the puts before the ring is full again; a growth costs
+ * more than the wait anyway (0.3-10 ms for rings of 8 K-256 K slots). */
 #define ROOM_BATCH 256
 #define ROOM_LOOKS 1024
 #define ROOM_MAX_SHIFT 4
 #define ROOM_DEEP_RING 4096 /* 256 KB of slots: deep enough to stream, small enough to cache */
+#define ROOM_GROW_WAIT_NS INT64_C(200000) /* an unbounded put's looks, at most */
 
 static _Thread_local unsigned room_shift; /* looks made: ROOM_LOOKS >> room_shift */
 
-/* Waits a while for room for a batch of puts in a ring (or bounded queue) of size slots;
- * true when there is room for at least one. */
+/* Waits a while for room for a batch of puts in a ring (or bounded queue) of size slots: true
+ * when there is room for the batch or, in a bounded queue, for at least one put. */
 static bool room_soon(mp_queue *q, uint64_t size) {
   uint64_t ahead = size / 8 < ROOM_BATCH ? size / 8 : ROOM_BATCH;
   bool bounded = q->maxsize != 0;
-  int looks = ROOM_LOOKS >> (bounded ? room_shift : 0);
+  int looks = bounded ? ROOM_LOOKS >> room_shift : INT_MAX;
+  int64_t until = bounded ? 0 : mp__now_ns() + ROOM_GROW_WAIT_NS;
   for (int i = 0; i < looks; i++) {
     if (mp__qring_put_room(q, ahead)) {
       if (room_shift > 0 && bounded) room_shift--;
       return true;
     }
-    if (i % 64 == 63) sched_yield(); /* the getter may be waiting for this very CPU */
+    if (i % 64 == 63) {
+      sched_yield(); /* the getter may be waiting for this very CPU */
+      if (!bounded && mp__now_ns() >= until) break;
+    }
     mp__cpu_relax();
   }
-  if (room_shift < ROOM_MAX_SHIFT && bounded) room_shift++;
+  if (!bounded) return false;
+  if (room_shift < ROOM_MAX_SHIFT) room_shift++;
   return mp__qring_put_ready(q);
 }
 
@@ -311,11 +321,11 @@ static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len
     }
     if (r == RING_FULL && q->maxsize == 0) {
       queue_seg *full = atomic_load(&q->prod);
-      if (full->cap >= ROOM_DEEP_RING && may_look_for_room(timeout) && room_soon(q, full->cap))
-        continue;
+      bool looked = full->cap >= ROOM_DEEP_RING && may_look_for_room(timeout);
+      if (looked && room_soon(q, full->cap)) continue;
       int rc = mp__queue_lock(q);
       if (rc != 0) return rc;
-      rc = mp__qring_grow(q, atomic_load(&q->prod));
+      rc = mp__qring_grow(q, full, looked); /* no batch came: grow even for a freed slot */
       mp__queue_unlock(q);
       if (rc != 0) return rc;
       continue;

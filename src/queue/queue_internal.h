@@ -12,10 +12,11 @@
  * each slot line once each way and share nothing else.
  *
  * An unbounded queue grows by rings ("segments") chained in order: a put that finds its ring
- * full takes the queue's lock, chains a ring twice as large and seals the full one at its tail
- * position, after which every put goes to the new ring and gets drain the old one before they
- * move on.  Old rings stay chained until mp_queue_free(): a get still reading one must never
- * find it freed, and a ring that once held n messages is the size the queue needs again.
+ * full (and, for a ring of 4096 slots or more, no room soon: queue.c) takes the queue's lock,
+ * chains a ring twice as large and seals the full one at its tail position, after which every
+ * put goes to the new ring and gets drain the old one before they move on.  Old rings stay
+ * chained until mp_queue_free(): a get still reading one must never find it freed, and a ring
+ * that once held n messages is the size the queue needs again.
  *
  * The lock (owner-tracking, os/olock.h) guards only what is rare: sealing and chaining a ring,
  * the cache of large-message blocks, and a JoinableQueue's count of puts. */
@@ -176,9 +177,10 @@ bool mp__qring_put_room(mp_queue *q, uint64_t ahead);
  * a message whose getter died reading it, so the calls behind them go on (true when it did). */
 bool mp__qring_heal(mp_queue *q);
 
-/* Chains a ring twice the size of the full current one and seals that one (lock held).  0, or
+/* Chains a ring twice the size of the full current one and seals that one (lock held), unless
+ * another put grew it first or, when with_room is false, the ring has room again.  0, or
  * -ENOMEM. */
-int mp__qring_grow(mp_queue *q, queue_seg *full);
+int mp__qring_grow(mp_queue *q, queue_seg *full, bool with_room);
 
 /* The number of messages queued across the rings, at some moment during the call. */
 uint64_t mp__qring_count(mp_queue *q);

@@ -245,11 +245,12 @@ static void seal(queue_seg *g) {
   }
 }
 
-int mp__qring_grow(mp_queue *q, queue_seg *full) {
+int mp__qring_grow(mp_queue *q, queue_seg *full, bool with_room) {
   if (atomic_load(&q->prod) != full || atomic_load(&full->sealed) != SEG_OPEN) return 0;
   uint64_t t = atomic_load(&full->tail);
   uint64_t st = atomic_load(&slot_at(full, t)->state);
-  if (is_writing(st) || (st & SLOT_SEQ_MASK) >= t) return 0; /* room again: no need */
+  /* room again (a reader's claim is on the oldest message: the ring is full) */
+  if (!with_room && (is_writing(st) || (!is_claim(st) && (st & SLOT_SEQ_MASK) >= t))) return 0;
   queue_seg *n = mp__qring_new(full->cap * 2);
   if (n == NULL) return -ENOMEM;
   atomic_store_explicit(&full->next, n, memory_order_release);
