@@ -75,9 +75,9 @@ MP_EXTERN void mp_queue_free(mp_queue *q);
  * while the put waits), -EINVAL (NULL q, or NULL buf with len > 0), MP_ETOOBIG (len over
  * MP_QUEUE_MSG_MAX), -ENOMEM (the shared heap has no room for the message).
  * A put on an unbounded queue never fails for want of room, but when 4096 messages or more are
- * queued and a consumer is taking them, a put other than one with timeout 0 may first wait a
- * few microseconds (a bounded number of looks) for that consumer to free room for a batch,
- * instead of growing the queue: a stream stays in memory that fits the caches. */
+ * queued, a put other than one with timeout 0 may first wait up to 200 us for a consumer to
+ * free room for a batch of puts instead of growing the queue, so that a stream whose consumer
+ * keeps up stays in memory that fits the caches. */
 
 /* Puts a copy of len bytes at buf (len may be 0).  The queue copies the bytes: the caller keeps
  * ownership of buf on success and on error alike, and may reuse it as soon as the call returns. */
