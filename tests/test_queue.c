@@ -195,6 +195,14 @@ static void grow_to_deep_ring(mp_queue *q, int64_t *n, int64_t *next_get) {
   ck_assert_ptr_eq(atomic_load(&q->cons), atomic_load(&q->prod));
 }
 
+/* Takes the messages numbered next_get to n - 1, in order, finds the queue empty, frees it. */
+static void drain_in_order_and_free(mp_queue *q, int64_t next_get, int64_t n) {
+  int rc;
+  for (; next_get < n; next_get++) ck_assert_int_eq(get_i64(q, 0, &rc), next_get);
+  ck_assert(mp_queue_empty(q));
+  mp_queue_free(q);
+}
+
 typedef struct {
   mp_queue *q;
   _Atomic int ready, go;
@@ -243,18 +251,18 @@ static bool put_on_full_ring_while_taking(mp_queue *q, int64_t *n, int64_t first
 }
 
 START_TEST(deep_unbounded_ring_waits_for_its_consumer) {
-  mp_queue *q;
-  mp_assert_ok(mp_queue_new(&q, 0));
-  int64_t n = 0, next_get = 0;
-  grow_to_deep_ring(q, &n, &next_get);
   /* A consumer that starts taking as the put finds the ring full frees a batch within the
-   * put's looks, unless it is not scheduled for that long: a few tries, so that one delay of
-   * the consumer does not fail the test. */
+   * put's looks, unless it is not scheduled for that long: several tries, each on a fresh
+   * queue, so that a delay of the consumer does not fail the test. */
   bool kept = false;
-  for (int attempt = 0; attempt < 5 && !kept; attempt++) {
+  for (int attempt = 0; attempt < 20 && !kept; attempt++) {
+    mp_queue *q;
+    mp_assert_ok(mp_queue_new(&q, 0));
+    int64_t n = 0, next_get = 0;
+    grow_to_deep_ring(q, &n, &next_get);
     fill_prod_ring(q, &n);
     kept = put_on_full_ring_while_taking(q, &n, next_get, ROOM_TAKES, 0);
-    next_get += ROOM_TAKES;
+    drain_in_order_and_free(q, next_get + ROOM_TAKES, n);
   }
 #if MP_TEST_UNDER_TSAN
   /* ThreadSanitizer makes the consumer's 257 takes last longer than the put's looks (some
@@ -263,13 +271,6 @@ START_TEST(deep_unbounded_ring_waits_for_its_consumer) {
 #else
   ck_assert_msg(kept, "each put grew the ring instead of waiting for the consumer");
 #endif
-  int rc;
-  while (next_get < n) {
-    ck_assert_int_eq(get_i64(q, 0, &rc), next_get);
-    next_get++;
-  }
-  ck_assert(mp_queue_empty(q));
-  mp_queue_free(q);
 }
 END_TEST
 
@@ -286,20 +287,14 @@ START_TEST(deep_unbounded_ring_grows_for_room_in_ones) {
    * try would let it in without looking): a few tries, so that one delay of the putter does
    * not fail the test. */
   bool grew = false;
-  for (int attempt = 0; attempt < 5 && !grew; attempt++) {
+  for (int attempt = 0; attempt < 20 && !grew; attempt++) {
     fill_prod_ring(q, &n);
     grew = !put_on_full_ring_while_taking(q, &n, next_get, FEW, 5000);
     next_get += FEW;
   }
   ck_assert_msg(grew, "each put took a single freed slot instead of growing the ring");
   ck_assert_uint_eq(atomic_load(&q->prod)->cap, 2 * DEEP_RING);
-  int rc;
-  while (next_get < n) {
-    ck_assert_int_eq(get_i64(q, 0, &rc), next_get);
-    next_get++;
-  }
-  ck_assert(mp_queue_empty(q));
-  mp_queue_free(q);
+  drain_in_order_and_free(q, next_get, n);
 }
 END_TEST
 
@@ -319,13 +314,7 @@ START_TEST(deep_unbounded_ring_grows_when_nobody_takes) {
   ck_assert_ptr_ne(atomic_load(&q->prod), g);
   ck_assert_uint_eq(atomic_load(&q->prod)->cap, 2 * DEEP_RING);
   ck_assert_int_eq(mp_queue_qsize(q), DEEP_RING + 1);
-  int rc;
-  while (next_get < n) {
-    ck_assert_int_eq(get_i64(q, 0, &rc), next_get);
-    next_get++;
-  }
-  ck_assert(mp_queue_empty(q));
-  mp_queue_free(q);
+  drain_in_order_and_free(q, next_get, n);
 }
 END_TEST
 
