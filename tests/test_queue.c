@@ -16,6 +16,13 @@
 #include "heap/heap.h"
 #include "queue/queue_internal.h" /* the lock, to die holding it; the rings, to see them grow */
 
+/* Nanoseconds on the clock id. */
+static int64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int64_t get_i64(mp_queue *q, mp_timeout_ms t, int *rc) {
   int64_t v = -1;
   size_t len = 0;
@@ -212,17 +219,12 @@ typedef struct {
   _Atomic int ok;
 } room_taker;
 
-static int64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void *take_on_go(void *arg) {
   room_taker *t = arg;
   atomic_store(&t->ready, 1);
   while (!atomic_load(&t->go)) sched_yield();
-  for (int64_t end = mono_ns() + t->delay_ns; mono_ns() < end;) {
+  int64_t end = clock_ns(CLOCK_MONOTONIC) + t->delay_ns;
+  while (clock_ns(CLOCK_MONOTONIC) < end) {
   }
   int rc;
   for (int64_t i = 0; i < t->takes; i++)
@@ -327,11 +329,7 @@ typedef struct {
   _Atomic int got;
 } trickle_state;
 
-static int64_t cpu_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+static int64_t cpu_now_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 static int trickle_consumer(void *arg) {
   trickle_state *t = arg;
