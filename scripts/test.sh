@@ -38,7 +38,7 @@ CK_TIMEOUT_MULTIPLIER=4 \
 # The pool is not in it yet: TSan reports its reads of job memory that the heap has reused (by
 # design: src/pool/pool_internal.h, pool_job) and loses track of the registry mutex held
 # across fork().
-TSAN_TESTS=(test_queue test_queue_watch test_manager_interrupt test_sync_lock test_sync_rlock test_sync_semaphore test_sync_condition
+TSAN_TESTS=(test_queue test_queue_lease test_queue_watch test_manager_interrupt test_sync_lock test_sync_rlock test_sync_semaphore test_sync_condition
             test_sync_event test_sync_barrier test_sync_owner_death test_manager
             test_manager_types test_manager_remote)
 echo "==> clang TSan: configure and build (build-tsan)"

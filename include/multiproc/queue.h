@@ -77,7 +77,12 @@ MP_EXTERN void mp_queue_free(mp_queue *q);
  * A put on an unbounded queue never fails for want of room, but when 4096 messages or more are
  * queued, a put other than one with timeout 0 may first wait up to 200 us for a consumer to
  * free room for a batch of puts instead of growing the queue, so that a stream whose consumer
- * keeps up stays in memory that fits the caches. */
+ * keeps up stays in memory that fits the caches.
+ * A queue whose puts (or gets) all come from one thread runs them without locked instructions;
+ * the first put (get) from a second thread while the first still lives makes that side shared
+ * for good, a one-time cost of some tens of microseconds, and waits for the first thread to
+ * finish the operation it may be inside: should that thread be stopped (SIGSTOP) there, the
+ * call waits for its timeout, at least 100 ms, and fails as if the queue were full (empty). */
 
 /* Puts a copy of len bytes at buf (len may be 0).  The queue copies the bytes: the caller keeps
  * ownership of buf on success and on error alike, and may reuse it as soon as the call returns. */

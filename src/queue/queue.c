@@ -78,6 +78,8 @@ static int queue_make(mp_queue **out, size_t maxsize, uint32_t kind) {
   q->first = g;
   q->maxsize = (uint32_t)maxsize;
   q->kind = kind;
+  /* a JoinableQueue's puts hold the lock: they gain nothing from the lease */
+  if (kind == QUEUE_JOINABLE) atomic_init(&q->put_lease.owner, LEASE_SHARED);
   *out = q;
   return 0;
 }
@@ -313,7 +315,17 @@ static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len
       }
       mp__queue_unlock(q);
     } else {
-      r = mp__qring_put(q, len, body, body_len, NULL);
+      queue_lease *l = &q->put_lease;
+      r = RING_AGAIN;
+      if (mp__qlease_mine(l)) {
+        r = mp__qring_put_leased(q, len, body, body_len);
+      } else if (!mp__qlease_shared(l)) {
+        int rc = mp__qlease_settle(q, l, busy_deadline(mp__deadline_lazy(&d, timeout), timeout));
+        if (rc == MP_ETIMEDOUT) return MP_EFULL;
+        if (rc != 0) return rc;
+        continue;
+      }
+      if (r == RING_AGAIN) r = mp__qring_put(q, len, body, body_len, NULL);
     }
     if (r == RING_DONE) {
       mp__queue_wake(q);
@@ -393,7 +405,17 @@ static int take_slot(void *arg, const queue_slot *s) {
 static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
   mp__deadline d = {MP__DEADLINE_UNSET}; /* read the clock only to wait */
   for (;;) {
-    int r = mp__qring_get(q, take_slot, t);
+    queue_lease *l = &q->get_lease;
+    int r = RING_AGAIN;
+    if (mp__qlease_mine(l)) {
+      r = mp__qring_get_leased(q, take_slot, t);
+    } else if (!mp__qlease_shared(l)) {
+      int rc = mp__qlease_settle(q, l, busy_deadline(mp__deadline_lazy(&d, timeout), timeout));
+      if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
+      if (rc != 0) return rc;
+      continue;
+    }
+    if (r == RING_AGAIN) r = mp__qring_get(q, take_slot, t);
     if (r == RING_DONE) {
       mp__queue_wake(q);
       return 0;

@@ -7,7 +7,8 @@
  * ring's tail position with one CAS on the slot's state word, writes it and publishes it with
  * one store; a get claims the slot of the head position the same way, reads it and frees it for
  * the next lap (the bounded MPMC ring with per-slot sequence numbers, whose claims also name
- * their owner so that a process killed holding one is noticed).  Producers touch the tail's
+ * their owner so that a process killed holding one is noticed).  A side of the queue that has
+ * had one thread only holds a lease and goes without the CAS (lease.c).  Producers touch the tail's
  * cache line, consumers the head's, and both the slot's: one producer and one consumer pass
  * each slot line once each way and share nothing else.
  *
@@ -109,6 +110,23 @@ typedef struct queue_block {
 
 #define QUEUE_CACHE 16 /* large-message blocks kept for reuse */
 
+/* A lease on one side of a queue (its puts, or its gets), lease.c: while one thread does all of
+ * a side's operations it holds the lease and does them without a CAS -- a load of the slot's
+ * state, the copy, a store of the next state, a store of the tail or head -- as a single
+ * producer or consumer ring would.  Another thread that comes to that side revokes the lease
+ * (waiting out the holder's operation in flight, made visible by a process-wide memory
+ * barrier); from then on the side is shared and every operation claims its slot with a CAS.
+ * owner: LEASE_FREE, LEASE_SHARED or the holder's owner id (os/olock.h).  busy: 1 while the
+ * holder is inside a leased operation.  revoke: set by a revoker before it waits for busy. */
+#define LEASE_FREE UINT64_C(0)
+#define LEASE_SHARED UINT64_MAX
+
+typedef struct queue_lease {
+  _Alignas(64) _Atomic uint64_t owner;
+  _Atomic uint32_t busy;
+  _Atomic uint32_t revoke;
+} queue_lease;
+
 struct mp_queue {
   /* line 1: read by every put and get, written rarely */
   _Alignas(64) queue_seg *_Atomic prod; /* the ring puts go to */
@@ -135,6 +153,9 @@ struct mp_queue {
   uint64_t jtarget; /* ...after which nput becomes this */
   _Atomic uint32_t joinseq; /* futex: bumped when unfinished reaches 0 */
   _Atomic uint32_t join_sleepers;
+  /* lines 4 and 5: each written by its side's lease holder on every operation */
+  queue_lease put_lease;
+  queue_lease get_lease;
 };
 
 /* ---- ring.c ---- */
@@ -144,7 +165,8 @@ enum {
   RING_DONE = 0, /* the operation happened */
   RING_EMPTY = 1, /* (get) nothing published at the head */
   RING_BUSY = 2, /* a claim of another process in the way: wait for its store */
-  RING_FULL = 3 /* (put) no free slot, or a bounded queue holds maxsize: an unbounded one grows */
+  RING_FULL = 3, /* (put) no free slot, or a bounded queue holds maxsize: an unbounded one grows */
+  RING_AGAIN = 4 /* (leased forms) not done without a CAS: do it the shared way */
 };
 
 /* Makes a ring of cap slots (a power of two >= 2) in the shared heap; NULL when exhausted. */
@@ -188,11 +210,38 @@ uint64_t mp__qring_count(mp_queue *q);
 /* Frees the large-message blocks of every message still queued (no process uses the queue). */
 void mp__qring_drop_all(mp_queue *q);
 
+/* The put of mp__qring_put() without a CAS, for the holder of the put lease: RING_DONE, or
+ * RING_AGAIN when the lease was revoked or the slot at the tail is not simply free (full, a
+ * sealed ring, a claim to look behind): mp__qring_put() then does it. */
+int mp__qring_put_leased(mp_queue *q, uint64_t len, const void *body, size_t body_len);
+/* The get of mp__qring_get() without a CAS, for the holder of the get lease: RING_DONE, take's
+ * error, or RING_AGAIN when the lease was revoked or the head holds no plain message. */
+int mp__qring_get_leased(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void *arg);
+
+/* ---- lease.c ---- */
+
+/* Whether the calling thread holds the lease l (one relaxed load and a thread-local one). */
+static inline bool mp__qlease_mine(queue_lease *l) {
+  return atomic_load_explicit(&l->owner, memory_order_relaxed) == mp__self();
+}
+/* Whether the side of lease l is shared (every operation claims with a CAS). */
+static inline bool mp__qlease_shared(queue_lease *l) {
+  return atomic_load_explicit(&l->owner, memory_order_relaxed) == LEASE_SHARED;
+}
+/* Settles the lease l for the calling thread, which does not hold it: takes a free lease (when
+ * this process can have the memory barriers that revoking needs, else makes the side shared),
+ * or revokes another thread's: waits until its operation in flight, if any, is over (or its
+ * owner dead) and makes the side shared -- or takes the lease over when the holder is dead.
+ * Holds the queue's lock while revoking.  0; MP_ETIMEDOUT when the holder stayed inside an
+ * operation past the deadline (a stopped process), the lease still set to be revoked; or the
+ * lock's error. */
+int mp__qlease_settle(mp_queue *q, queue_lease *l, mp__deadline d);
+
 /* Wakes sleeping getters and putters (each only when some counted themselves): right after a
  * put or a get returned RING_DONE, whose change may end either kind of wait.  Its look at the
  * sleeper counts must come after the slot's store, a store-load order that needs a full fence;
  * on x86-64 the locked CAS that advanced the tail or head after that store is one, so only
- * other targets pay for a fence of their own (ring.c). */
+ * other targets pay for a fence of their own (ring.c); the leased forms pass one themselves. */
 void mp__queue_wake(mp_queue *q);
 
 /* Heals the dead claims a waiter may be stuck behind (mp__qring_heal, under the lock for a

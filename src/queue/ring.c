@@ -16,6 +16,11 @@
  *   - a get killed while READING leaves the message in its slot: the next get finds the
  *     reader dead and puts the message back as published, so it is delivered, in order.
  *
+ * The leased forms (mp__qring_put_leased, mp__qring_get_leased) are the same put and get for
+ * the one thread holding that side's lease (lease.c), without the claim and its CAS: load the
+ * state, copy, store the next state, store the tail or head.  They leave anything else to the
+ * forms above.
+ *
  * Sealing a full ring (lock held, unbounded queues only): chain the new ring as next, store
  * sealed = the tail position s, then look at slot s: a put that claimed it before it could see
  * the seal either publishes (then s was in the ring after all: sealed = s + 1, look again) or
@@ -120,6 +125,41 @@ int mp__qring_put(mp_queue *q, uint64_t len, const void *body, size_t body_len,
   }
 }
 
+/* The fence between a leased operation's stores and its look at the sleeper counts, which
+ * the shared forms get from their locked CAS (mp__queue_wake). */
+static inline void leased_done(queue_lease *l) {
+  atomic_store_explicit(&l->busy, 0, memory_order_release);
+  atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Enters a leased operation: whether the lease still holds (lease.c says why no fence). */
+static inline bool leased_enter(queue_lease *l) {
+  atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  return atomic_load_explicit(&l->revoke, memory_order_relaxed) == 0;
+}
+
+int mp__qring_put_leased(mp_queue *q, uint64_t len, const void *body, size_t body_len) {
+  queue_lease *l = &q->put_lease;
+  int r = RING_AGAIN;
+  if (leased_enter(l)) {
+    queue_seg *g = atomic_load_explicit(&q->prod, memory_order_acquire);
+    uint64_t t = atomic_load_explicit(&g->tail, memory_order_relaxed); /* ours alone */
+    queue_slot *s = slot_at(g, t);
+    if (atomic_load_explicit(&s->state, memory_order_acquire) == t &&
+        atomic_load_explicit(&g->sealed, memory_order_relaxed) == SEG_OPEN &&
+        !over_limit(q, g, t)) {
+      s->len = len;
+      mp__qcopy_small(s->u.data, body, body_len);
+      atomic_store_explicit(&s->state, t + 1, memory_order_release);
+      atomic_store_explicit(&g->tail, t + 1, memory_order_release);
+      r = RING_DONE;
+    }
+  }
+  leased_done(l);
+  return r;
+}
+
 /* ---- get ---- */
 
 /* Frees the slot of position h for the next lap and moves the head past it. */
@@ -162,6 +202,26 @@ int mp__qring_get(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void
     }
     if (seq == h + g->cap) advance(&g->head, h); /* taken; its getter has not moved the head */
   }
+}
+
+int mp__qring_get_leased(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void *arg) {
+  queue_lease *l = &q->get_lease;
+  int r = RING_AGAIN;
+  if (leased_enter(l)) {
+    queue_seg *g = atomic_load_explicit(&q->cons, memory_order_acquire);
+    uint64_t h = atomic_load_explicit(&g->head, memory_order_relaxed); /* ours alone */
+    queue_slot *s = slot_at(g, h);
+    if (atomic_load_explicit(&s->state, memory_order_acquire) == h + 1) {
+      r = take(arg, s); /* an error leaves the message queued */
+      if (r == 0) {
+        atomic_store_explicit(&s->state, h + g->cap, memory_order_release);
+        atomic_store_explicit(&g->head, h + 1, memory_order_release);
+        r = RING_DONE;
+      }
+    }
+  }
+  leased_done(l);
+  return r;
 }
 
 /* ---- waiting ---- */
