@@ -4,7 +4,8 @@
  *
  * A queue stream usually has one producer and one consumer, and then the CAS with which each
  * put and get claims its slot -- a locked instruction that drains the store buffer, twice per
- * operation with the move of the tail or head -- is most of the cost of a message.  So the
+ * operation with the move of the tail or head -- is a large part of a message's cost (in one
+ * process with the ring in cache a put went from 11.3 to 8.4-8.9 ns without them).  So the
  * first thread to put takes the put lease, the first to get the get lease, and the holder then
  * loads the slot's state, writes, and stores the next state and the tail or head (ring.c, the
  * leased forms), as the single-producer ring of the queue_small floor does.
@@ -21,8 +22,8 @@
  * A holder that dies keeps nothing from anybody: a leased operation never puts a claim in a
  * slot, so a put killed before its store left a free slot (its message was never sent) and a
  * get killed before its store left the message published, to be delivered first to the next
- * get.  The next thread to come revokes the dead holder's lease without waiting for its busy
- * and takes the lease itself, so that a stream whose producer is replaced (a new child) keeps
+ * get.  The next thread to come revokes the dead holder's lease (a busy left set is not
+ * waited for once the holder is found dead) and takes the lease itself, so that a stream whose producer is replaced (a new child) keeps
  * the fast way.
  *
  * The locked CAS was also the full fence between a put's store and its look at the sleeper
