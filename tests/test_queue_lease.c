@@ -70,6 +70,8 @@ static int stream_putter(void *arg) {
     if (mp_queue_put_bytes(a->q, &i, sizeof i, 20000) != 0) return 1;
     if (i == 0) atomic_store(&a->started, 1);
   }
+  /* alive until the parent has put: a dead holder's lease would be taken over, not revoked */
+  while (!atomic_load(&a->stop)) mp_test_sleep_ms(1);
   return 0;
 }
 
@@ -89,6 +91,7 @@ static void second_producer_round(void) {
     int64_t v = (INT64_C(1) << 32) | i;
     mp_assert_ok(mp_queue_put_bytes(q, &v, sizeof v, 5000));
   }
+  atomic_store(&a->stop, 1);
   ck_assert_int_eq(mp_test_finish(p), 0);
   ck_assert_uint_eq(owner_of(&q->put_lease), LEASE_SHARED);
   int64_t next_child = 0, next_mine = 0;
