@@ -316,10 +316,11 @@ static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len
       mp__queue_unlock(q);
     } else {
       queue_lease *l = &q->put_lease;
+      uint64_t owner = mp__qlease_owner(l);
       r = RING_AGAIN;
-      if (mp__qlease_mine(l)) {
+      if (owner == mp__self()) {
         r = mp__qring_put_leased(q, len, body, body_len);
-      } else if (!mp__qlease_shared(l)) {
+      } else if (owner != LEASE_SHARED) {
         int rc = mp__qlease_settle(q, l, busy_deadline(mp__deadline_lazy(&d, timeout), timeout));
         if (rc == MP_ETIMEDOUT) return MP_EFULL;
         if (rc != 0) return rc;
@@ -406,10 +407,11 @@ static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
   mp__deadline d = {MP__DEADLINE_UNSET}; /* read the clock only to wait */
   for (;;) {
     queue_lease *l = &q->get_lease;
+    uint64_t owner = mp__qlease_owner(l);
     int r = RING_AGAIN;
-    if (mp__qlease_mine(l)) {
+    if (owner == mp__self()) {
       r = mp__qring_get_leased(q, take_slot, t);
-    } else if (!mp__qlease_shared(l)) {
+    } else if (owner != LEASE_SHARED) {
       int rc = mp__qlease_settle(q, l, busy_deadline(mp__deadline_lazy(&d, timeout), timeout));
       if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
       if (rc != 0) return rc;

@@ -220,13 +220,10 @@ int mp__qring_get_leased(mp_queue *q, int (*take)(void *arg, const queue_slot *s
 
 /* ---- lease.c ---- */
 
-/* Whether the calling thread holds the lease l (one relaxed load and a thread-local one). */
-static inline bool mp__qlease_mine(queue_lease *l) {
-  return atomic_load_explicit(&l->owner, memory_order_relaxed) == mp__self();
-}
-/* Whether the side of lease l is shared (every operation claims with a CAS). */
-static inline bool mp__qlease_shared(queue_lease *l) {
-  return atomic_load_explicit(&l->owner, memory_order_relaxed) == LEASE_SHARED;
+/* The lease l's owner, as a put or get reads it first: the caller's own owner id (it holds
+ * the lease), LEASE_SHARED, or anything else (mp__qlease_settle() then decides). */
+static inline uint64_t mp__qlease_owner(queue_lease *l) {
+  return atomic_load_explicit(&l->owner, memory_order_relaxed);
 }
 /* Settles the lease l for the calling thread, which does not hold it: takes a free lease (when
  * this process can have the memory barriers that revoking needs, else makes the side shared),
