@@ -8,6 +8,8 @@
 
 #define mp__likely(x) __builtin_expect(!!(x), 1)
 #define mp__unlikely(x) __builtin_expect(!!(x), 0)
+/* Keeps a rare path (and the registers and stack it needs) out of a hot caller. */
+#define mp__noinline __attribute__((noinline))
 
 #define MP__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -7,8 +7,8 @@
  * operation with the move of the tail or head -- is a large part of a message's cost (in one
  * process with the ring in cache a put went from 11.3 to 8.4-8.9 ns without them).  So the
  * first thread to put takes the put lease, the first to get the get lease, and the holder then
- * loads the slot's state, writes, and stores the next state and the tail or head (ring.c, the
- * leased forms), as the single-producer ring of the queue_small floor does.
+ * loads the slot's state, writes, and stores the next state and the tail or head (leased.h),
+ * as the single-producer ring of the queue_small floor does.
  *
  * The holder marks itself busy around each leased operation and looks at revoke inside it;
  * between that store and that load there is no fence -- a fence there would cost what the CAS

@@ -17,6 +17,7 @@
 
 #include "heap/heap.h"
 #include "os/wait.h"
+#include "queue/leased.h"
 #include "queue/queue_internal.h"
 
 /* ---- lock ---- */
@@ -319,7 +320,7 @@ static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len
       uint64_t owner = mp__qlease_owner(l);
       r = RING_AGAIN;
       if (owner == mp__self()) {
-        r = mp__qring_put_leased(q, len, body, body_len);
+        r = mp__qleased_put(q, len, body, body_len);
       } else if (owner != LEASE_SHARED) {
         int rc = mp__qlease_settle(q, l, busy_deadline(mp__deadline_lazy(&d, timeout), timeout));
         if (rc == MP_ETIMEDOUT) return MP_EFULL;
@@ -352,11 +353,10 @@ static int put_slot(mp_queue *q, uint64_t len, const void *body, size_t body_len
   }
 }
 
-int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms timeout) {
-  if (q == NULL || (buf == NULL && len > 0)) return -EINVAL;
+/* A put of a message too long for a slot: its bytes go to a block first. */
+mp__noinline static int put_block(mp_queue *q, const void *buf, size_t len, mp_timeout_ms timeout) {
   if (len > MP_QUEUE_MSG_MAX) return MP_ETOOBIG;
   if (is_closed(q)) return MP_ECLOSED;
-  if (len <= QUEUE_SLOT_DATA) return put_slot(q, len, buf, len, timeout);
   if (timeout == 0 && q->maxsize != 0 && !mp__qring_put_ready(q))
     return MP_EFULL; /* spare the copy of a doomed put */
   uint64_t cap;
@@ -369,6 +369,18 @@ int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms t
   int rc = put_slot(q, len, &s.u.ref, sizeof s.u.ref, timeout);
   if (rc != 0) block_release(q, b, cap);
   return rc;
+}
+
+int mp_queue_put_bytes(mp_queue *q, const void *buf, size_t len, mp_timeout_ms timeout) {
+  if (q == NULL || (buf == NULL && len > 0)) return -EINVAL;
+  if (len > QUEUE_SLOT_DATA) return put_block(q, buf, len, timeout);
+  /* the stream's one producer: straight to the leased put (a JoinableQueue's is never leased) */
+  if (mp__qlease_owner(&q->put_lease) == mp__self() && !is_closed(q) &&
+      mp__qleased_put(q, len, buf, len) == RING_DONE) {
+    mp__queue_wake(q);
+    return 0;
+  }
+  return put_slot(q, len, buf, len, timeout);
 }
 
 /* ---- get ---- */
@@ -410,7 +422,7 @@ static int take(mp_queue *q, mp_timeout_ms timeout, take_req *t) {
     uint64_t owner = mp__qlease_owner(l);
     int r = RING_AGAIN;
     if (owner == mp__self()) {
-      r = mp__qring_get_leased(q, take_slot, t);
+      r = mp__qleased_get(q, take_slot, t);
     } else if (owner != LEASE_SHARED) {
       int rc = mp__qlease_settle(q, l, busy_deadline(mp__deadline_lazy(&d, timeout), timeout));
       if (rc == MP_ETIMEDOUT) return MP_EEMPTY;
@@ -452,13 +464,25 @@ static void deliver(mp_queue *q, queue_slot *s, void *dst) {
   block_release(q, s->u.ref.block, s->u.ref.cap);
 }
 
-int mp_queue_get_bytes(mp_queue *q, void *buf, size_t cap, size_t *len, mp_timeout_ms timeout) {
-  if (q == NULL || len == NULL || (buf == NULL && cap > 0)) return -EINVAL;
+/* A get of bytes the general way: any message, waiting, the shared ring. */
+mp__noinline static int get_bytes_taken(mp_queue *q, void *buf, size_t cap, size_t *len,
+                                        mp_timeout_ms timeout) {
   queue_slot s;
   take_req t = {.limit = cap, .len_out = len, .out = &s, .dst = buf};
   int rc = take(q, timeout, &t);
   if (rc == 0) deliver(q, &s, buf);
   return rc;
+}
+
+int mp_queue_get_bytes(mp_queue *q, void *buf, size_t cap, size_t *len, mp_timeout_ms timeout) {
+  if (q == NULL || len == NULL || (buf == NULL && cap > 0)) return -EINVAL;
+  /* the stream's one consumer and an inline message: straight to the leased get */
+  if (mp__qlease_owner(&q->get_lease) == mp__self() &&
+      mp__qleased_get_into(q, buf, cap, len) == RING_DONE) {
+    mp__queue_wake(q);
+    return 0;
+  }
+  return get_bytes_taken(q, buf, cap, len, timeout);
 }
 
 int mp_queue_get_alloc(mp_queue *q, void **buf, size_t *len, mp_timeout_ms timeout) {

@@ -53,19 +53,26 @@ static inline uint64_t mp__qslot_owner(uint64_t st) {
   return (st & UINT64_C(0x3FFFFFFF)) | (st >> 30) << 32;
 }
 
-/* Copies n <= QUEUE_SLOT_DATA bytes with fixed-size moves: a message's bytes into or out of a
- * slot, where a call to memcpy for a handful of bytes would cost more than the move itself. */
+/* Copies n <= QUEUE_SLOT_DATA bytes between a slot and a caller's buffer (which do not
+ * overlap) with a few fixed-size moves, some overlapping: a message's bytes into or out of a
+ * slot, where a call to memcpy, or a loop, for a handful of bytes costs more than the moves. */
 static inline void mp__qcopy_small(void *dst, const void *src, size_t n) {
   unsigned char *d = dst;
   const unsigned char *s = src;
-  if (n >= 8) { /* whole words, the last one overlapping the one before it */
-    for (size_t i = 0; i + 8 <= n; i += 8) __builtin_memcpy(d + i, s + i, 8);
-    if (n & 7) __builtin_memcpy(d + n - 8, s + n - 8, 8);
+  if (n >= 16) { /* the first 16, the middle 16 of a message over 32, the last 16 */
+    __builtin_memcpy(d, s, 16);
+    if (n > 32) __builtin_memcpy(d + 16, s + 16, 16);
+    __builtin_memcpy(d + n - 16, s + n - 16, 16);
+  } else if (n >= 8) {
+    __builtin_memcpy(d, s, 8);
+    __builtin_memcpy(d + n - 8, s + n - 8, 8);
   } else if (n >= 4) {
     __builtin_memcpy(d, s, 4);
     __builtin_memcpy(d + n - 4, s + n - 4, 4);
-  } else {
-    for (size_t i = 0; i < n; i++) d[i] = s[i];
+  } else if (n > 0) { /* 1 to 3 bytes */
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
   }
 }
 
@@ -99,6 +106,11 @@ typedef struct queue_seg {
 } queue_seg;
 
 #define SEG_OPEN UINT64_MAX
+
+/* The slot of ring position pos. */
+static inline queue_slot *mp__qslot_at(queue_seg *g, uint64_t pos) {
+  return &g->s[pos & (g->cap - 1)];
+}
 
 enum { QUEUE_PLAIN, QUEUE_SIMPLE, QUEUE_JOINABLE };
 
@@ -158,6 +170,13 @@ struct mp_queue {
   queue_lease get_lease;
 };
 
+/* Whether a bounded queue holds maxsize messages with the put of position t counted (rings of
+ * exactly maxsize slots need no count: a full ring is the limit). */
+static inline bool mp__qover_limit(mp_queue *q, queue_seg *g, uint64_t t) {
+  return q->maxsize != 0 && q->maxsize != g->cap &&
+         t - atomic_load_explicit(&g->head, memory_order_acquire) >= q->maxsize;
+}
+
 /* ---- ring.c ---- */
 
 /* The result of one try at a ring operation. */
@@ -210,14 +229,6 @@ uint64_t mp__qring_count(mp_queue *q);
 /* Frees the large-message blocks of every message still queued (no process uses the queue). */
 void mp__qring_drop_all(mp_queue *q);
 
-/* The put of mp__qring_put() without a CAS, for the holder of the put lease: RING_DONE, or
- * RING_AGAIN when the lease was revoked or the slot at the tail is not simply free (full, a
- * sealed ring, a claim to look behind): mp__qring_put() then does it. */
-int mp__qring_put_leased(mp_queue *q, uint64_t len, const void *body, size_t body_len);
-/* The get of mp__qring_get() without a CAS, for the holder of the get lease: RING_DONE, take's
- * error, or RING_AGAIN when the lease was revoked or the head holds no plain message. */
-int mp__qring_get_leased(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void *arg);
-
 /* ---- lease.c ---- */
 
 /* The lease l's owner, as a put or get reads it first: the caller's own owner id (it holds
@@ -238,8 +249,20 @@ int mp__qlease_settle(mp_queue *q, queue_lease *l, mp__deadline d);
  * put or a get returned RING_DONE, whose change may end either kind of wait.  Its look at the
  * sleeper counts must come after the slot's store, a store-load order that needs a full fence;
  * on x86-64 the locked CAS that advanced the tail or head after that store is one, so only
- * other targets pay for a fence of their own (ring.c); the leased forms pass one themselves. */
-void mp__queue_wake(mp_queue *q);
+ * other targets pay for a fence of their own; the leased forms pass one themselves (leased.h).  Inline:
+ * it follows every message. */
+/* The rare half of mp__queue_wake: some sleeper counted itself (ring.c). */
+void mp__queue_wake_sleepers(mp_queue *q);
+static inline void mp__queue_wake(mp_queue *q) {
+#if defined(__x86_64__)
+  atomic_signal_fence(memory_order_seq_cst); /* keep the loads below after the locked CAS */
+#else
+  atomic_thread_fence(memory_order_seq_cst);
+#endif
+  if (atomic_load_explicit(&q->get_sleepers, memory_order_relaxed) != 0 ||
+      atomic_load_explicit(&q->put_sleepers, memory_order_relaxed) != 0)
+    mp__queue_wake_sleepers(q);
+}
 
 /* Heals the dead claims a waiter may be stuck behind (mp__qring_heal, under the lock for a
  * JoinableQueue): after a wait's sleep (queue.c, queue_watch.c).  true when it healed one. */

@@ -16,10 +16,8 @@
  *   - a get killed while READING leaves the message in its slot: the next get finds the
  *     reader dead and puts the message back as published, so it is delivered, in order.
  *
- * The leased forms (mp__qring_put_leased, mp__qring_get_leased) are the same put and get for
- * the one thread holding that side's lease (lease.c), without the claim and its CAS: load the
- * state, copy, store the next state, store the tail or head.  They leave anything else to the
- * forms above.
+ * The leased forms of leased.h are the same put and get for the one thread holding that
+ * side's lease (lease.c), without the claim and its CAS; they leave anything else to these.
  *
  * Sealing a full ring (lock held, unbounded queues only): chain the new ring as next, store
  * sealed = the tail position s, then look at slot s: a put that claimed it before it could see
@@ -44,8 +42,6 @@ static inline bool is_claim(uint64_t st) { return (st & SLOT_CLAIMED) != 0; }
 static inline bool is_reading(uint64_t st) { return (st & (SLOT_CLAIMED | SLOT_READING)) == (SLOT_CLAIMED | SLOT_READING); }
 static inline bool is_writing(uint64_t st) { return (st & (SLOT_CLAIMED | SLOT_READING)) == SLOT_CLAIMED; }
 static inline bool claim_dead(uint64_t st) { return mp__owner_dead(mp__qslot_owner(st)); }
-
-static inline queue_slot *slot_at(queue_seg *g, uint64_t pos) { return &g->s[pos & (g->cap - 1)]; }
 
 static inline void advance(_Atomic uint64_t *ctr, uint64_t from) {
   atomic_compare_exchange_strong(ctr, &from, from + 1);
@@ -77,13 +73,6 @@ static queue_seg *prod_ring(mp_queue *q) {
   return g;
 }
 
-/* Whether a bounded queue holds maxsize messages with the put of position t counted (rings of
- * exactly maxsize slots need no count: a full ring is the limit). */
-static inline bool over_limit(mp_queue *q, queue_seg *g, uint64_t t) {
-  return q->maxsize != 0 && q->maxsize != g->cap &&
-         t - atomic_load_explicit(&g->head, memory_order_acquire) >= q->maxsize;
-}
-
 /* ---- put ---- */
 
 int mp__qring_put(mp_queue *q, uint64_t len, const void *body, size_t body_len,
@@ -91,13 +80,13 @@ int mp__qring_put(mp_queue *q, uint64_t len, const void *body, size_t body_len,
   for (;;) {
     queue_seg *g = prod_ring(q);
     uint64_t t = atomic_load_explicit(&g->tail, memory_order_acquire);
-    queue_slot *s = slot_at(g, t);
+    queue_slot *s = mp__qslot_at(g, t);
     uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
     if (st == t) {
-      if (over_limit(q, g, t)) return RING_FULL;
+      if (mp__qover_limit(q, g, t)) return RING_FULL;
       if (!atomic_compare_exchange_strong(&s->state, &st, my_claim(0))) continue;
       /* After the claim: a seal stored before it is seen here (both seq_cst). */
-      if (atomic_load(&g->sealed) <= t || over_limit(q, g, t)) {
+      if (atomic_load(&g->sealed) <= t || mp__qover_limit(q, g, t)) {
         atomic_store_explicit(&s->state, t, memory_order_release); /* give it back */
         if (q->maxsize != 0) return RING_FULL;
         continue;
@@ -125,41 +114,6 @@ int mp__qring_put(mp_queue *q, uint64_t len, const void *body, size_t body_len,
   }
 }
 
-/* The fence between a leased operation's stores and its look at the sleeper counts, which
- * the shared forms get from their locked CAS (mp__queue_wake). */
-static inline void leased_done(queue_lease *l) {
-  atomic_store_explicit(&l->busy, 0, memory_order_release);
-  atomic_thread_fence(memory_order_seq_cst);
-}
-
-/* Enters a leased operation: whether the lease still holds (lease.c says why no fence). */
-static inline bool leased_enter(queue_lease *l) {
-  atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
-  atomic_signal_fence(memory_order_seq_cst);
-  return atomic_load_explicit(&l->revoke, memory_order_relaxed) == 0;
-}
-
-int mp__qring_put_leased(mp_queue *q, uint64_t len, const void *body, size_t body_len) {
-  queue_lease *l = &q->put_lease;
-  int r = RING_AGAIN;
-  if (leased_enter(l)) {
-    queue_seg *g = atomic_load_explicit(&q->prod, memory_order_acquire);
-    uint64_t t = atomic_load_explicit(&g->tail, memory_order_relaxed); /* ours alone */
-    queue_slot *s = slot_at(g, t);
-    if (atomic_load_explicit(&s->state, memory_order_acquire) == t &&
-        atomic_load_explicit(&g->sealed, memory_order_relaxed) == SEG_OPEN &&
-        !over_limit(q, g, t)) {
-      s->len = len;
-      mp__qcopy_small(s->u.data, body, body_len);
-      atomic_store_explicit(&s->state, t + 1, memory_order_release);
-      atomic_store_explicit(&g->tail, t + 1, memory_order_release);
-      r = RING_DONE;
-    }
-  }
-  leased_done(l);
-  return r;
-}
-
 /* ---- get ---- */
 
 /* Frees the slot of position h for the next lap and moves the head past it. */
@@ -174,7 +128,7 @@ int mp__qring_get(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void
     uint64_t h = atomic_load_explicit(&g->head, memory_order_acquire);
     /* sealed before the slot: a free slot seen after a seal at or before h is final */
     uint64_t sealed = atomic_load(&g->sealed);
-    queue_slot *s = slot_at(g, h);
+    queue_slot *s = mp__qslot_at(g, h);
     uint64_t st = atomic_load(&s->state);
     if ((st & ~SLOT_SKIP) == h + 1) {
       uint64_t seen = st;
@@ -204,32 +158,12 @@ int mp__qring_get(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void
   }
 }
 
-int mp__qring_get_leased(mp_queue *q, int (*take)(void *arg, const queue_slot *s), void *arg) {
-  queue_lease *l = &q->get_lease;
-  int r = RING_AGAIN;
-  if (leased_enter(l)) {
-    queue_seg *g = atomic_load_explicit(&q->cons, memory_order_acquire);
-    uint64_t h = atomic_load_explicit(&g->head, memory_order_relaxed); /* ours alone */
-    queue_slot *s = slot_at(g, h);
-    if (atomic_load_explicit(&s->state, memory_order_acquire) == h + 1) {
-      r = take(arg, s); /* an error leaves the message queued */
-      if (r == 0) {
-        atomic_store_explicit(&s->state, h + g->cap, memory_order_release);
-        atomic_store_explicit(&g->head, h + 1, memory_order_release);
-        r = RING_DONE;
-      }
-    }
-  }
-  leased_done(l);
-  return r;
-}
-
 /* ---- waiting ---- */
 
 bool mp__qring_get_ready(mp_queue *q) {
   queue_seg *g = atomic_load_explicit(&q->cons, memory_order_acquire);
   uint64_t h = atomic_load_explicit(&g->head, memory_order_acquire);
-  uint64_t st = atomic_load(&slot_at(g, h)->state);
+  uint64_t st = atomic_load(&mp__qslot_at(g, h)->state);
   if (is_claim(st)) return false; /* its owner's store wakes us */
   if (st == h) return atomic_load(&g->sealed) <= h;
   return true;
@@ -238,8 +172,8 @@ bool mp__qring_get_ready(mp_queue *q) {
 bool mp__qring_put_ready(mp_queue *q) {
   queue_seg *g = prod_ring(q);
   uint64_t t = atomic_load_explicit(&g->tail, memory_order_acquire);
-  uint64_t st = atomic_load(&slot_at(g, t)->state);
-  if (is_claim(st) || over_limit(q, g, t)) return false;
+  uint64_t st = atomic_load(&mp__qslot_at(g, t)->state);
+  if (is_claim(st) || mp__qover_limit(q, g, t)) return false;
   return (st & SLOT_SEQ_MASK) >= t;
 }
 
@@ -247,8 +181,8 @@ bool mp__qring_put_room(mp_queue *q, uint64_t ahead) {
   queue_seg *g = prod_ring(q);
   uint64_t t = atomic_load_explicit(&g->tail, memory_order_acquire);
   if (ahead >= g->cap) ahead = g->cap - 1;
-  if (over_limit(q, g, t + ahead)) return false;
-  uint64_t st = atomic_load(&slot_at(g, t + ahead)->state);
+  if (mp__qover_limit(q, g, t + ahead)) return false;
+  uint64_t st = atomic_load(&mp__qslot_at(g, t + ahead)->state);
   if (is_claim(st)) return false;
   return (st & SLOT_SEQ_MASK) >= t + ahead;
 }
@@ -256,7 +190,7 @@ bool mp__qring_put_room(mp_queue *q, uint64_t ahead) {
 /* Publishes a dead putter's claim of position pos as an empty slot and moves the tail past it;
  * puts back a dead getter's claim as the message it was reading.  true when it did either. */
 static bool heal_slot(queue_seg *g, uint64_t pos, bool at_head) {
-  queue_slot *s = slot_at(g, pos);
+  queue_slot *s = mp__qslot_at(g, pos);
   uint64_t st = atomic_load(&s->state);
   if (!is_claim(st) || !claim_dead(st)) return false;
   if (is_writing(st)) {
@@ -287,7 +221,7 @@ static void seal(queue_seg *g) {
   uint64_t s = atomic_load(&g->tail);
   atomic_store(&g->sealed, s);
   for (int round = 0;; round++) {
-    uint64_t st = atomic_load(&slot_at(g, s)->state);
+    uint64_t st = atomic_load(&mp__qslot_at(g, s)->state);
     if (is_writing(st)) { /* a put that claimed s before the seal: wait for its decision */
       if (round > 64 && heal_slot(g, s, false)) continue;
       if (round % 64 == 63) sched_yield();
@@ -308,7 +242,7 @@ static void seal(queue_seg *g) {
 int mp__qring_grow(mp_queue *q, queue_seg *full, bool with_room) {
   if (atomic_load(&q->prod) != full || atomic_load(&full->sealed) != SEG_OPEN) return 0;
   uint64_t t = atomic_load(&full->tail);
-  uint64_t st = atomic_load(&slot_at(full, t)->state);
+  uint64_t st = atomic_load(&mp__qslot_at(full, t)->state);
   /* room again (a reader's claim is on the oldest message: the ring is full) */
   if (!with_room && (is_writing(st) || (!is_claim(st) && (st & SLOT_SEQ_MASK) >= t))) return 0;
   queue_seg *n = mp__qring_new(full->cap * 2);
@@ -347,14 +281,7 @@ void mp__qring_drop_all(mp_queue *q) {
   }
 }
 
-void mp__queue_wake(mp_queue *q) {
-#if defined(__x86_64__)
-  /* the advance's lock cmpxchg (done or failed) drained the slot's store: keep the compiler
-   * from moving the loads below above it */
-  atomic_signal_fence(memory_order_seq_cst);
-#else
-  atomic_thread_fence(memory_order_seq_cst);
-#endif
+void mp__queue_wake_sleepers(mp_queue *q) {
   if (atomic_load_explicit(&q->get_sleepers, memory_order_relaxed) != 0) {
     atomic_fetch_add(&q->nonempty, 1);
     (void)mp__futex_wake(&q->nonempty, INT_MAX);
