@@ -63,11 +63,21 @@ static inline bool raw_spsc_turn_came(void *arg) {
   return atomic_load_explicit(&t->slot->seq, memory_order_acquire) == t->turn;
 }
 
+/* The room a producer that found the ring full waits for: multiproc's put does the same
+ * (queue.c, room_soon: an eighth of the ring, at most 256 puts), so that the two sides do not
+ * meet on every slot line after it, each pulling the line from the other CPU. */
+#define RAW_SPSC_BATCH 256
+
 /* Puts v at position pos (the producer's count of its puts so far). */
 static inline void raw_spsc_push(raw_spsc *r, uint64_t pos, uint64_t v) {
   raw_spsc_slot *s = &r->slot[pos & (RAW_SPSC_CAP - 1)];
-  if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos) /* full */
-    raw_spin_wait(&r->not_full, raw_spsc_turn_came, &(raw_spsc_turn){s, pos});
+  if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos) { /* full */
+    /* the consumer frees slots in order: once position pos + BATCH's slot is free, so are the
+     * BATCH slots before it */
+    uint64_t ahead = pos + RAW_SPSC_BATCH;
+    raw_spsc_slot *room = &r->slot[ahead & (RAW_SPSC_CAP - 1)];
+    raw_spin_wait(&r->not_full, raw_spsc_turn_came, &(raw_spsc_turn){room, ahead});
+  }
   s->payload = v;
   atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
   raw_spin_wake(&r->not_empty);
