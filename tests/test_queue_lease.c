@@ -62,12 +62,19 @@ typedef struct {
   _Atomic int stop;
   int64_t got[STREAM]; /* the consuming child's messages, in its order */
   _Atomic int64_t ngot;
+  _Atomic int err; /* the putting child's failed put's error... */
+  _Atomic int64_t err_at; /* ...and its message */
 } stream_arg;
 
 static int stream_putter(void *arg) {
   stream_arg *a = arg;
   for (int64_t i = 0; i < STREAM; i++) {
-    if (mp_queue_put_bytes(a->q, &i, sizeof i, 20000) != 0) return 1;
+    int rc = mp_queue_put_bytes(a->q, &i, sizeof i, 20000);
+    if (rc != 0) {
+      atomic_store(&a->err_at, i);
+      atomic_store(&a->err, rc);
+      return 1;
+    }
     if (i == 0) atomic_store(&a->started, 1);
   }
   /* alive until the parent has put: a dead holder's lease would be taken over, not revoked */
@@ -92,7 +99,8 @@ static void second_producer_round(void) {
     mp_assert_ok(mp_queue_put_bytes(q, &v, sizeof v, 5000));
   }
   atomic_store(&a->stop, 1);
-  ck_assert_int_eq(mp_test_finish(p), 0);
+  int status = mp_test_finish(p);
+  ck_assert_msg(status == 0, "the child's put of %lld: %d", (long long)a->err_at, a->err);
   ck_assert_uint_eq(owner_of(&q->put_lease), LEASE_SHARED);
   int64_t next_child = 0, next_mine = 0;
   for (int n = 0; n < STREAM + MINE; n++) {
