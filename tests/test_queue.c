@@ -940,6 +940,54 @@ START_TEST(killed_reader_of_a_full_unbounded_ring) {
 }
 END_TEST
 
+/* A put waiting behind another put's claim on the last free slot of an unbounded queue's ring
+ * goes on once that put publishes and fills the ring: it grows the ring then, instead of
+ * sleeping to its deadline for room nobody will make. */
+typedef struct {
+  mp_queue *q;
+  queue_slot *s;
+  uint64_t pos;
+} publish_arg;
+
+static void *publish_claimed_later(void *arg) {
+  publish_arg *a = arg;
+  mp_test_sleep_ms(200);
+  int64_t v = (int64_t)a->pos;
+  a->s->len = sizeof v;
+  memcpy(a->s->u.data, &v, sizeof v);
+  atomic_store(&a->s->state, a->pos + 1); /* as ring.c's put publishes */
+  uint64_t t = a->pos;
+  atomic_compare_exchange_strong(&atomic_load(&a->q->prod)->tail, &t, a->pos + 1);
+  mp__queue_wake(a->q);
+  return NULL;
+}
+
+START_TEST(put_behind_a_claim_that_fills_the_ring) {
+  enum { FIRST_RING = 64 };
+  mp_queue *q;
+  mp_assert_ok(mp_queue_new(&q, 0));
+  for (int64_t i = 0; i < FIRST_RING - 1; i++)
+    mp_assert_ok(mp_queue_put_bytes(q, &i, sizeof i, 0));
+  queue_seg *g = atomic_load(&q->prod);
+  ck_assert_uint_eq(g->cap, FIRST_RING);
+  publish_arg a = {q, &g->s[FIRST_RING - 1], FIRST_RING - 1};
+  uint64_t want = a.pos; /* the claim of another put, made by hand as ring.c makes it */
+  ck_assert(atomic_compare_exchange_strong(&a.s->state, &want, mp__qslot_claim(mp__self(), 0)));
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, publish_claimed_later, &a), 0);
+  int64_t x = FIRST_RING;
+  int64_t t0 = mp_test_now_ms();
+  mp_assert_ok(mp_queue_put_bytes(q, &x, sizeof x, 10000));
+  ck_assert_int_lt(mp_test_now_ms() - t0, 3000);
+  ck_assert_int_eq(pthread_join(th, NULL), 0);
+  ck_assert_uint_eq(atomic_load(&q->prod)->cap, 2 * FIRST_RING);
+  int rc;
+  for (int64_t i = 0; i <= FIRST_RING; i++) ck_assert_int_eq(get_i64(q, 0, &rc), i);
+  ck_assert(mp_queue_empty(q));
+  mp_queue_free(q);
+}
+END_TEST
+
 /* A JoinableQueue's counts are kept under the queue's lock: a process killed holding it wedges
  * nobody, and the counts stay right. */
 static int take_lock_and_die(void *arg) {
@@ -981,6 +1029,7 @@ Suite *mp_test_suite(void) {
   tcase_add_test(tc, deep_unbounded_ring_grows_for_room_in_ones);
   tcase_add_test(tc, deep_unbounded_ring_grows_when_nobody_takes);
   tcase_add_test(tc, waiting_consumer_costs_little_cpu);
+  tcase_add_test(tc, put_behind_a_claim_that_fills_the_ring);
   tcase_add_test(tc, close_semantics);
   tcase_add_test(tc, zero_byte_and_1mib);
   tcase_add_test(tc, every_small_length_exact);

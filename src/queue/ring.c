@@ -174,7 +174,10 @@ bool mp__qring_put_ready(mp_queue *q) {
   uint64_t t = atomic_load_explicit(&g->tail, memory_order_acquire);
   uint64_t st = atomic_load(&mp__qslot_at(g, t)->state);
   if (is_claim(st) || mp__qover_limit(q, g, t)) return false;
-  return (st & SLOT_SEQ_MASK) >= t;
+  /* A full ring of an unbounded queue is no reason to wait: the put grows it.  (A put waiting
+   * behind another's claim on the ring's last free slot slept to its deadline once that put
+   * had filled the ring, when no more puts or gets came to wake it.) */
+  return q->maxsize == 0 || (st & SLOT_SEQ_MASK) >= t;
 }
 
 bool mp__qring_put_room(mp_queue *q, uint64_t ahead) {
