@@ -183,7 +183,7 @@ typedef struct {
   mp_queue *q;
   int64_t first; /* the message a getter takes first */
   bool getter; /* take the get lease (else the put lease) */
-  bool inside; /* then die or stop inside an operation: busy set, no store made */
+  bool inside; /* then die or stop inside an operation: begun, no store made */
   bool stop; /* stop (SIGSTOP) instead of dying; on SIGCONT, leave the operation */
 } holder_arg;
 
@@ -202,9 +202,9 @@ static int hold_lease(void *arg) {
   queue_lease *l = a->getter ? &a->q->get_lease : &a->q->put_lease;
   if (owner_of(l) != mp__self()) return 2;
   if (!a->inside) return 0;
-  atomic_store(&l->busy, 1);
+  atomic_store(&l->working, mp__qlease_pos(a->q, l) + 1); /* as mp__qleased_enter() */
   raise(a->stop ? SIGSTOP : SIGKILL);
-  atomic_store(&l->busy, 0);
+  atomic_store(&l->working, 0); /* as mp__qleased_abandon() */
   return 0;
 }
 
@@ -244,7 +244,7 @@ START_TEST(stopped_holder_times_out) {
     holder_arg h = {q, 0, getter != 0, true, true};
     mp_process *p = mp_test_start(hold_lease, &h);
     queue_lease *l = getter ? &q->get_lease : &q->put_lease;
-    while (atomic_load(&l->busy) == 0) mp_test_sleep_ms(1);
+    while (!mp__qlease_in_flight(q, l)) mp_test_sleep_ms(1);
     int rc;
     int64_t t0 = mp_test_now_ms();
     if (getter) {

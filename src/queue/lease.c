@@ -10,21 +10,25 @@
  * loads the slot's state, writes, and stores the next state and the tail or head (leased.h),
  * as the single-producer ring of the queue_small floor does.
  *
- * The holder marks itself busy around each leased operation and looks at revoke inside it;
- * between that store and that load there is no fence -- a fence there would cost what the CAS
- * did.  A revoker stores revoke and then issues membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED),
- * which runs a full memory barrier on every CPU running a thread of a process registered for
- * it (the holder registered before it took the lease), so that afterwards either the holder's
- * operation had already begun and its busy is seen, or it has not and it will see revoke and
- * take the shared way.  The revoker waits for busy to clear (the slot's stores are then
- * visible), and makes the side shared for good, since two threads came to it.
+ * The holder marks the start of each leased operation at position p by storing working = p + 1
+ * and then looks at revoke; between that store and that load there is no fence -- a fence
+ * there would cost what the CAS did.  The operation's end needs no store of its own: its move
+ * of the tail or head to p + 1 says it, and one that does not happen stores working = 0, so an
+ * operation is in flight exactly while working is one past the position
+ * (mp__qlease_in_flight).  A revoker stores revoke and then issues
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which runs a full memory barrier on every CPU
+ * running a thread of a process registered for it (the holder registered before it took the
+ * lease), so that afterwards either the holder's operation had already begun and its working
+ * is seen, or it has not and it will see revoke and take the shared way.  The revoker waits
+ * until no operation is in flight (the slot's stores are then visible), and makes the side
+ * shared for good, since two threads came to it.
  *
  * A holder that dies keeps nothing from anybody: a leased operation never puts a claim in a
  * slot, so a put killed before its store left a free slot (its message was never sent) and a
  * get killed before its store left the message published, to be delivered first to the next
- * get.  The next thread to come revokes the dead holder's lease (a busy left set is not
- * waited for once the holder is found dead) and takes the lease itself, so that a stream whose producer is replaced (a new child) keeps
- * the fast way.
+ * get.  The next thread to come revokes the dead holder's lease (an operation left in flight
+ * is not waited for once the holder is found dead) and takes the lease itself, so that a
+ * stream whose producer is replaced (a new child) keeps the fast way.
  *
  * The locked CAS was also the full fence between a put's store and its look at the sleeper
  * counts (mp__queue_wake); the leased forms issue that fence themselves. */
@@ -65,10 +69,11 @@ static int barrier_on_holders(void) {
 
 /* Waits until the holder named by owner is out of its leased operation: 0 when it is (or
  * died: *dead set), MP_ETIMEDOUT at the deadline. */
-static int wait_not_busy(queue_lease *l, uint64_t owner, mp__deadline d, bool *dead) {
+static int wait_not_working(mp_queue *q, queue_lease *l, uint64_t owner, mp__deadline d,
+                            bool *dead) {
   *dead = false;
   for (unsigned round = 0;; round++) {
-    if (atomic_load_explicit(&l->busy, memory_order_acquire) == 0) break;
+    if (!mp__qlease_in_flight(q, l)) break;
     if (round % 64 == 63) {
       /* an operation lasts a copy: one still on after this long is preempted, stopped or
        * dead */
@@ -101,11 +106,11 @@ int mp__qlease_settle(mp_queue *q, queue_lease *l, mp__deadline d) {
     atomic_store(&l->revoke, 1);
     rc = barrier_on_holders();
     bool dead = false;
-    if (rc == 0) rc = wait_not_busy(l, owner, d, &dead);
+    if (rc == 0) rc = wait_not_working(q, l, owner, d, &dead);
     if (rc == 0) {
       if (dead && can_hold_leases()) {
         atomic_store(&l->owner, me);
-        atomic_store(&l->busy, 0); /* the dead holder's, if it died inside an operation */
+        atomic_store(&l->working, 0); /* the dead holder's, if it died inside an operation */
         atomic_store(&l->revoke, 0);
       } else {
         atomic_store(&l->owner, LEASE_SHARED);
